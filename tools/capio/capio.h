@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * capio.h - capture I/O shared by the kdscope tools.
+ *
+ * Writer: pcapng exactly as design.md "Capture files" says: a Section
+ * Header Block whose comment names the tool and its command line, one
+ * Interface Description Block per direction (IDB 0 = d2t, IDB 1 = t2d,
+ * link type 252 LINKTYPE_WIRESHARK_UPPER_PDU, if_tsresol 9), and one
+ * Enhanced Packet Block per framed item carrying exported-PDU tags
+ * 12 "kd", 35 direction, 33 "KD", then the item's bytes unchanged, with
+ * epb_flags direction bits set (outbound = d2t, inbound = t2d).
+ *
+ * Reader: our own pcapng (either byte order, any number of sections) and
+ * raw byte-stream files (one direction per file).  Anything else is refused
+ * with a one-line reason.  The reader is bounded: block lengths are checked
+ * against the file and capped, and it never reads past a block.
+ */
+#ifndef KDSCOPE_CAPIO_H
+#define KDSCOPE_CAPIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "kdparse/wire.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define KDCAP_LINKTYPE_UPPER_PDU 252u
+/* Exported-PDU tags (wsutil/exported_pdu_tlvs.h). */
+#define KDCAP_TAG_END 0u
+#define KDCAP_TAG_DISSECTOR_NAME 12u
+#define KDCAP_TAG_COL_PROT_TEXT 33u
+#define KDCAP_TAG_P2P_DIRECTION 35u
+/* Largest pcapng block the reader accepts (a KD item is < 5 KiB). */
+#define KDCAP_MAX_BLOCK (1u << 20)
+
+/* ---------------------------------------------------------------- writer */
+
+typedef struct kdcap_writer_opts {
+    const char *comment;           /* SHB comment: tool, version, command line */
+    const char *if_name[2];        /* per direction (index kd_dir); NULL: "d2t"/"t2d" */
+    const char *if_description[2]; /* NULL: "debugger -> target" / "target -> debugger" */
+    int flush_each_block;          /* write(2) every block as soon as it is made */
+} kdcap_writer_opts;
+
+typedef struct kdcap_writer kdcap_writer;
+
+/*
+ * Starts a pcapng file on fd (not closed by the writer) and writes the
+ * SHB and both IDBs.  Returns NULL with errno set on failure.
+ */
+kdcap_writer *kdcap_writer_open(int fd, const kdcap_writer_opts *opts);
+
+/*
+ * Writes one EPB for one item.  dir must be KD_DIR_D2T or KD_DIR_T2D.
+ * Returns 0, or -1 with errno set (the block is then not in the file;
+ * everything written before it is).
+ */
+int kdcap_write_item(kdcap_writer *w, kd_dir dir, uint64_t ts_ns, const uint8_t *bytes,
+                     size_t len);
+
+/* Pushes buffered blocks to the fd.  0 or -1 with errno. */
+int kdcap_writer_flush(kdcap_writer *w);
+
+/* Flushes and frees.  0 or -1 with errno (the writer is freed either way). */
+int kdcap_writer_close(kdcap_writer *w);
+
+/* ---------------------------------------------------------------- reader */
+
+typedef enum kdcap_format {
+    KDCAP_FORMAT_AUTO,   /* detect from content */
+    KDCAP_FORMAT_PCAPNG,
+    KDCAP_FORMAT_RAW     /* a raw KD byte stream, one direction */
+} kdcap_format;
+
+typedef struct kdcap_record {
+    uint64_t frame;        /* record number in the input, from 1 */
+    uint64_t ts_ns;        /* 0 for raw streams */
+    kd_dir dir;            /* KD_DIR_UNKNOWN when the record does not say */
+    const uint8_t *bytes;  /* valid until the next kdcap_next/kdcap_close */
+    size_t len;
+} kdcap_record;
+
+typedef struct kdcap_reader kdcap_reader;
+
+/*
+ * Opens path.  raw_dir labels a raw stream's bytes.  On failure returns
+ * NULL and puts a one-line reason (no file name, no newline) in err.
+ */
+kdcap_reader *kdcap_open(const char *path, kdcap_format format, kd_dir raw_dir, char *err,
+                         size_t errlen);
+
+/* The same on a buffer (used by the fuzz target); the buffer must outlive the reader. */
+kdcap_reader *kdcap_open_mem(const uint8_t *data, size_t len, kdcap_format format, kd_dir raw_dir,
+                             char *err, size_t errlen);
+
+/* 1: *rec filled; 0: end of input; -1: bad input, see kdcap_error. */
+int kdcap_next(kdcap_reader *r, kdcap_record *rec);
+
+/* The reason of the last -1 from kdcap_next, one line. */
+const char *kdcap_error(const kdcap_reader *r);
+
+/* What the input turned out to be (PCAPNG or RAW). */
+kdcap_format kdcap_reader_format(const kdcap_reader *r);
+
+/* The first section's comment, or NULL. */
+const char *kdcap_section_comment(const kdcap_reader *r);
+
+/* Interface name of a direction as the file declared it, or NULL. */
+const char *kdcap_interface_name(const kdcap_reader *r, kd_dir dir);
+
+void kdcap_close(kdcap_reader *r);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
