@@ -1,0 +1,31 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Shared by the end-to-end scripts.  ctest sets KDSCOPE_BIN, KDSCOPE_SRC,
+# KDSCOPE_BUILD.  Exit 77 means "skipped".
+set -euo pipefail
+: "${KDSCOPE_BIN:?run through ctest}" "${KDSCOPE_SRC:?}"
+KDCAT="$KDSCOPE_BIN/kdcat"
+SAMPLE="$KDSCOPE_SRC/captures/serial-demo.pcapng"
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+skip() { echo "SKIP: $*"; exit 77; }
+
+# Runs tshark the way a user's non-root session would: as root, tshark
+# ignores plugin folders and personal settings (wireshark-plugin.md §1), so
+# drop to nobody with a private HOME.  Files it reads must be world-readable.
+tshark_user() {
+  if [ "$(id -u)" = 0 ]; then
+    local home; home=$(mktemp -d "$WORK/home.XXXX"); chmod 777 "$home"
+    env HOME="$home" TZ=UTC setpriv --reuid=65534 --regid=65534 --clear-groups tshark "$@"
+  else
+    env TZ=UTC tshark "$@"
+  fi
+}
+
+# A world-readable copy of a file, for tshark run as nobody.
+public_copy() {
+  local dir; dir=$(mktemp -d "$WORK/pub.XXXX"); chmod 755 "$WORK" "$dir"
+  cp "$1" "$dir/"; chmod 644 "$dir/$(basename "$1")"
+  echo "$dir/$(basename "$1")"
+}
