@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * kdcat - print the KD items of a capture, one line each, or as JSON Lines.
+ * kdcat - decode kernel-debugger captures: a summary line per message, the
+ * full tree (-V), JSON Lines (--json), statistics (--stats).
  *
  * Input: kdscope pcapng files (each record is framed on its own, so the
  * items are exactly the recorded ones) and raw byte-stream files (framed as
- * one stream; --direction labels them).
+ * one stream; --direction labels them).  Every item is decoded, fed to the
+ * session tracker, and held in a short queue until its forward links (its
+ * ACK, its response) are known, so lines carry them; memory stays bounded.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -12,9 +15,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "capio.h"
+#include "kdparse/decode.h"
 #include "kdparse/framer.h"
+#include "kdparse/tracker.h"
+#include "stats.h"
 
 #ifndef KDSCOPE_VERSION
 #define KDSCOPE_VERSION "0.0.0"
@@ -22,228 +30,233 @@
 
 static const char *prog = "kdcat";
 
-typedef struct out_ctx {
-    int json;
+/* Items wait here until nothing more can be learnt about them. */
+#define QUEUE_MAX 256u
+#define QUEUE_MAX_AGE_NS 2000000000ull /* or until 2 s of capture time passed */
+
+typedef struct slot {
+    uint64_t frame;
+    kd_item item;                     /* bytes point into buf */
+    kd_annot annot;                   /* as known when added */
+    uint8_t buf[KD_ITEM_MAX_BYTES > KD_RUN_MAX_BYTES ? KD_ITEM_MAX_BYTES : KD_RUN_MAX_BYTES];
+    kd_msg msg;
+} slot;
+
+typedef enum { OUT_LINES, OUT_TREE, OUT_JSON, OUT_STATS } out_mode;
+
+typedef struct opts {
+    out_mode mode;
+    int hex;
+    int quiet;
+    kd_arch arch;
+    uint8_t width;
     kdcap_format format;
-    uint64_t frame;     /* record of the item's first byte (pcapng) */
-    uint64_t raw_items; /* item counter standing in for records (raw) */
+    kd_dir raw_dir;
+} opts;
+
+typedef struct run {
+    const opts *o;
+    kdcap_format format;
+    uint64_t record;   /* the record being framed (pcapng) */
+    uint64_t seq;      /* items so far: the tracker's frame numbers */
     int have_t0;
     uint64_t t0_ns;
-} out_ctx;
+    kd_tracker *tracker;
+    kdcat_stats *stats;
+    slot *q;           /* ring of QUEUE_MAX */
+    size_t head, count;
+    /* progress */
+    int progress;
+    time_t last_progress;
+    uint64_t bytes;
+} run;
 
-/* ------------------------------------------------------------ output helpers */
-
-static void put_hex(const uint8_t *p, size_t n)
-{
-    static const char digits[] = "0123456789abcdef";
-    char buf[512];
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        buf[k++] = digits[p[i] >> 4];
-        buf[k++] = digits[p[i] & 15];
-        if (k == sizeof buf) {
-            fwrite(buf, 1, k, stdout);
-            k = 0;
-        }
-    }
-    fwrite(buf, 1, k, stdout);
-}
-
-/* Names of the item's problems, for both renderers. */
-static size_t item_problems(const kd_item *it, const char *names[4])
-{
-    size_t n = 0;
-    if (it->flags & KD_ITEM_BAD_CHECKSUM)
-        names[n++] = "bad_checksum";
-    if (it->flags & KD_ITEM_TRAILER_MISSING)
-        names[n++] = "trailer_missing";
-    if (it->flags & KD_ITEM_TRAILER_BAD)
-        names[n++] = "trailer_bad";
-    if (it->flags & KD_ITEM_OVERSIZE)
-        names[n++] = "oversize";
-    return n;
-}
-
-/* Wireshark's checksum status values: 0 bad, 1 good, 2 unverified. */
-static int checksum_status(const kd_item *it)
-{
-    if (it->kind != KD_ITEM_DATA || (it->flags & KD_ITEM_OVERSIZE))
-        return 2;
-    return (it->flags & KD_ITEM_BAD_CHECKSUM) ? 0 : 1;
-}
+/* ------------------------------------------------------------ output */
 
 static void print_time(uint64_t ns)
 {
     printf("%" PRIu64 ".%09" PRIu64, ns / 1000000000u, ns % 1000000000u);
 }
 
-/* ------------------------------------------------------------ text */
-
-static void print_text(out_ctx *o, const kd_item *it, uint64_t frame)
+static void hex_dump(const kd_item *it)
 {
-    if (!o->have_t0) {
-        o->have_t0 = 1;
-        o->t0_ns = it->ts_ns;
-    }
-    uint64_t rel = it->ts_ns >= o->t0_ns ? it->ts_ns - o->t0_ns : 0;
-    printf("%6" PRIu64 " ", frame);
-    print_time(rel);
-    printf(" %s %-9s", kd_dir_name(it->dir), kd_item_kind_name(it->kind));
-
-    if (it->has_header) {
-        const char *tn = kd_packet_type_name(it->type);
-        char unknown[16];
-        if (!tn) {
-            snprintf(unknown, sizeof unknown, "type=%u", it->type);
-            tn = unknown;
+    for (size_t off = 0; off < it->len; off += 16) {
+        printf("    %04zx ", off);
+        for (size_t i = 0; i < 16; i++) {
+            if (off + i < it->len)
+                printf(" %02x", it->bytes[off + i]);
+            else
+                printf("   ");
         }
-        printf(" %-16s", tn);
-        printf(" id=0x%08" PRIx32, it->id);
+        printf("  ");
+        for (size_t i = 0; i < 16 && off + i < it->len; i++) {
+            uint8_t ch = it->bytes[off + i];
+            putchar(ch >= 0x20 && ch < 0x7F ? ch : '.');
+        }
+        putchar('\n');
     }
-    switch (it->kind) {
-    case KD_ITEM_DATA:
-        printf(" bytes=%u", it->byte_count);
-        if (it->flags & KD_ITEM_OVERSIZE)
-            printf(" checksum=unverified");
-        else if (it->flags & KD_ITEM_BAD_CHECKSUM)
-            printf(" checksum=BAD(sent 0x%08" PRIx32 ", computed 0x%08" PRIx32 ")", it->checksum,
-                   it->computed_checksum);
-        else
-            printf(" checksum=good");
-        if (it->flags & KD_ITEM_TRAILER_MISSING)
-            printf(" [trailer missing]");
-        if (it->flags & KD_ITEM_TRAILER_BAD)
-            printf(" [trailer 0x%02x, expected 0xaa]", it->trailer);
-        if (it->flags & KD_ITEM_OVERSIZE)
-            printf(" [ByteCount %u > %u, body not read]", it->byte_count, KD_PACKET_MAX_SIZE);
-        break;
-    case KD_ITEM_TRUNCATED:
-        if (it->has_header && it->leader == KD_PACKET_LEADER)
-            printf(" [cut after %zu of %u bytes]", it->len,
-                   KD_PACKET_HEADER_SIZE + it->byte_count + 1u);
-        else
-            printf(" [cut after %zu bytes]", it->len);
-        break;
-    case KD_ITEM_CONTROL:
-        break;
-    case KD_ITEM_BREAKIN:
-    case KD_ITEM_NOISE:
-        printf(" len=%zu", it->len);
-        break;
-    }
-    putchar('\n');
 }
 
-/* ------------------------------------------------------------ JSON */
-
-static void print_json(const kd_item *it, uint64_t frame)
+static void emit(run *r, slot *s)
 {
-    printf("{\"frame\":%" PRIu64 ",\"time\":\"", frame);
-    print_time(it->ts_ns);
-    printf("\",\"dir\":");
-    if (it->dir == KD_DIR_UNKNOWN)
-        printf("null");
-    else
-        printf("\"%s\"", kd_dir_name(it->dir));
-    printf(",\"kind\":\"%s\",\"offset\":%" PRIu64 ",\"length\":%zu", kd_item_kind_name(it->kind),
-           it->offset, it->len);
-
-    const char *problems[4];
-    size_t np = item_problems(it, problems);
-    if (np) {
-        printf(",\"problems\":[");
-        for (size_t i = 0; i < np; i++)
-            printf("%s\"%s\"", i ? "," : "", problems[i]);
-        putchar(']');
+    const kd_annot *a = kd_tracker_get(r->tracker, s->frame);
+    if (!a)
+        a = &s->annot;
+    const kd_msg *m = &s->msg;
+    const kd_item *it = &s->item;
+    if (!r->have_t0) {
+        r->have_t0 = 1;
+        r->t0_ns = it->ts_ns;
     }
-
-    switch (it->kind) {
-    case KD_ITEM_BREAKIN:
-        printf(",\"kd.breakin\":\"");
-        put_hex(it->bytes, it->len);
-        putchar('"');
-        break;
-    case KD_ITEM_NOISE:
-        printf(",\"kd.noise\":\"");
-        put_hex(it->bytes, it->len);
-        putchar('"');
-        break;
-    case KD_ITEM_DATA:
-    case KD_ITEM_CONTROL:
-    case KD_ITEM_TRUNCATED:
-        printf(",\"kd.leader\":%" PRIu32, it->leader);
-        if (it->has_header) {
-            printf(",\"kd.type\":%u,\"kd.byte_count\":%u,\"kd.id\":%" PRIu32 ",\"kd.checksum\":%" PRIu32,
-                   it->type, it->byte_count, it->id, it->checksum);
-        }
-        if (it->kind == KD_ITEM_DATA)
-            printf(",\"kd.checksum.status\":%d", checksum_status(it));
-        if (it->has_trailer)
-            printf(",\"kd.trailer\":%u", it->trailer);
-        if (it->body_len) {
-            printf(",\"kd.data\":\"");
-            put_hex(it->body, it->body_len);
-            putchar('"');
-        }
-        break;
+    if (r->o->mode == OUT_STATS) {
+        kdcat_stats_add(r->stats, m, a);
+        return;
     }
-    printf("}\n");
+    if (r->o->mode == OUT_JSON) {
+        printf("{\"frame\":%" PRIu64 ",\"time\":\"", s->frame);
+        print_time(it->ts_ns);
+        printf("\",\"dir\":");
+        if (it->dir == KD_DIR_UNKNOWN)
+            printf("null");
+        else
+            printf("\"%s\"", kd_dir_name(it->dir));
+        printf(",\"kind\":\"%s\",\"offset\":%" PRIu64 ",\"length\":%zu", kd_item_kind_name(it->kind),
+               it->offset, it->len);
+        const char *names[24];
+        size_t np = kd_msg_problems(m, a, names, 24);
+        if (np) {
+            printf(",\"problems\":[");
+            for (size_t i = 0; i < np; i++)
+                printf("%s\"%s\"", i ? "," : "", names[i]);
+            putchar(']');
+        }
+        kd_msg_print_json_fields(stdout, m, a);
+        printf("}\n");
+        return;
+    }
+    char line[1024];
+    kd_msg_summary(m, a, line, sizeof line);
+    uint64_t rel = it->ts_ns >= r->t0_ns ? it->ts_ns - r->t0_ns : 0;
+    printf("%6" PRIu64 " ", s->frame);
+    print_time(rel);
+    printf(" %s  %s\n", kd_dir_name(it->dir), line);
+    if (r->o->mode == OUT_TREE) {
+        kd_msg_print_tree(stdout, m, a);
+    }
+    if (r->o->hex)
+        hex_dump(it);
+    if (r->o->mode == OUT_TREE || r->o->hex)
+        putchar('\n');
+}
+
+/* Emits queued items that can learn nothing more (or must go: the queue is
+ * full or the item is old); all of them when flush is set. */
+static void drain(run *r, int flush, uint64_t now_ns)
+{
+    while (r->count) {
+        slot *s = &r->q[r->head];
+        int ready = flush || r->count >= QUEUE_MAX || !kd_tracker_pending(r->tracker, s->frame) ||
+                    (now_ns > s->item.ts_ns && now_ns - s->item.ts_ns > QUEUE_MAX_AGE_NS);
+        if (!ready)
+            break;
+        emit(r, s);
+        r->head = (r->head + 1) % QUEUE_MAX;
+        r->count--;
+    }
+}
+
+static void progress(run *r)
+{
+    time_t now = time(NULL);
+    if (now == r->last_progress)
+        return;
+    r->last_progress = now;
+    fprintf(stderr, "\r%s: %" PRIu64 " items, %.1f MB", prog, r->seq, (double)r->bytes / 1e6);
 }
 
 static void on_item(const kd_item *it, void *user)
 {
-    out_ctx *o = user;
-    uint64_t frame = o->frame;
-    if (o->format == KDCAP_FORMAT_RAW)
-        frame = ++o->raw_items;
-    if (o->json)
-        print_json(it, frame);
-    else
-        print_text(o, it, frame);
+    run *r = user;
+    if (r->count == QUEUE_MAX)
+        drain(r, 0, it->ts_ns);
+    slot *s = &r->q[(r->head + r->count) % QUEUE_MAX];
+    r->count++;
+    s->frame = r->format == KDCAP_FORMAT_PCAPNG ? r->record : r->seq + 1;
+    r->seq++;
+    /* Own the bytes: the framer's buffer is reused after this call. */
+    memcpy(s->buf, it->bytes, it->len);
+    s->item = *it;
+    s->item.bytes = s->buf;
+    if (it->body)
+        s->item.body = s->buf + (it->body - it->bytes);
+
+    kd_decode_opts dopts = {.arch = r->o->arch, .width = r->o->width};
+    if (dopts.arch == KD_ARCH_UNKNOWN)
+        dopts.arch = kd_tracker_arch(r->tracker);
+    if (dopts.width == 0)
+        dopts.width = kd_tracker_width(r->tracker);
+    kd_decode(&s->item, &dopts, &s->msg);
+    s->msg.track.frame = s->frame;
+    kd_tracker_add(r->tracker, &s->msg.track, &s->annot);
+    drain(r, 0, it->ts_ns);
+    if (r->progress && (r->seq & 4095) == 0)
+        progress(r);
 }
 
 /* ------------------------------------------------------------ driver */
 
-/* Returns 0, or 2 after printing why the file could not be read. */
-static int cat_file(const char *path, kdcap_format format, kd_dir raw_dir, int json)
+/* Returns 0, 2 after printing why the file could not be read. */
+static int cat_file(const char *path, const opts *o, slot *queue, kdcat_stats *stats)
 {
     char err[256];
-    kdcap_reader *r = kdcap_open(path, format, raw_dir, err, sizeof err);
-    if (!r) {
+    kdcap_reader *rd = kdcap_open(path, o->format, o->raw_dir, err, sizeof err);
+    if (!rd) {
         fprintf(stderr, "%s: %s: %s\n", prog, path, err);
         return 2;
     }
-    out_ctx o = {.json = json, .format = kdcap_reader_format(r)};
+    kd_tracker_opts topts = {.arch = o->arch, .width = o->width};
+    run r = {
+        .o = o,
+        .format = kdcap_reader_format(rd),
+        .tracker = kd_tracker_new(&topts),
+        .stats = stats,
+        .q = queue,
+        .progress = !o->quiet && isatty(STDERR_FILENO),
+    };
     kd_framer *framers[3];
-    for (int d = 0; d < 3; d++) {
-        framers[d] = kd_framer_new(KD_TRANSPORT_SERIAL, (kd_dir)d, on_item, &o);
-        if (!framers[d]) {
-            fprintf(stderr, "%s: %s: out of memory\n", prog, path);
-            exit(3);
-        }
+    for (int d = 0; d < 3; d++)
+        framers[d] = kd_framer_new(KD_TRANSPORT_SERIAL, (kd_dir)d, on_item, &r);
+    if (!r.tracker || !framers[0] || !framers[1] || !framers[2]) {
+        fprintf(stderr, "%s: %s: out of memory\n", prog, path);
+        exit(3);
     }
-    int rc = 0;
+    int rc = 0, got;
     kdcap_record rec;
-    int got;
-    while ((got = kdcap_next(r, &rec)) == 1) {
+    while ((got = kdcap_next(rd, &rec)) == 1) {
         kd_framer *f = framers[rec.dir <= KD_DIR_UNKNOWN ? rec.dir : KD_DIR_UNKNOWN];
-        o.frame = rec.frame;
+        r.record = rec.frame;
+        r.bytes += rec.len;
         kd_framer_feed(f, rec.bytes, rec.len, rec.ts_ns);
         /* Our pcapng records are whole items: frame each on its own so a
          * truncated or trailer-less item stays what it was when recorded. */
-        if (o.format == KDCAP_FORMAT_PCAPNG)
+        if (r.format == KDCAP_FORMAT_PCAPNG)
             kd_framer_finish(f);
     }
     for (int d = 0; d < 3; d++) {
         kd_framer_finish(framers[d]);
         kd_framer_free(framers[d]);
     }
+    kd_tracker_finish(r.tracker);
+    drain(&r, 1, 0);
+    if (r.progress && r.seq >= 4096)
+        fprintf(stderr, "\r%*s\r", 60, "");
     if (got < 0) {
         fflush(stdout);
-        fprintf(stderr, "%s: %s: %s\n", prog, path, kdcap_error(r));
+        fprintf(stderr, "%s: %s: %s\n", prog, path, kdcap_error(rd));
         rc = 2;
     }
-    kdcap_close(r);
+    kd_tracker_free(r.tracker);
+    kdcap_close(rd);
     return rc;
 }
 
@@ -251,20 +264,23 @@ static void usage(FILE *to)
 {
     fprintf(to,
             "Usage: %s [OPTION]... FILE...\n"
-            "Print the KD protocol items of kernel-debugger captures, one per line.\n"
+            "Decode Windows kernel debugger (KD) captures: one line per message.\n"
             "\n"
             "FILE is a kdscope pcapng capture or a raw KD byte stream (one direction).\n"
             "\n"
-            "  -j, --json             JSON Lines: one object per item\n"
+            "  -V, --verbose          the full decode tree under each line\n"
+            "  -j, --json             JSON Lines: one object per item, every field\n"
+            "  -s, --stats            counts by type, API and state; problems; response\n"
+            "                         times (p50/p95/max) per API\n"
+            "  -x, --hex              a hex dump of each item's bytes\n"
+            "  -a, --arch=ARCH        decode as x86, amd64, arm64, arm (default: inferred)\n"
+            "  -w, --width=BITS       manipulate layout 32 or 64 (default: inferred)\n"
             "  -d, --direction=DIR    label raw streams named after it: d2t (debugger to\n"
             "                         target) or t2d (target to debugger)\n"
             "  -f, --format=FMT       auto (default), pcapng or raw\n"
+            "  -q, --quiet            no progress on standard error\n"
             "  -h, --help             show this help and exit\n"
             "      --version          show the version and exit\n"
-            "\n"
-            "Each line: frame, time (seconds since the first item), direction, kind\n"
-            "(data, control, breakin, noise, truncated), then for packets the type,\n"
-            "id, ByteCount and checksum status, and any framing problem.\n"
             "\n"
             "Exit status: 0 on success, 2 on bad usage or unreadable input, 3 on an\n"
             "I/O error while writing.\n",
@@ -273,51 +289,61 @@ static void usage(FILE *to)
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {
+    static const struct option longopts[] = {
+        {"verbose", no_argument, NULL, 'V'},
         {"json", no_argument, NULL, 'j'},
+        {"stats", no_argument, NULL, 's'},
+        {"hex", no_argument, NULL, 'x'},
+        {"arch", required_argument, NULL, 'a'},
+        {"width", required_argument, NULL, 'w'},
         {"direction", required_argument, NULL, 'd'},
         {"format", required_argument, NULL, 'f'},
+        {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'v' + 256},
         {NULL, 0, NULL, 0},
     };
-    int json = 0;
-    kdcap_format format = KDCAP_FORMAT_AUTO;
-    kd_dir raw_dir = KD_DIR_UNKNOWN;
-    int files = 0, rc = 0;
+    opts o = {.mode = OUT_LINES, .format = KDCAP_FORMAT_AUTO, .raw_dir = KD_DIR_UNKNOWN};
     static char outbuf[1 << 16];
     setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
 
-    /* Leading '-': files come back in order (as argument 1), so that
-     * --direction applies to the files named after it. */
+    /* Options first (they apply to every file) except --direction and
+     * --format, which apply to the files named after them: a first pass
+     * checks the options, the second (in order) reads the files. */
     int c;
-    while ((c = getopt_long(argc, argv, "-jd:f:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "-Vjsxa:w:d:f:qh", longopts, NULL)) != -1) {
         switch (c) {
         case 1:
-            files++;
-            if (cat_file(optarg, format, raw_dir, json) != 0)
-                rc = 2;
+        case 'd':
+        case 'f':
+            break;
+        case 'V':
+            o.mode = OUT_TREE;
             break;
         case 'j':
-            json = 1;
+            o.mode = OUT_JSON;
             break;
-        case 'd':
-            if (kd_dir_parse(optarg, &raw_dir) != 0) {
-                fprintf(stderr, "%s: --direction: '%s' is not d2t or t2d\n", prog, optarg);
+        case 's':
+            o.mode = OUT_STATS;
+            break;
+        case 'x':
+            o.hex = 1;
+            break;
+        case 'q':
+            o.quiet = 1;
+            break;
+        case 'a':
+            if (kd_arch_parse(optarg, &o.arch) != 0 || o.arch == KD_ARCH_UNKNOWN) {
+                fprintf(stderr, "%s: --arch: '%s' is not x86, amd64, arm64 or arm\n", prog, optarg);
                 return 2;
             }
             break;
-        case 'f':
-            if (strcmp(optarg, "auto") == 0)
-                format = KDCAP_FORMAT_AUTO;
-            else if (strcmp(optarg, "pcapng") == 0)
-                format = KDCAP_FORMAT_PCAPNG;
-            else if (strcmp(optarg, "raw") == 0)
-                format = KDCAP_FORMAT_RAW;
-            else {
-                fprintf(stderr, "%s: --format: '%s' is not auto, pcapng or raw\n", prog, optarg);
+        case 'w':
+            if (strcmp(optarg, "32") != 0 && strcmp(optarg, "64") != 0) {
+                fprintf(stderr, "%s: --width: '%s' is not 32 or 64\n", prog, optarg);
                 return 2;
             }
+            o.width = (uint8_t)atoi(optarg);
             break;
         case 'h':
             usage(stdout);
@@ -330,10 +356,52 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+
+    slot *queue = calloc(QUEUE_MAX, sizeof *queue);
+    kdcat_stats *stats = kdcat_stats_new();
+    if (!queue || !stats) {
+        fprintf(stderr, "%s: out of memory\n", prog);
+        return 3;
+    }
+    int files = 0, rc = 0;
+    optind = 0; /* GNU getopt: restart */
+    while ((c = getopt_long(argc, argv, "-Vjsxa:w:d:f:qh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 1:
+            files++;
+            if (cat_file(optarg, &o, queue, stats) != 0)
+                rc = 2;
+            break;
+        case 'd':
+            if (kd_dir_parse(optarg, &o.raw_dir) != 0) {
+                fprintf(stderr, "%s: --direction: '%s' is not d2t or t2d\n", prog, optarg);
+                return 2;
+            }
+            break;
+        case 'f':
+            if (strcmp(optarg, "auto") == 0)
+                o.format = KDCAP_FORMAT_AUTO;
+            else if (strcmp(optarg, "pcapng") == 0)
+                o.format = KDCAP_FORMAT_PCAPNG;
+            else if (strcmp(optarg, "raw") == 0)
+                o.format = KDCAP_FORMAT_RAW;
+            else {
+                fprintf(stderr, "%s: --format: '%s' is not auto, pcapng or raw\n", prog, optarg);
+                return 2;
+            }
+            break;
+        default:
+            break;
+        }
+    }
     if (files == 0) {
         fprintf(stderr, "%s: no input files (try '%s --help')\n", prog, prog);
         return 2;
     }
+    if (o.mode == OUT_STATS)
+        kdcat_stats_print(stats, stdout);
+    kdcat_stats_free(stats);
+    free(queue);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "%s: standard output: %s\n", prog, strerror(errno));
         return 3;

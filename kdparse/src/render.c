@@ -1,0 +1,676 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Renderings of decoded messages: the summary (Info) line, node values as
+ * text, the -V tree and JSON members.  Names and value tables come from the
+ * schema; nothing here knows an offset.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "kdparse/decode.h"
+
+/* ------------------------------------------------------------ a bounded string builder */
+
+typedef struct sbuf {
+    char *p;
+    size_t n, len;
+} sbuf;
+
+static void sb_printf(sbuf *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(sbuf *s, const char *fmt, ...)
+{
+    if (s->n == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    size_t room = s->len < s->n ? s->n - s->len : 0;
+    int k = vsnprintf(s->p + s->len, room, fmt, ap);
+    va_end(ap);
+    if (k > 0)
+        s->len += (size_t)k;
+    if (s->len >= s->n)
+        s->len = s->n - 1;
+}
+
+/* Text as a person can read it: printable ASCII, escapes for the rest. */
+static void sb_text(sbuf *s, const uint8_t *p, size_t len, size_t max)
+{
+    size_t shown = 0;
+    for (size_t i = 0; i < len && p[i]; i++) {
+        if (shown >= max) {
+            sb_printf(s, "...");
+            return;
+        }
+        uint8_t ch = p[i];
+        if (ch == '\n')
+            sb_printf(s, "\\n");
+        else if (ch == '\r')
+            sb_printf(s, "\\r");
+        else if (ch == '\t')
+            sb_printf(s, "\\t");
+        else if (ch == '"' || ch == '\\')
+            sb_printf(s, "\\%c", ch);
+        else if (ch < 0x20 || ch >= 0x7F)
+            sb_printf(s, "\\x%02x", ch);
+        else
+            sb_printf(s, "%c", ch);
+        shown++;
+    }
+}
+
+/* UTF-16LE text (BMP; other code units shown as escapes). */
+static void sb_utf16(sbuf *s, const uint8_t *p, size_t len, size_t max)
+{
+    for (size_t i = 0; i + 1 < len; i += 2) {
+        uint16_t u = kd_le16(p + i);
+        if (u == 0)
+            return;
+        if (i / 2 >= max) {
+            sb_printf(s, "...");
+            return;
+        }
+        if (u >= 0x20 && u < 0x7F && u != '"' && u != '\\')
+            sb_printf(s, "%c", (char)u);
+        else
+            sb_printf(s, "\\u%04x", u);
+    }
+}
+
+static unsigned hex_width(kd_ftype t)
+{
+    switch (t) {
+    case KD_FT_UINT8:
+        return 2;
+    case KD_FT_UINT16:
+        return 4;
+    case KD_FT_UINT64:
+        return 16;
+    default:
+        return 8;
+    }
+}
+
+static void sb_node_value(sbuf *s, const kd_node *nd)
+{
+    const kd_field *f = &kd_fields[nd->field];
+    switch (f->type) {
+    case KD_FT_NONE:
+        return;
+    case KD_FT_BOOLEAN:
+        sb_printf(s, "%s", nd->value ? "TRUE" : "FALSE");
+        return;
+    case KD_FT_BYTES: {
+        size_t k = nd->length < 32 ? nd->length : 32;
+        for (size_t i = 0; i < k; i++)
+            sb_printf(s, "%02x", nd->data[i]);
+        if (k < nd->length)
+            sb_printf(s, "...");
+        sb_printf(s, " (%" PRIu32 " bytes)", nd->length);
+        return;
+    }
+    case KD_FT_STRING:
+        sb_printf(s, "\"");
+        sb_text(s, nd->data, nd->length, 200);
+        sb_printf(s, "\"");
+        return;
+    case KD_FT_UTF16:
+        sb_printf(s, "\"");
+        sb_utf16(s, nd->data, nd->length, 200);
+        sb_printf(s, "\"");
+        return;
+    case KD_FT_FRAMENUM:
+        sb_printf(s, "%" PRIu64, nd->value);
+        return;
+    case KD_FT_RELTIME:
+        sb_printf(s, "%" PRIu64 ".%09" PRIu64 " s", nd->value / 1000000000u, nd->value % 1000000000u);
+        return;
+    default:
+        break;
+    }
+    if (f->base == KD_BASE_HEX)
+        sb_printf(s, "0x%0*" PRIx64, (int)hex_width(f->type), nd->value);
+    else
+        sb_printf(s, "%" PRIu64, nd->value);
+    if (!f->vals)
+        return;
+    if (f->is_bitmask) {
+        const char *sep = " (";
+        for (const kd_val *v = f->vals; v->name; v++) {
+            if (v->value && (nd->value & v->value) == v->value) {
+                sb_printf(s, "%s%s", sep, v->name);
+                sep = "|";
+            }
+        }
+        if (sep[0] == '|')
+            sb_printf(s, ")");
+    } else {
+        const char *name = kd_val_name(f->vals, (uint32_t)nd->value);
+        if (name)
+            sb_printf(s, " (%s)", name);
+    }
+}
+
+size_t kd_node_format(const kd_node *node, char *buf, size_t n)
+{
+    sbuf s = {buf, n, 0};
+    if (n)
+        buf[0] = 0;
+    sb_node_value(&s, node);
+    return s.len;
+}
+
+/* ------------------------------------------------------------ summary */
+
+static uint64_t val(const kd_msg *m, kd_field_id f)
+{
+    const kd_node *n = kd_msg_find(m, f);
+    return n ? n->value : 0;
+}
+
+static int has(const kd_msg *m, kd_field_id f)
+{
+    return kd_msg_find(m, f) != NULL;
+}
+
+static void sb_status(sbuf *s, uint32_t st)
+{
+    const char *name = kd_val_name(kd_vals_ntstatus, st);
+    if (name)
+        sb_printf(s, "%s", name);
+    else
+        sb_printf(s, "0x%08" PRIx32, st);
+}
+
+static void sb_string_field(sbuf *s, const kd_msg *m, kd_field_id f)
+{
+    const kd_node *n = kd_msg_find(m, f);
+    sb_printf(s, "\"");
+    if (n && kd_fields[f].type == KD_FT_UTF16)
+        sb_utf16(s, n->data, n->length, 60);
+    else if (n)
+        sb_text(s, n->data, n->length, 60);
+    sb_printf(s, "\"");
+}
+
+static void summary_manip(sbuf *s, const kd_msg *m)
+{
+    const char *name = kd_val_name(kd_vals_api_short, m->api);
+    if (name)
+        sb_printf(s, "%s", name);
+    else
+        sb_printf(s, "Manipulate API 0x%04" PRIx32, m->api);
+    switch (m->api) {
+    case 0x3130:
+    case 0x3137:
+    case 0x313D:
+        sb_printf(s, " 0x%" PRIx64 " len 0x%" PRIx64, val(m, KD_F_M_RM_TARGET_BASE_ADDRESS),
+                  val(m, KD_F_M_RM_TRANSFER_COUNT));
+        break;
+    case 0x3131:
+    case 0x3138:
+    case 0x313E:
+        sb_printf(s, " 0x%" PRIx64 " len 0x%" PRIx64, val(m, KD_F_M_WM_TARGET_BASE_ADDRESS),
+                  val(m, KD_F_M_WM_TRANSFER_COUNT));
+        break;
+    case 0x3133:
+        sb_printf(s, " flags 0x%08" PRIx64, val(m, KD_F_M_SC_CONTEXT_FLAGS));
+        break;
+    case 0x3134:
+        sb_printf(s, " 0x%" PRIx64, val(m, KD_F_M_WB_BREAK_POINT_ADDRESS));
+        break;
+    case 0x3135:
+        sb_printf(s, " handle 0x%" PRIx64, val(m, KD_F_M_RB_BREAK_POINT_HANDLE));
+        break;
+    case 0x3136:
+        sb_printf(s, " ");
+        sb_status(s, (uint32_t)val(m, KD_F_M_C_CONTINUE_STATUS));
+        break;
+    case 0x313C:
+        sb_printf(s, " ");
+        sb_status(s, (uint32_t)val(m, KD_F_M_C2_CONTINUE_STATUS));
+        if (has(m, KD_F_CS_TRACE_FLAG))
+            sb_printf(s, " trace %" PRIu64 " dr7 0x%" PRIx64, val(m, KD_F_CS_TRACE_FLAG), val(m, KD_F_CS_DR7));
+        break;
+    case 0x3139:
+    case 0x313A:
+        sb_printf(s, " port 0x%" PRIx64 " size %" PRIu64, val(m, KD_F_M_IO_IO_ADDRESS),
+                  val(m, KD_F_M_IO_DATA_SIZE));
+        break;
+    case 0x3144:
+    case 0x3145:
+        sb_printf(s, " 0x%" PRIx64 " size %" PRIu64, val(m, KD_F_M_IOX_IO_ADDRESS),
+                  val(m, KD_F_M_IOX_DATA_SIZE));
+        break;
+    case 0x3152:
+    case 0x3153:
+        sb_printf(s, " 0x%08" PRIx64, val(m, KD_F_M_MSR_MSR));
+        break;
+    case 0x3156:
+        sb_printf(s, " 0x%" PRIx64 " len 0x%" PRIx64,
+                  m->is_response ? val(m, KD_F_M_SM_FOUND_ADDRESS) : val(m, KD_F_M_SM_SEARCH_ADDRESS),
+                  val(m, KD_F_M_SM_SEARCH_LENGTH));
+        break;
+    case 0x315B:
+        sb_printf(s, " 0x%" PRIx64 " len 0x%" PRIx64, val(m, KD_F_M_FM_ADDRESS), val(m, KD_F_M_FM_LENGTH));
+        break;
+    case 0x315C:
+        sb_printf(s, " 0x%" PRIx64, val(m, KD_F_M_QM_ADDRESS));
+        break;
+    case 0x315F:
+    case 0x3160:
+        sb_printf(s, " offset 0x%" PRIx64 " len 0x%" PRIx64, val(m, KD_F_M_CX_OFFSET),
+                  val(m, KD_F_M_CX_BYTE_COUNT));
+        break;
+    default:
+        break;
+    }
+    if (!m->is_response)
+        return;
+    sb_printf(s, " -> ");
+    sb_status(s, (uint32_t)val(m, KD_F_M_RETURN_STATUS));
+    switch (m->api) {
+    case 0x3130:
+    case 0x3137:
+    case 0x313D:
+        sb_printf(s, ", 0x%" PRIx64 " read", val(m, KD_F_M_RM_ACTUAL_BYTES_READ));
+        break;
+    case 0x3131:
+    case 0x3138:
+    case 0x313E:
+        sb_printf(s, ", 0x%" PRIx64 " written", val(m, KD_F_M_WM_ACTUAL_BYTES_WRITTEN));
+        break;
+    case 0x3132: {
+        static const kd_field_id pcs[] = {KD_F_CTX_RIP, KD_F_CTX_EIP, KD_F_CTX_PC};
+        for (size_t i = 0; i < sizeof pcs / sizeof pcs[0]; i++) {
+            const kd_node *n = kd_msg_find(m, pcs[i]);
+            if (n) {
+                sb_printf(s, ", %s %s 0x%" PRIx64, kd_arch_name(m->arch), kd_fields[pcs[i]].label, n->value);
+                break;
+            }
+        }
+        break;
+    }
+    case 0x3134:
+        sb_printf(s, ", handle 0x%" PRIx64, val(m, KD_F_M_WB_BREAK_POINT_HANDLE));
+        break;
+    case 0x3139:
+    case 0x313A:
+        sb_printf(s, ", value 0x%" PRIx64, val(m, KD_F_M_IO_DATA_VALUE));
+        break;
+    case 0x3152:
+    case 0x3153:
+        sb_printf(s, ", value 0x%" PRIx64, val(m, KD_F_M_MSR_VALUE));
+        break;
+    case 0x3146:
+        if (has(m, KD_F_M_GV_MACHINE_TYPE)) {
+            const char *mt = kd_val_name(kd_vals_machine, (uint32_t)val(m, KD_F_M_GV_MACHINE_TYPE));
+            sb_printf(s, ", build %" PRIu64 ", %s, protocol %" PRIu64 ", kernel 0x%" PRIx64,
+                      val(m, KD_F_M_GV_MINOR_VERSION), mt ? mt + strlen("IMAGE_FILE_MACHINE_") : "?",
+                      val(m, KD_F_M_GV_PROTOCOL_VERSION), val(m, KD_F_M_GV_KERN_BASE));
+        } else if (has(m, KD_F_M_GV32_MACHINE_TYPE)) {
+            const char *mt = kd_val_name(kd_vals_machine, (uint32_t)val(m, KD_F_M_GV32_MACHINE_TYPE));
+            sb_printf(s, ", build %" PRIu64 ", %s, protocol %" PRIu64 ", kernel 0x%" PRIx64,
+                      val(m, KD_F_M_GV32_MINOR_VERSION), mt ? mt + strlen("IMAGE_FILE_MACHINE_") : "?",
+                      val(m, KD_F_M_GV32_PROTOCOL_VERSION), val(m, KD_F_M_GV32_KERN_BASE));
+        }
+        break;
+    case 0x315F:
+        sb_printf(s, ", 0x%" PRIx64 " copied", val(m, KD_F_M_CX_BYTES_COPIED));
+        break;
+    default:
+        break;
+    }
+}
+
+static void summary_state(sbuf *s, const kd_msg *m)
+{
+    switch (m->api) {
+    case 0x3030:
+        sb_printf(s, "Exception ");
+        sb_status(s, (uint32_t)val(m, KD_F_EXCEPTION_CODE));
+        sb_printf(s, " at 0x%" PRIx64 "%s, cpu %" PRIu64, val(m, KD_F_EXCEPTION_ADDRESS),
+                  val(m, KD_F_EXCEPTION_FIRST_CHANCE) ? ", first chance" : ", second chance",
+                  val(m, KD_F_STATE_PROCESSOR));
+        break;
+    case 0x3031:
+        sb_printf(s, "%s ", val(m, KD_F_LS_UNLOAD_SYMBOLS) ? "UnloadSymbols" : "LoadSymbols");
+        sb_string_field(s, m, KD_F_LS_PATH);
+        sb_printf(s, " base 0x%" PRIx64 " size 0x%" PRIx64, val(m, KD_F_LS_BASE_OF_DLL),
+                  val(m, KD_F_LS_SIZE_OF_IMAGE));
+        break;
+    case 0x3032:
+        sb_printf(s, "CommandString ");
+        sb_string_field(s, m, KD_F_CS_NAME);
+        sb_printf(s, " ");
+        sb_string_field(s, m, KD_F_CS_COMMAND);
+        break;
+    default:
+        sb_printf(s, "State change 0x%04" PRIx32, m->api);
+        break;
+    }
+}
+
+static void summary_data(sbuf *s, const kd_msg *m)
+{
+    switch (m->type) {
+    case KD_TYPE_STATE_CHANGE64:
+    case KD_TYPE_STATE_CHANGE32:
+        summary_state(s, m);
+        break;
+    case KD_TYPE_STATE_MANIPULATE:
+        summary_manip(s, m);
+        break;
+    case KD_TYPE_DEBUG_IO:
+        if (m->api == 0x3230) {
+            sb_printf(s, "DbgPrint ");
+            sb_string_field(s, m, KD_F_DIO_STRING);
+        } else if (m->api == 0x3231) {
+            sb_printf(s, m->is_response ? "DbgPrompt answer " : "DbgPrompt ");
+            sb_string_field(s, m, m->is_response ? KD_F_DIO_RESPONSE : KD_F_DIO_PROMPT);
+        } else {
+            sb_printf(s, "DebugIo API 0x%04" PRIx32, m->api);
+        }
+        break;
+    case KD_TYPE_FILE_IO:
+        switch (m->api) {
+        case 0x3430:
+            sb_printf(s, "CreateFile ");
+            sb_string_field(s, m, KD_F_FIO_FILE_NAME);
+            break;
+        case 0x3431:
+        case 0x3432:
+            sb_printf(s, "%s handle 0x%" PRIx64 " offset 0x%" PRIx64 " len 0x%" PRIx64,
+                      m->api == 0x3431 ? "ReadFile" : "WriteFile", val(m, KD_F_FIO_HANDLE),
+                      val(m, KD_F_FIO_OFFSET), val(m, KD_F_FIO_LENGTH));
+            break;
+        case 0x3433:
+            sb_printf(s, "CloseFile handle 0x%" PRIx64, val(m, KD_F_FIO_HANDLE));
+            break;
+        default:
+            sb_printf(s, "FileIo API 0x%04" PRIx32, m->api);
+            break;
+        }
+        if (m->is_response) {
+            sb_printf(s, " -> ");
+            sb_status(s, (uint32_t)val(m, KD_F_FIO_STATUS));
+        }
+        break;
+    case KD_TYPE_TRACE_IO:
+        sb_printf(s, "PrintTrace %" PRIu64 " bytes", val(m, KD_F_TIO_LENGTH_OF_DATA));
+        break;
+    case KD_TYPE_CONTROL_REQUEST:
+        sb_printf(s, "%s %" PRIu64, m->api == 0x4301 ? "ReleaseHardwareBp" : "RequestHardwareBp",
+                  val(m, KD_F_CRQ_HARDWARE_BREAK_POINT_NUMBER));
+        break;
+    default: {
+        const char *tn = kd_packet_type_name(m->type);
+        sb_printf(s, "%s, %u bytes", tn ? tn : "Unknown packet type", m->item->byte_count);
+        break;
+    }
+    }
+}
+
+size_t kd_msg_summary(const kd_msg *m, const kd_annot *a, char *buf, size_t n)
+{
+    sbuf s = {buf, n, 0};
+    if (n)
+        buf[0] = 0;
+    const kd_item *it = m->item;
+    switch (it->kind) {
+    case KD_ITEM_BREAKIN:
+        sb_printf(&s, "Break-in");
+        if (it->len > 1)
+            sb_printf(&s, " (%zu bytes)", it->len);
+        break;
+    case KD_ITEM_NOISE:
+        sb_printf(&s, "Noise, %zu byte%s", it->len, it->len == 1 ? "" : "s");
+        break;
+    case KD_ITEM_TRUNCATED: {
+        const char *tn = it->has_header ? kd_packet_type_name(it->type) : NULL;
+        sb_printf(&s, "Truncated %s, %zu bytes", tn ? tn : "packet", it->len);
+        if (it->has_header && it->leader == KD_PACKET_LEADER && it->byte_count <= KD_PACKET_MAX_SIZE)
+            sb_printf(&s, " of %u", KD_PACKET_HEADER_SIZE + it->byte_count + 1u);
+        break;
+    }
+    case KD_ITEM_CONTROL:
+        switch (it->type) {
+        case KD_TYPE_ACKNOWLEDGE:
+            sb_printf(&s, "ACK 0x%08" PRIx32, it->id);
+            break;
+        case KD_TYPE_RESEND:
+            sb_printf(&s, "RESEND");
+            break;
+        case KD_TYPE_RESET:
+            sb_printf(&s, "RESET");
+            break;
+        default:
+            sb_printf(&s, "Control packet type %u", it->type);
+            break;
+        }
+        break;
+    case KD_ITEM_DATA:
+        summary_data(&s, m);
+        break;
+    }
+    if (it->flags & KD_ITEM_BAD_CHECKSUM)
+        sb_printf(&s, " [bad checksum]");
+    if (it->flags & KD_ITEM_TRAILER_MISSING)
+        sb_printf(&s, " [trailer missing]");
+    if (it->flags & KD_ITEM_TRAILER_BAD)
+        sb_printf(&s, " [bad trailer 0x%02x]", it->trailer);
+    if (it->flags & KD_ITEM_OVERSIZE)
+        sb_printf(&s, " [ByteCount %u > %u]", it->byte_count, KD_PACKET_MAX_SIZE);
+    if (!a)
+        return s.len;
+    if (a->request_in && a->response_time_ns)
+        sb_printf(&s, ", reply in %.1f ms", (double)a->response_time_ns / 1e6);
+    if (a->retransmission_of)
+        sb_printf(&s, " [retransmission of #%" PRIu64 "]", a->retransmission_of);
+    if (a->duplicate_of)
+        sb_printf(&s, " [duplicate of #%" PRIu64 "]", a->duplicate_of);
+    if (a->problems & KD_TRACK_UNEXPECTED_ID)
+        sb_printf(&s, " [unexpected id]");
+    if (a->problems & KD_TRACK_NO_RESPONSE)
+        sb_printf(&s, " [no response]");
+    if (a->problems & KD_TRACK_STRAY_ACK)
+        sb_printf(&s, " [acknowledges nothing]");
+    return s.len;
+}
+
+/* ------------------------------------------------------------ tree */
+
+/* Session annotations as extra nodes, so the renderers treat them alike. */
+static size_t annot_nodes(const kd_annot *a, int data_packet, kd_node *out)
+{
+    size_t k = 0;
+#define ANNOT(f, v)                                                                  \
+    do {                                                                             \
+        out[k] = (kd_node){.field = KD_F_##f, .depth = 1, .flags = KD_NODE_GENERATED, \
+                           .value = (v)};                                            \
+        k++;                                                                         \
+    } while (0)
+    if (!a)
+        return 0;
+    if (a->ack_in)
+        ANNOT(S_ACK_IN, a->ack_in);
+    if (a->acks)
+        ANNOT(S_ACKS, a->acks);
+    if (a->response_in)
+        ANNOT(S_RESPONSE_IN, a->response_in);
+    if (a->request_in) {
+        ANNOT(S_REQUEST_IN, a->request_in);
+        ANNOT(S_RESPONSE_TIME, a->response_time_ns);
+    }
+    if (a->retransmission_of)
+        ANNOT(S_RETRANSMISSION_OF, a->retransmission_of);
+    if (a->duplicate_of)
+        ANNOT(S_DUPLICATE, a->duplicate_of);
+    if (a->reset_epoch)
+        ANNOT(S_RESET_EPOCH, a->reset_epoch);
+    if (data_packet) {
+        ANNOT(S_ARCH, (uint64_t)a->arch);
+        ANNOT(S_WIDTH, a->width);
+    }
+#undef ANNOT
+    return k;
+}
+
+void kd_msg_print_tree(FILE *out, const kd_msg *m, const kd_annot *a)
+{
+    char buf[1024];
+    for (uint16_t i = 0; i < m->n; i++) {
+        const kd_node *nd = &m->nodes[i];
+        const kd_field *f = &kd_fields[nd->field];
+        fprintf(out, "    %*s", nd->depth * 4, "");
+        if (f->type == KD_FT_NONE) {
+            fprintf(out, "%s\n", f->label);
+            continue;
+        }
+        kd_node_format(nd, buf, sizeof buf);
+        if (nd->flags & KD_NODE_GENERATED)
+            fprintf(out, "[%s: %s]\n", f->label, buf);
+        else
+            fprintf(out, "%s: %s\n", f->label, buf);
+    }
+    kd_node extra[16];
+    size_t k = annot_nodes(a, m->item->kind == KD_ITEM_DATA, extra);
+    if (k)
+        fprintf(out, "    %s\n", kd_fields[KD_F_SESSION].label);
+    for (size_t i = 0; i < k; i++) {
+        kd_node_format(&extra[i], buf, sizeof buf);
+        if (extra[i].field == KD_F_S_ARCH)
+            snprintf(buf, sizeof buf, "%s", kd_arch_name((kd_arch)extra[i].value));
+        fprintf(out, "        [%s: %s]\n", kd_fields[extra[i].field].label, buf);
+    }
+}
+
+/* ------------------------------------------------------------ JSON */
+
+static void json_string_bytes(FILE *out, const uint8_t *p, size_t len, int utf16)
+{
+    fputc('"', out);
+    size_t step = utf16 ? 2 : 1;
+    for (size_t i = 0; i + step <= len; i += step) {
+        uint32_t ch = utf16 ? kd_le16(p + i) : p[i];
+        if (ch == 0)
+            break;
+        if (ch == '"' || ch == '\\')
+            fprintf(out, "\\%c", (char)ch);
+        else if (ch < 0x20 || ch == 0x7F)
+            fprintf(out, "\\u%04x", (unsigned)ch);
+        else if (ch < 0x80)
+            fputc((int)ch, out);
+        else if (!utf16)
+            fprintf(out, "\\u%04x", (unsigned)ch); /* 8-bit text: Latin-1 as code points */
+        else if (ch < 0x800)
+            fprintf(out, "%c%c", 0xC0 | (ch >> 6), 0x80 | (ch & 0x3F));
+        else if (ch >= 0xD800 && ch < 0xE000)
+            fprintf(out, "\\u%04x", (unsigned)ch);
+        else
+            fprintf(out, "%c%c%c", 0xE0 | (ch >> 12), 0x80 | ((ch >> 6) & 0x3F), 0x80 | (ch & 0x3F));
+    }
+    fputc('"', out);
+}
+
+static void json_value(FILE *out, const kd_node *nd)
+{
+    static const char digits[] = "0123456789abcdef";
+    switch (kd_fields[nd->field].type) {
+    case KD_FT_UINT64:
+        fprintf(out, "\"0x%016" PRIx64 "\"", nd->value);
+        break;
+    case KD_FT_BYTES:
+        fputc('"', out);
+        for (uint32_t i = 0; i < nd->length; i++) {
+            fputc(digits[nd->data[i] >> 4], out);
+            fputc(digits[nd->data[i] & 15], out);
+        }
+        fputc('"', out);
+        break;
+    case KD_FT_STRING:
+        json_string_bytes(out, nd->data, nd->length, 0);
+        break;
+    case KD_FT_UTF16:
+        json_string_bytes(out, nd->data, nd->length, 1);
+        break;
+    case KD_FT_RELTIME:
+        fprintf(out, "%" PRIu64 ".%09" PRIu64, nd->value / 1000000000u, nd->value % 1000000000u);
+        break;
+    default:
+        fprintf(out, "%" PRIu64, nd->value);
+        break;
+    }
+}
+
+static void json_nodes(FILE *out, const kd_node *nodes, size_t n)
+{
+    uint64_t done[(KD_F__COUNT + 63) / 64] = {0};
+    for (size_t i = 0; i < n; i++) {
+        uint16_t f = nodes[i].field;
+        if (kd_fields[f].type == KD_FT_NONE || (done[f / 64] >> (f % 64) & 1))
+            continue;
+        done[f / 64] |= 1ull << (f % 64);
+        size_t count = 1;
+        for (size_t j = i + 1; j < n; j++)
+            count += nodes[j].field == f;
+        fprintf(out, ",\"%s\":", kd_fields[f].abbrev);
+        if (count == 1) {
+            json_value(out, &nodes[i]);
+            continue;
+        }
+        fputc('[', out);
+        for (size_t j = i, k = 0; j < n; j++) {
+            if (nodes[j].field != f)
+                continue;
+            if (k++)
+                fputc(',', out);
+            json_value(out, &nodes[j]);
+        }
+        fputc(']', out);
+    }
+}
+
+void kd_msg_print_json_fields(FILE *out, const kd_msg *m, const kd_annot *a)
+{
+    json_nodes(out, m->nodes, m->n);
+    kd_node extra[16];
+    size_t k = annot_nodes(a, m->item->kind == KD_ITEM_DATA, extra);
+    json_nodes(out, extra, k);
+}
+
+/* ------------------------------------------------------------ problems */
+
+size_t kd_msg_problems(const kd_msg *m, const kd_annot *a, const char **names, size_t max)
+{
+    static const struct {
+        int source; /* 0 item, 1 decoder, 2 tracker */
+        uint32_t bit;
+        const char *name;
+    } table[] = {
+        {0, KD_ITEM_BAD_CHECKSUM, "bad_checksum"},
+        {0, KD_ITEM_TRAILER_MISSING, "trailer_missing"},
+        {0, KD_ITEM_TRAILER_BAD, "trailer_bad"},
+        {0, KD_ITEM_OVERSIZE, "oversize"},
+        {1, KD_DECODE_UNKNOWN_TYPE, "unknown_type"},
+        {1, KD_DECODE_UNKNOWN_API, "unknown_api"},
+        {1, KD_DECODE_SHORT, "short"},
+        {1, KD_DECODE_LENGTH_MISMATCH, "length_mismatch"},
+        {1, KD_DECODE_TOO_MANY_NODES, "too_many_nodes"},
+        {2, KD_TRACK_UNEXPECTED_ID, "unexpected_id"},
+        {2, KD_TRACK_RESEND, "resend"},
+        {2, KD_TRACK_RESET, "reset"},
+        {2, KD_TRACK_RETRANSMISSION, "retransmission"},
+        {2, KD_TRACK_DUPLICATE, "duplicate"},
+        {2, KD_TRACK_NO_RESPONSE, "no_response"},
+        {2, KD_TRACK_NO_ACK, "no_ack"},
+        {2, KD_TRACK_STRAY_ACK, "stray_ack"},
+        {2, KD_TRACK_ERROR_STATUS, "error_status"},
+    };
+    uint32_t bits[3] = {m->item->flags, m->problems, a ? a->problems : 0};
+    size_t k = 0;
+    for (size_t i = 0; i < sizeof table / sizeof table[0] && k < max; i++)
+        if (bits[table[i].source] & table[i].bit)
+            names[k++] = table[i].name;
+    return k;
+}

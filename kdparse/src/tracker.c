@@ -1,0 +1,648 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The session tracker (kdparse/tracker.h).
+ *
+ * It watches both directions of one session in time order and follows the
+ * link layer of kdcom as reference §3.3-§3.7 describes it (ReactOS
+ * kddll.c/kdapi.c): stop-and-wait data packets, each acknowledged by an ACK
+ * control packet carrying its id, RESEND asking for the last packet again,
+ * RESET restarting the ids.  Where the reference leaves room the choice is
+ * written beside the code, marked "Choice:".
+ *
+ * State, besides the annotation ring:
+ *   - per sending direction, the few data packets still waiting for their
+ *     ACK (newest last), the last acknowledged one (to tell duplicates), and
+ *     the id expected next (§3.3);
+ *   - the requests still waiting for their response (oldest first).
+ * All of it is fixed-size: nothing is allocated after kd_tracker_new.
+ *
+ * Vocabulary: a "chain" is a packet and its retransmissions.  A chain is
+ * "delivered" once one of its copies arrived intact (no checksum or
+ * trailer problem); that first intact copy is the one that counts: it is
+ * checked against the id rules and takes part in request -> response
+ * pairing.  Later copies (retransmissions, duplicates) do neither.
+ */
+#include "kdparse/tracker.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define WIN KD_TRACK_WINDOW
+
+/* Choice: at most this many unacknowledged packets per direction are kept
+ * as ACK candidates (stop-and-wait has one in flight; the rest are packets
+ * the sender gave up on).  The oldest drops out when a fifth arrives. */
+#define MAX_CAND 4u
+/* Outstanding requests kept for pairing; the oldest drops out beyond this. */
+#define MAX_REQ 8u
+
+/* Item flags that mean the receiver did not take the packet (§3.6: it
+ * answers with RESEND).  OVERSIZE too: the target rejects ByteCount > 4000. */
+#define BAD_MASK (KD_ITEM_BAD_CHECKSUM | KD_ITEM_TRAILER_MISSING | KD_ITEM_TRAILER_BAD | \
+                  KD_ITEM_OVERSIZE)
+
+#define SYNC_ID (KD_INITIAL_PACKET_ID | KD_SYNC_PACKET_ID) /* 0x80800800 */
+
+/* Manipulate APIs that get no reply (§1.4). */
+#define API_CONTINUE 0x3136u
+#define API_REBOOT 0x313Bu
+#define API_CONTINUE2 0x313Cu
+#define API_GET_VERSION 0x3146u
+#define API_CAUSE_BUGCHECK 0x3149u
+#define API_SWITCH_PROCESSOR 0x3150u
+#define API_CLEAR_ALL_INTERNAL_BP 0x315Au
+/* DEBUG_IO GetString: the target's prompt, answered by the debugger (§3.7.10). */
+#define API_GET_STRING 0x3231u
+
+/* Per-slot bookkeeping beside the public annotation. */
+enum {
+    SB_DATA = 1u << 0,       /* a tracked data packet (known direction) */
+    SB_AWAIT_ACK = 1u << 1,  /* still an ACK candidate */
+    SB_REQUEST = 1u << 2,    /* registered as a request */
+    SB_AWAIT_RESP = 1u << 3, /* still waiting for its response */
+    SB_SUPERSEDED = 1u << 4  /* a later retransmission took over its ACK */
+};
+
+typedef struct pkt {
+    uint64_t seq;   /* item sequence number: the ring slot */
+    uint64_t frame;
+    uint32_t id, checksum;
+    uint16_t type, byte_count;
+    uint8_t bad;       /* framing problems: not taken by the receiver */
+    uint8_t delivered; /* some copy of this chain arrived intact */
+} pkt;
+
+typedef struct req {
+    uint64_t seq, frame, ts;
+    uint32_t api;
+    kd_dir resp_dir;    /* where the response comes from */
+    uint16_t resp_type; /* and its packet type */
+    uint8_t match_api;  /* the response must carry the same api */
+} req;
+
+typedef struct side {
+    pkt cand[MAX_CAND]; /* unacknowledged, oldest first */
+    unsigned ncand;
+    pkt last_acked;
+    int has_last_acked;
+    uint32_t exp_id;    /* §3.3: id of the next new packet */
+    int exp_valid;
+    int resend_asked;   /* the other side sent RESEND since our last data packet */
+    uint64_t last_good_seq; /* our newest intact data packet */
+    int has_last_good;
+} side;
+
+struct kd_tracker {
+    kd_tracker_opts opts;
+    kd_arch arch;
+    uint8_t width;
+    int arch_locked;  /* forced, or learned from a GetVersion reply */
+    uint32_t epoch;
+    int finished;
+    uint64_t count;      /* items recorded; the next one gets seq = count */
+    uint64_t last_frame; /* frames must increase past this */
+    side sd[2];          /* indexed by kd_dir: D2T = 0, T2D = 1 */
+    req reqs[MAX_REQ];   /* oldest first */
+    unsigned nreq;
+    kd_annot *ann;       /* WIN slots, slot = seq % WIN */
+    uint8_t *bits;       /* SB_* per slot */
+};
+
+/* ------------------------------------------------------------ helpers */
+
+static int is_known_dir(kd_dir d)
+{
+    return d == KD_DIR_D2T || d == KD_DIR_T2D;
+}
+
+static kd_dir other_dir(kd_dir d)
+{
+    return d == KD_DIR_D2T ? KD_DIR_T2D : KD_DIR_D2T;
+}
+
+static int no_reply_api(uint32_t api)
+{
+    switch (api) {
+    case API_CONTINUE:
+    case API_CONTINUE2:
+    case API_REBOOT:
+    case API_SWITCH_PROCESSOR:
+    case API_CLEAR_ALL_INTERNAL_BP:
+    case API_CAUSE_BUGCHECK:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* The annotation of item seq, or NULL once it left the window. */
+static kd_annot *ann_at(kd_tracker *t, uint64_t seq)
+{
+    if (seq >= t->count || t->count - seq > WIN)
+        return NULL;
+    return &t->ann[seq % WIN];
+}
+
+static void clear_bits(kd_tracker *t, uint64_t seq, uint8_t b)
+{
+    if (ann_at(t, seq))
+        t->bits[seq % WIN] &= (uint8_t)~b;
+}
+
+static void set_bits(kd_tracker *t, uint64_t seq, uint8_t b)
+{
+    if (ann_at(t, seq))
+        t->bits[seq % WIN] |= b;
+}
+
+/*
+ * Does an ACK carrying ack_id name a packet sent with id?  Serial: real
+ * debuggers strip the sync bit (0x80800800 is acked as 0x80800000, §1.11)
+ * and the ROS target acks with the exact id, so both are accepted.
+ * Choice: KDNET ids are plain counters where bit 0x800 means nothing, so
+ * there the ids must be equal.
+ */
+static int ids_match(const kd_tracker *t, uint32_t id, uint32_t ack_id)
+{
+    if (t->opts.kdnet)
+        return id == ack_id;
+    return ((id ^ ack_id) & ~KD_SYNC_PACKET_ID) == 0;
+}
+
+/* The same packet sent again: what the header says about its content. */
+static int same_packet(const pkt *a, const pkt *b)
+{
+    return a->type == b->type && a->byte_count == b->byte_count && a->id == b->id &&
+           a->checksum == b->checksum;
+}
+
+static void cand_remove(side *s, unsigned i)
+{
+    memmove(&s->cand[i], &s->cand[i + 1], (s->ncand - i - 1) * sizeof s->cand[0]);
+    s->ncand--;
+}
+
+/* A new ACK candidate from this side. */
+static void cand_add(kd_tracker *t, side *s, const pkt *p)
+{
+    /* An ACK goes to the newest packet with a matching id, so older
+     * candidates with the same id can never be acknowledged any more:
+     * they stop being candidates (and stay without ACK). */
+    for (unsigned i = s->ncand; i-- > 0;) {
+        if (ids_match(t, s->cand[i].id, p->id)) {
+            clear_bits(t, s->cand[i].seq, SB_AWAIT_ACK);
+            cand_remove(s, i);
+        }
+    }
+    if (s->ncand == MAX_CAND) {
+        clear_bits(t, s->cand[0].seq, SB_AWAIT_ACK);
+        cand_remove(s, 0);
+    }
+    s->cand[s->ncand++] = *p;
+    set_bits(t, p->seq, SB_AWAIT_ACK);
+}
+
+static void req_remove(kd_tracker *t, unsigned i)
+{
+    memmove(&t->reqs[i], &t->reqs[i + 1], (t->nreq - i - 1) * sizeof t->reqs[0]);
+    t->nreq--;
+}
+
+/* ------------------------------------------------------------ beliefs */
+
+static void learn_arch_width(kd_tracker *t, const kd_track_in *in)
+{
+    if (in->item_flags & BAD_MASK)
+        return; /* Choice: a damaged packet's content is not trusted */
+
+    /* Choice: the arch is learned once, from the first GetVersion reply
+     * whose MachineType names an architecture we know; later replies (the
+     * same target after a RESET) do not change it.  The debugger's request
+     * carries no MachineType, so any direction but d2t is accepted (an
+     * unlabelled raw stream included). */
+    if (!t->arch_locked && in->machine_type != 0 && in->dir != KD_DIR_D2T &&
+        in->type == KD_TYPE_STATE_MANIPULATE && in->api == API_GET_VERSION) {
+        kd_arch a = kd_arch_from_machine(in->machine_type); /* §1.7 */
+        if (a != KD_ARCH_UNKNOWN) {
+            t->arch = a;
+            t->arch_locked = 1;
+        }
+    }
+
+    /* Width is the manipulate layout (32 = DBGKD_MANIPULATE_STATE32, old
+     * targets that send type-1 state changes; 64 = the kd64 structures).
+     * Choice: only the packet type shows it (width_hint); GetVersion's
+     * PTR64 flag is about pointer size (clear on 32-bit kd64 targets) and
+     * is not used.  The newest hint wins. */
+    if ((t->opts.width != 32 && t->opts.width != 64) &&
+        (in->width_hint == 32 || in->width_hint == 64))
+        t->width = in->width_hint;
+}
+
+/* ------------------------------------------------------------ data packets */
+
+/* §3.3 id rules, on the first intact copy of a chain (serial only). */
+static void check_id(kd_tracker *t, kd_dir d, kd_annot *a, uint32_t id)
+{
+    side *s = &t->sd[d];
+    if (t->opts.kdnet)
+        return; /* kdnet.md: KDNET ids do not follow the serial scheme */
+
+    if (d == KD_DIR_T2D && id == SYNC_ID) {
+        /* Choice: the sync bit announces that the target restarted its
+         * numbering (after boot, or after giving up a send, §3.7.12, which
+         * puts no RESET on the wire), so 0x80800800 from the target is
+         * always accepted.  What the debugger does then is not in the
+         * reference: its next id is taken as it comes. */
+        s->exp_id = id;
+        s->exp_valid = 1;
+        t->sd[KD_DIR_D2T].exp_valid = 0;
+        return;
+    }
+    if (s->exp_valid && id != s->exp_id)
+        a->problems |= KD_TRACK_UNEXPECTED_ID;
+    /* Capture may start mid-session: the first packet seen sets the
+     * expectation; after a violation we follow the sender (resync). */
+    s->exp_id = id;
+    s->exp_valid = 1;
+}
+
+/* The first intact copy of a chain came from d: pairing and checks. */
+static void on_delivered(kd_tracker *t, uint64_t seq, kd_annot *a, const kd_track_in *in)
+{
+    kd_dir d = in->dir;
+
+    check_id(t, d, a, in->id);
+
+    /* Is it the response to an outstanding request?  Choice: requests are
+     * answered in order (the target serves one at a time), so the oldest
+     * request this packet can answer gets it; older requests of the same
+     * kind still unanswered then never will be, and stop waiting. */
+    for (unsigned i = 0; i < t->nreq; i++) {
+        req *r = &t->reqs[i];
+        if (r->resp_dir != d || r->resp_type != in->type || (r->match_api && r->api != in->api))
+            continue;
+        a->request_in = r->frame;
+        /* Choice: a timestamp that goes backwards gives 0, not a wrap. */
+        a->response_time_ns = in->ts_ns >= r->ts ? in->ts_ns - r->ts : 0;
+        a->request_api = r->api;
+        kd_annot *ra = ann_at(t, r->seq);
+        if (ra)
+            ra->response_in = in->frame;
+        clear_bits(t, r->seq, SB_AWAIT_RESP);
+        kd_dir rd = r->resp_dir;
+        uint16_t rt = r->resp_type;
+        req_remove(t, i);
+        for (unsigned j = i; j-- > 0;) {
+            if (t->reqs[j].resp_dir == rd && t->reqs[j].resp_type == rt) {
+                clear_bits(t, t->reqs[j].seq, SB_AWAIT_RESP);
+                req_remove(t, j);
+            }
+        }
+        break;
+    }
+
+    /* Choice: every target manipulate packet is a reply, so its status is
+     * checked even when its request was not seen (capture started late).
+     * NT error = severity bits 11 (§1.8: 0xC... codes); warnings 0x8...
+     * (STATUS_BUFFER_OVERFLOW) are not errors. */
+    if (d == KD_DIR_T2D && in->type == KD_TYPE_STATE_MANIPULATE && (in->return_status >> 30) == 3u)
+        a->problems |= KD_TRACK_ERROR_STATUS;
+
+    /* Is it a request? */
+    req nr = {.seq = seq, .frame = in->frame, .ts = in->ts_ns, .api = in->api};
+    if (d == KD_DIR_D2T && in->type == KD_TYPE_STATE_MANIPULATE && !no_reply_api(in->api)) {
+        nr.resp_dir = KD_DIR_T2D;
+        nr.resp_type = KD_TYPE_STATE_MANIPULATE;
+        nr.match_api = 1;
+    } else if (d == KD_DIR_T2D && in->type == KD_TYPE_DEBUG_IO && in->api == API_GET_STRING) {
+        /* §3.7.10: the answer is the debugger's next DEBUG_IO, whatever
+         * its ApiNumber. */
+        nr.resp_dir = KD_DIR_D2T;
+        nr.resp_type = KD_TYPE_DEBUG_IO;
+        nr.match_api = 0;
+    } else {
+        return;
+    }
+    if (t->nreq == MAX_REQ) {
+        clear_bits(t, t->reqs[0].seq, SB_AWAIT_RESP);
+        req_remove(t, 0);
+    }
+    t->reqs[t->nreq++] = nr;
+    set_bits(t, seq, SB_REQUEST | SB_AWAIT_RESP);
+}
+
+/* Index of the candidate p is a copy of, or -1. */
+static int find_original(const side *s, const pkt *p)
+{
+    for (unsigned i = s->ncand; i-- > 0;)
+        if (same_packet(&s->cand[i], p))
+            return (int)i;
+    /* Choice: after a RESEND, the next packet with the id of a damaged one
+     * is its copy even when the damage reached the header's ByteCount or
+     * Checksum (so the headers differ).  Only for the newest candidate. */
+    if (s->resend_asked && s->ncand > 0) {
+        const pkt *c = &s->cand[s->ncand - 1];
+        if (c->bad && c->id == p->id)
+            return (int)(s->ncand - 1);
+    }
+    return -1;
+}
+
+static void on_data(kd_tracker *t, uint64_t seq, kd_annot *a, const kd_track_in *in)
+{
+    kd_dir d = in->dir;
+    side *s = &t->sd[d];
+    pkt p = {
+        .seq = seq,
+        .frame = in->frame,
+        .id = in->id,
+        .checksum = in->checksum,
+        .type = in->type,
+        .byte_count = in->byte_count,
+        .bad = (in->item_flags & BAD_MASK) != 0,
+    };
+
+    set_bits(t, seq, SB_DATA);
+
+    int i = find_original(s, &p);
+    if (i >= 0) {
+        /* Sent again before any ACK: a retransmission.  Choice: it points
+         * at the previous copy (the chain can be followed back), and the
+         * previous copy leaves the ACK candidates: the ACK belongs to the
+         * newest copy. */
+        pkt *c = &s->cand[i];
+        a->retransmission_of = c->frame;
+        a->problems |= KD_TRACK_RETRANSMISSION;
+        p.delivered = c->delivered;
+        clear_bits(t, c->seq, SB_AWAIT_ACK);
+        set_bits(t, c->seq, SB_SUPERSEDED);
+        cand_remove(s, (unsigned)i);
+    } else if (s->has_last_acked && same_packet(&s->last_acked, &p)) {
+        /* Sent again after its ACK (§3.3: the receiver acks and ignores
+         * it).  Choice: compared with the last acknowledged packet only;
+         * with alternating ids an older acked packet of the same id and
+         * content can be a legitimate new one (the same DbgPrint twice). */
+        a->duplicate_of = s->last_acked.frame;
+        a->problems |= KD_TRACK_DUPLICATE;
+        p.delivered = 1;
+    }
+    s->resend_asked = 0;
+
+    if (!p.bad) {
+        if (!p.delivered) {
+            p.delivered = 1;
+            on_delivered(t, seq, a, in);
+        }
+        s->last_good_seq = seq;
+        s->has_last_good = 1;
+    }
+    cand_add(t, s, &p);
+}
+
+/* ------------------------------------------------------------ control packets */
+
+static void on_ack(kd_tracker *t, kd_annot *a, const kd_track_in *in)
+{
+    side *s = &t->sd[other_dir(in->dir)];
+    for (unsigned i = s->ncand; i-- > 0;) {
+        pkt *c = &s->cand[i];
+        if (!ids_match(t, c->id, in->id))
+            continue;
+        a->acks = c->frame;
+        kd_annot *ca = ann_at(t, c->seq);
+        if (ca)
+            ca->ack_in = in->frame;
+        clear_bits(t, c->seq, SB_AWAIT_ACK);
+        s->last_acked = *c;
+        s->has_last_acked = 1;
+        /* §3.3: the sender toggles bit 0 and drops the sync bit. */
+        s->exp_id = (c->id ^ 1u) & ~KD_SYNC_PACKET_ID;
+        s->exp_valid = !t->opts.kdnet;
+        cand_remove(s, i);
+        return;
+    }
+    a->problems |= KD_TRACK_STRAY_ACK;
+}
+
+static void on_resend(kd_tracker *t, kd_dir from)
+{
+    side *me = &t->sd[from];
+    side *peer = &t->sd[other_dir(from)];
+
+    peer->resend_asked = 1;
+
+    /* §3.4: a sender waiting for its ACK that gets a data packet instead
+     * answers RESEND, toggles its id and takes its own packet as
+     * delivered.  Recognised as: this side still has an unacknowledged
+     * packet and the peer sent an intact data packet after it. */
+    if (!t->opts.kdnet && me->ncand > 0 && peer->has_last_good &&
+        peer->last_good_seq > me->cand[me->ncand - 1].seq) {
+        me->exp_id = (me->cand[me->ncand - 1].id ^ 1u) & ~KD_SYNC_PACKET_ID;
+        me->exp_valid = 1;
+    }
+}
+
+/*
+ * RESET (§3.5).  Choice: it ends everything in flight on both sides: the
+ * unacknowledged packets stop being ACK candidates (the target resends its
+ * pending packet under a new id, as a new packet) and outstanding requests
+ * stop waiting; finish() still flags them, since nobody answered them.
+ * Both sides' ids restart at 0x80800000.
+ */
+static void on_reset(kd_tracker *t)
+{
+    for (int d = 0; d < 2; d++) {
+        side *s = &t->sd[d];
+        for (unsigned i = 0; i < s->ncand; i++)
+            clear_bits(t, s->cand[i].seq, SB_AWAIT_ACK);
+        s->ncand = 0;
+        s->has_last_acked = 0;
+        s->resend_asked = 0;
+        s->has_last_good = 0;
+        s->exp_id = KD_INITIAL_PACKET_ID;
+        s->exp_valid = !t->opts.kdnet;
+    }
+    for (unsigned i = 0; i < t->nreq; i++)
+        clear_bits(t, t->reqs[i].seq, SB_AWAIT_RESP);
+    t->nreq = 0;
+    /* Choice: every RESET counts, the debugger's and the target's reply
+     * alike, so a handshake advances the epoch by two.  reset_epoch is
+     * "RESETs seen before this item": a RESET carries the count before it. */
+    t->epoch++;
+}
+
+/* ------------------------------------------------------------ API */
+
+kd_tracker *kd_tracker_new(const kd_tracker_opts *opts)
+{
+    kd_tracker *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->ann = calloc(WIN, sizeof *t->ann);
+    t->bits = calloc(WIN, sizeof *t->bits);
+    if (!t->ann || !t->bits) {
+        kd_tracker_free(t);
+        return NULL;
+    }
+    if (opts)
+        t->opts = *opts;
+    t->arch = t->opts.arch;
+    t->arch_locked = t->opts.arch != KD_ARCH_UNKNOWN;
+    /* Choice: a width other than 32/64 in opts means "infer". */
+    t->width = (t->opts.width == 32 || t->opts.width == 64) ? t->opts.width : 64;
+    return t;
+}
+
+void kd_tracker_free(kd_tracker *t)
+{
+    if (!t)
+        return;
+    free(t->ann);
+    free(t->bits);
+    free(t);
+}
+
+void kd_tracker_add(kd_tracker *t, const kd_track_in *in, kd_annot *out)
+{
+    if (!t || !in) {
+        if (out)
+            memset(out, 0, sizeof *out);
+        return;
+    }
+
+    /* Choice: frames must increase (0 is not a frame: 0 means "no link").
+     * A frame that does not gets the annotation recorded for it when it is
+     * still in the window (a consumer re-dissecting), else only the current
+     * beliefs; it changes nothing. */
+    if (in->frame <= t->last_frame) {
+        const kd_annot *old = kd_tracker_get(t, in->frame);
+        if (out) {
+            if (old) {
+                *out = *old;
+            } else {
+                memset(out, 0, sizeof *out);
+                out->frame = in->frame;
+                out->reset_epoch = t->epoch;
+                out->arch = t->arch;
+                out->width = t->width;
+            }
+        }
+        return;
+    }
+    t->last_frame = in->frame;
+
+    uint64_t seq = t->count++;
+    kd_annot *a = &t->ann[seq % WIN];
+    memset(a, 0, sizeof *a);
+    t->bits[seq % WIN] = 0;
+    a->frame = in->frame;
+    a->reset_epoch = t->epoch;
+
+    int known = is_known_dir(in->dir);
+    if (in->kind == KD_ITEM_DATA) {
+        /* The reply that shows the arch is itself decoded with it. */
+        learn_arch_width(t, in);
+        /* Choice: data from an unlabelled stream cannot be paired with
+         * anything: it only teaches arch/width. */
+        if (known)
+            on_data(t, seq, a, in);
+    } else if (in->kind == KD_ITEM_CONTROL) {
+        switch (in->type) {
+        case KD_TYPE_ACKNOWLEDGE:
+            if (known)
+                on_ack(t, a, in);
+            break;
+        case KD_TYPE_RESEND:
+            /* RESEND/RESET carry id 0 (§1.11): never an id problem. */
+            a->problems |= KD_TRACK_RESEND;
+            if (known)
+                on_resend(t, in->dir);
+            break;
+        case KD_TYPE_RESET:
+            /* Choice: a RESET counts whatever its direction (an
+             * unlabelled stream still shows where ids restart). */
+            a->problems |= KD_TRACK_RESET;
+            on_reset(t);
+            break;
+        default:
+            break; /* Choice: other control types are only annotated */
+        }
+    }
+    /* Break-in, noise and truncated items take part in nothing. */
+
+    a->arch = t->arch;
+    a->width = t->width;
+    if (out)
+        *out = *a;
+}
+
+const kd_annot *kd_tracker_get(const kd_tracker *t, uint64_t frame)
+{
+    if (!t || t->count == 0 || frame == 0)
+        return NULL;
+    uint64_t lo = t->count > WIN ? t->count - WIN : 0, hi = t->count; /* [lo, hi) */
+    /* Fast path: consecutive frame numbers. */
+    uint64_t last = t->ann[(t->count - 1) % WIN].frame;
+    if (frame > last)
+        return NULL;
+    if (last - frame < hi - lo) {
+        const kd_annot *a = &t->ann[(hi - 1 - (last - frame)) % WIN];
+        if (a->frame == frame)
+            return a;
+    }
+    /* Frames increase with seq: binary search. */
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        uint64_t f = t->ann[mid % WIN].frame;
+        if (f == frame)
+            return &t->ann[mid % WIN];
+        if (f < frame)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+int kd_tracker_pending(const kd_tracker *t, uint64_t frame)
+{
+    if (!t || t->finished)
+        return 0;
+    const kd_annot *a = kd_tracker_get(t, frame);
+    if (!a)
+        return 0;
+    return (t->bits[(size_t)(a - t->ann)] & (SB_AWAIT_ACK | SB_AWAIT_RESP)) != 0;
+}
+
+void kd_tracker_finish(kd_tracker *t)
+{
+    if (!t)
+        return;
+    uint64_t lo = t->count > WIN ? t->count - WIN : 0;
+    for (uint64_t seq = lo; seq < t->count; seq++) {
+        kd_annot *a = &t->ann[seq % WIN];
+        uint8_t b = t->bits[seq % WIN];
+        /* A copy superseded by its retransmission is not flagged: the
+         * chain's fate is told on its newest copy.  Choice: KDNET acks
+         * every data packet too, so this holds in both modes. */
+        if ((b & SB_DATA) && !(b & SB_SUPERSEDED) && a->ack_in == 0)
+            a->problems |= KD_TRACK_NO_ACK;
+        if ((b & SB_REQUEST) && a->response_in == 0)
+            a->problems |= KD_TRACK_NO_RESPONSE;
+        t->bits[seq % WIN] = (uint8_t)(b & ~(SB_AWAIT_ACK | SB_AWAIT_RESP));
+    }
+    /* Choice: items added after finish are still tracked, but nothing is
+     * pending any more and finish's flags are not withdrawn. */
+    t->finished = 1;
+}
+
+kd_arch kd_tracker_arch(const kd_tracker *t)
+{
+    return t ? t->arch : KD_ARCH_UNKNOWN;
+}
+
+uint8_t kd_tracker_width(const kd_tracker *t)
+{
+    return t ? t->width : 64;
+}

@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Value tables shared by every renderer.  Sources: kd-protocol.md §1. */
+#include <string.h>
+
+#include "kdparse/schema.h"
+#include "kdparse/wire.h"
+
+/* §1.2 */
+const kd_val kd_vals_packet_type[] = {
+    {0, "PACKET_TYPE_UNUSED"},
+    {1, "PACKET_TYPE_KD_STATE_CHANGE32"},
+    {2, "PACKET_TYPE_KD_STATE_MANIPULATE"},
+    {3, "PACKET_TYPE_KD_DEBUG_IO"},
+    {4, "PACKET_TYPE_KD_ACKNOWLEDGE"},
+    {5, "PACKET_TYPE_KD_RESEND"},
+    {6, "PACKET_TYPE_KD_RESET"},
+    {7, "PACKET_TYPE_KD_STATE_CHANGE64"},
+    {8, "PACKET_TYPE_KD_POLL_BREAKIN"},
+    {9, "PACKET_TYPE_KD_TRACE_IO"},
+    {10, "PACKET_TYPE_KD_CONTROL_REQUEST"},
+    {11, "PACKET_TYPE_KD_FILE_IO"},
+    {0, NULL},
+};
+
+/* §1.3 */
+const kd_val kd_vals_state[] = {
+    {0x3030, "DbgKdExceptionStateChange"},
+    {0x3031, "DbgKdLoadSymbolsStateChange"},
+    {0x3032, "DbgKdCommandStringStateChange"},
+    {0, NULL},
+};
+
+/* §1.4 */
+#define API_LIST(X)                                       \
+    X(0x3130, "DbgKdReadVirtualMemoryApi", "ReadVirtualMemory") \
+    X(0x3131, "DbgKdWriteVirtualMemoryApi", "WriteVirtualMemory") \
+    X(0x3132, "DbgKdGetContextApi", "GetContext")             \
+    X(0x3133, "DbgKdSetContextApi", "SetContext")             \
+    X(0x3134, "DbgKdWriteBreakPointApi", "WriteBreakPoint")   \
+    X(0x3135, "DbgKdRestoreBreakPointApi", "RestoreBreakPoint") \
+    X(0x3136, "DbgKdContinueApi", "Continue")                 \
+    X(0x3137, "DbgKdReadControlSpaceApi", "ReadControlSpace") \
+    X(0x3138, "DbgKdWriteControlSpaceApi", "WriteControlSpace") \
+    X(0x3139, "DbgKdReadIoSpaceApi", "ReadIoSpace")           \
+    X(0x313A, "DbgKdWriteIoSpaceApi", "WriteIoSpace")         \
+    X(0x313B, "DbgKdRebootApi", "Reboot")                     \
+    X(0x313C, "DbgKdContinueApi2", "Continue2")               \
+    X(0x313D, "DbgKdReadPhysicalMemoryApi", "ReadPhysicalMemory") \
+    X(0x313E, "DbgKdWritePhysicalMemoryApi", "WritePhysicalMemory") \
+    X(0x313F, "DbgKdQuerySpecialCallsApi", "QuerySpecialCalls") \
+    X(0x3140, "DbgKdSetSpecialCallApi", "SetSpecialCall")     \
+    X(0x3141, "DbgKdClearSpecialCallsApi", "ClearSpecialCalls") \
+    X(0x3142, "DbgKdSetInternalBreakPointApi", "SetInternalBreakPoint") \
+    X(0x3143, "DbgKdGetInternalBreakPointApi", "GetInternalBreakPoint") \
+    X(0x3144, "DbgKdReadIoSpaceExtendedApi", "ReadIoSpaceExtended") \
+    X(0x3145, "DbgKdWriteIoSpaceExtendedApi", "WriteIoSpaceExtended") \
+    X(0x3146, "DbgKdGetVersionApi", "GetVersion")             \
+    X(0x3147, "DbgKdWriteBreakPointExApi", "WriteBreakPointEx") \
+    X(0x3148, "DbgKdRestoreBreakPointExApi", "RestoreBreakPointEx") \
+    X(0x3149, "DbgKdCauseBugCheckApi", "CauseBugCheck")       \
+    X(0x3150, "DbgKdSwitchProcessor", "SwitchProcessor")      \
+    X(0x3151, "DbgKdPageInApi", "PageIn")                     \
+    X(0x3152, "DbgKdReadMachineSpecificRegister", "ReadMsr")  \
+    X(0x3153, "DbgKdWriteMachineSpecificRegister", "WriteMsr") \
+    X(0x3154, "OldVlm1", "OldVlm1")                           \
+    X(0x3155, "OldVlm2", "OldVlm2")                           \
+    X(0x3156, "DbgKdSearchMemoryApi", "SearchMemory")         \
+    X(0x3157, "DbgKdGetBusDataApi", "GetBusData")             \
+    X(0x3158, "DbgKdSetBusDataApi", "SetBusData")             \
+    X(0x3159, "DbgKdCheckLowMemoryApi", "CheckLowMemory")     \
+    X(0x315A, "DbgKdClearAllInternalBreakpointsApi", "ClearAllInternalBreakpoints") \
+    X(0x315B, "DbgKdFillMemoryApi", "FillMemory")             \
+    X(0x315C, "DbgKdQueryMemoryApi", "QueryMemory")           \
+    X(0x315D, "DbgKdSwitchPartition", "SwitchPartition")      \
+    X(0x315E, "DbgKdWriteCustomBreakpointApi", "WriteCustomBreakpoint") \
+    X(0x315F, "DbgKdGetContextExApi", "GetContextEx")         \
+    X(0x3160, "DbgKdSetContextExApi", "SetContextEx")
+
+#define LONG_NAME(v, l, s) {v, l},
+#define SHORT_NAME(v, l, s) {v, s},
+const kd_val kd_vals_api[] = {API_LIST(LONG_NAME){0, NULL}};
+const kd_val kd_vals_api_short[] = {API_LIST(SHORT_NAME){0, NULL}};
+
+/* §1.5 */
+const kd_val kd_vals_io_api[] = {
+    {0x3230, "DbgKdPrintStringApi"},
+    {0x3231, "DbgKdGetStringApi"},
+    {0x3330, "DbgKdPrintTraceApi"},
+    {0x4300, "DbgKdRequestHardwareBp"},
+    {0x4301, "DbgKdReleaseHardwareBp"},
+    {0x3430, "DbgKdCreateFileApi"},
+    {0x3431, "DbgKdReadFileApi"},
+    {0x3432, "DbgKdWriteFileApi"},
+    {0x3433, "DbgKdCloseFileApi"},
+    {0, NULL},
+};
+
+/* §1.8 */
+const kd_val kd_vals_ntstatus[] = {
+    {0x00000000, "STATUS_SUCCESS"},
+    {0xC0000001, "STATUS_UNSUCCESSFUL"},
+    {0xC0000002, "STATUS_NOT_IMPLEMENTED"},
+    {0xC000000D, "STATUS_INVALID_PARAMETER"},
+    {0xC000000E, "STATUS_NO_SUCH_DEVICE"},
+    {0xC000000F, "STATUS_NO_SUCH_FILE"},
+    {0x80000005, "STATUS_BUFFER_OVERFLOW"},
+    {0xC0000225, "STATUS_NOT_FOUND"},
+    {0x80000003, "STATUS_BREAKPOINT"},
+    {0x80000004, "STATUS_SINGLE_STEP"},
+    {0x80000007, "STATUS_WAKE_SYSTEM_DEBUGGER"},
+    {0xC0000005, "STATUS_ACCESS_VIOLATION"},
+    {0x00010001, "DBG_EXCEPTION_HANDLED"},
+    {0x00010002, "DBG_CONTINUE"},
+    {0x40010001, "DBG_REPLY_LATER"},
+    {0x40010003, "DBG_TERMINATE_THREAD"},
+    {0x40010004, "DBG_TERMINATE_PROCESS"},
+    {0x40010005, "DBG_CONTROL_C"},
+    {0x40010006, "DBG_PRINTEXCEPTION_C"},
+    {0x40010007, "DBG_RIPEXCEPTION"},
+    {0x40010008, "DBG_CONTROL_BREAK"},
+    {0x40010009, "DBG_COMMAND_EXCEPTION"},
+    {0x80010001, "DBG_EXCEPTION_NOT_HANDLED"},
+    {0, NULL},
+};
+
+/* §1.7 */
+const kd_val kd_vals_machine[] = {
+    {0x014C, "IMAGE_FILE_MACHINE_I386"},
+    {0x8664, "IMAGE_FILE_MACHINE_AMD64"},
+    {0x01C0, "IMAGE_FILE_MACHINE_ARM"},
+    {0x01C2, "IMAGE_FILE_MACHINE_THUMB"},
+    {0x01C4, "IMAGE_FILE_MACHINE_ARMNT"},
+    {0xAA64, "IMAGE_FILE_MACHINE_ARM64"},
+    {0x0200, "IMAGE_FILE_MACHINE_IA64"},
+    {0x0EBC, "IMAGE_FILE_MACHINE_EBC"},
+    {0x01F0, "IMAGE_FILE_MACHINE_POWERPC"},
+    {0x0184, "IMAGE_FILE_MACHINE_ALPHA"},
+    {0x0284, "IMAGE_FILE_MACHINE_ALPHA64"},
+    {0, NULL},
+};
+
+/* §1.6 */
+const kd_val kd_vals_version_flags[] = {
+    {0x0001, "DBGKD_VERS_FLAG_MP"},
+    {0x0002, "DBGKD_VERS_FLAG_DATA"},
+    {0x0004, "DBGKD_VERS_FLAG_PTR64"},
+    {0x0008, "DBGKD_VERS_FLAG_NOMM"},
+    {0x0010, "DBGKD_VERS_FLAG_HSS"},
+    {0x0020, "DBGKD_VERS_FLAG_PARTITIONS"},
+    {0, NULL},
+};
+
+const kd_val kd_vals_major_type[] = {
+    {0, "DBGKD_MAJOR_NT"},
+    {1, "DBGKD_MAJOR_XBOX"},
+    {2, "DBGKD_MAJOR_BIG"},
+    {3, "DBGKD_MAJOR_EXDI"},
+    {4, "DBGKD_MAJOR_NTBD"},
+    {5, "DBGKD_MAJOR_EFI"},
+    {6, "DBGKD_MAJOR_TNT"},
+    {7, "DBGKD_MAJOR_SINGULARITY"},
+    {8, "DBGKD_MAJOR_HYPERVISOR"},
+    {9, "DBGKD_MAJOR_MIDORI"},
+    {0, NULL},
+};
+
+/* §1.1 */
+const kd_val kd_vals_report_flags[] = {
+    {0x0001, "REPORT_INCLUDES_SEGS"},
+    {0x0002, "REPORT_STANDARD_CS"},
+    {0, NULL},
+};
+
+/* Wireshark's checksum status values (PROTO_CHECKSUM_E_*). */
+const kd_val kd_vals_checksum_status[] = {
+    {0, "Bad"},
+    {1, "Good"},
+    {2, "Unverified"},
+    {0, NULL},
+};
+
+const kd_val kd_vals_arch[] = {
+    {KD_ARCH_UNKNOWN, "unknown"}, {KD_ARCH_X86, "x86"},   {KD_ARCH_AMD64, "amd64"},
+    {KD_ARCH_ARM64, "arm64"},     {KD_ARCH_ARM, "arm"},   {KD_ARCH_IA64, "ia64"},
+    {KD_ARCH_ALPHA, "alpha"},     {0, NULL},
+};
+
+const char *kd_arch_name(kd_arch a)
+{
+    const char *n = kd_val_name(kd_vals_arch, (uint32_t)a);
+    return n ? n : "unknown";
+}
+
+int kd_arch_parse(const char *s, kd_arch *out)
+{
+    for (const kd_val *v = kd_vals_arch; v->name; v++) {
+        if (strcmp(v->name, s) == 0) {
+            *out = (kd_arch)v->value;
+            return 0;
+        }
+    }
+    if (strcmp(s, "x64") == 0) {
+        *out = KD_ARCH_AMD64;
+        return 0;
+    }
+    return -1;
+}
+
+kd_arch kd_arch_from_machine(uint32_t machine_type)
+{
+    switch (machine_type) {
+    case 0x014C:
+        return KD_ARCH_X86;
+    case 0x8664:
+        return KD_ARCH_AMD64;
+    case 0xAA64:
+        return KD_ARCH_ARM64;
+    case 0x01C0:
+    case 0x01C2:
+    case 0x01C4:
+        return KD_ARCH_ARM;
+    case 0x0200:
+        return KD_ARCH_IA64;
+    case 0x0184:
+    case 0x0284:
+        return KD_ARCH_ALPHA;
+    default:
+        return KD_ARCH_UNKNOWN;
+    }
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * libFuzzer target for the decoders and renderers.  The first byte picks
+ * the direction, the architecture and the width; the rest is framed and
+ * every item is decoded, summarised, rendered as a tree and as JSON (to
+ * /dev/null), so every reader of kd_msg is exercised.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "kdparse/decode.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static FILE *sink;
+static kd_msg msg;
+
+typedef struct ctx {
+    kd_decode_opts opts;
+} ctx;
+
+static void on_item(const kd_item *it, void *user)
+{
+    ctx *c = user;
+    kd_decode(it, &c->opts, &msg);
+    if (msg.n > KD_MSG_MAX_NODES)
+        abort();
+    for (uint16_t i = 0; i < msg.n; i++) {
+        const kd_node *n = &msg.nodes[i];
+        if (!(n->flags & KD_NODE_GENERATED) && (size_t)n->offset + n->length > it->len)
+            abort(); /* a node outside the item's bytes */
+        if (n->field >= KD_F__COUNT)
+            abort();
+    }
+    char line[512];
+    kd_msg_summary(&msg, NULL, line, sizeof line);
+    kd_annot a = {.ack_in = 3, .request_in = 1, .response_time_ns = 1000, .width = 64};
+    kd_msg_summary(&msg, &a, line, sizeof line);
+    kd_msg_print_tree(sink, &msg, &a);
+    kd_msg_print_json_fields(sink, &msg, &a);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (!sink)
+        sink = fopen("/dev/null", "w");
+    if (size < 1 || !sink)
+        return 0;
+    static const kd_arch arches[] = {KD_ARCH_UNKNOWN, KD_ARCH_X86, KD_ARCH_AMD64, KD_ARCH_ARM64,
+                                     KD_ARCH_ARM, KD_ARCH_IA64, KD_ARCH_ALPHA, KD_ARCH_AMD64};
+    static const uint8_t widths[] = {0, 32, 64, 0};
+    ctx c = {.opts = {.arch = arches[data[0] & 7], .width = widths[(data[0] >> 3) & 3]}};
+    kd_dir dir = (kd_dir)((data[0] >> 5) % 3);
+    kd_framer *f = kd_framer_new((data[0] & 0x80) ? KD_TRANSPORT_KDNET : KD_TRANSPORT_SERIAL, dir,
+                                 on_item, &c);
+    if (!f)
+        return 0;
+    kd_framer_feed(f, data + 1, size - 1, 0);
+    kd_framer_finish(f);
+    kd_framer_free(f);
+    return 0;
+}

@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * libFuzzer target for the session tracker.
+ *
+ * Input: one option byte, then 24-byte chunks, each one kd_track_in:
+ *
+ *   [0]      frame step: 1 + (b & 7), or back by (b & 0x3F) when the top
+ *            two bits are set (frames that do not increase)
+ *   [1]      dir = b & 3 (3 is out of range), kind = (b >> 2) & 7 (5-7 too)
+ *   [2]      item_flags (low 5 bits)
+ *   [3]      packet type = b % 14
+ *   [4..5]   byte_count, little-endian
+ *   [6]      id: from a table of ids met on the wire, or raw [7..10] when b & 0x80
+ *   [7..10]  raw id
+ *   [11..12] checksum (16 bits, so that copies are frequent)
+ *   [13]     api: a manipulate API 0x3130-0x3161, or one of the I/O APIs when b >= 0xE0
+ *   [14..17] return_status
+ *   [18]     machine_type from the §1.7 table (or a raw byte); [19] version_flags
+ *   [20]     width_hint: 0, 32, 64 or the raw byte
+ *   [21]     a query: get/pending on the frame that many items back
+ *   [22]     timestamp step in microseconds, signed
+ *   [23]     unused (kept so chunks line up)
+ *
+ * Option byte: bits 0-2 arch (7 = out of range), bits 3-4 width (0, 32, 64,
+ * 48), bit 5 KDNET, bit 6 finish half way, bit 7 repeat the chunks until
+ * the window has been passed (eviction).
+ *
+ * Besides memory safety it checks the tracker's promises and aborts when
+ * one breaks: add returns what get returns, back links point back and
+ * forward links forward, both ends of every link agree, epochs never go
+ * down, width is 32 or 64, and nothing is pending after finish.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kdparse/tracker.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define CHUNK 24u
+
+static const uint32_t ids[] = {0x80800000u, 0x80800001u, 0x80800800u, 0x80800801u,
+                               0u,          2u,          4u,          0x80000000u};
+static const uint16_t machines[] = {0,      0x014C, 0x8664, 0xAA64, 0x01C0, 0x01C2,
+                                    0x01C4, 0x0200, 0x0184, 0x0284, 0x01F0, 0x0EBC};
+static const uint32_t io_apis[] = {0x3230u, 0x3231u, 0x3330u, 0x4300u,
+                                   0x4301u, 0x3430u, 0x3431u, 0x3433u};
+
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void check_annot(const kd_annot *a)
+{
+    if (a->width != 32 && a->width != 64)
+        abort();
+    if ((unsigned)a->arch > (unsigned)KD_ARCH_ALPHA)
+        abort();
+    /* Back links point back, forward links forward. */
+    if ((a->acks && a->acks >= a->frame) || (a->request_in && a->request_in >= a->frame) ||
+        (a->retransmission_of && a->retransmission_of >= a->frame) ||
+        (a->duplicate_of && a->duplicate_of >= a->frame))
+        abort();
+    if ((a->ack_in && a->ack_in <= a->frame) || (a->response_in && a->response_in <= a->frame))
+        abort();
+    if (!a->request_in && (a->response_time_ns || a->request_api))
+        abort();
+}
+
+/* Both ends of a link agree, when both are still in the window. */
+static void check_links(const kd_tracker *t, const kd_annot *a)
+{
+    const kd_annot *b;
+    if (a->ack_in && (b = kd_tracker_get(t, a->ack_in)) && b->acks != a->frame)
+        abort();
+    if (a->acks && (b = kd_tracker_get(t, a->acks)) && b->ack_in != a->frame)
+        abort();
+    if (a->response_in && (b = kd_tracker_get(t, a->response_in)) && b->request_in != a->frame)
+        abort();
+    if (a->request_in && (b = kd_tracker_get(t, a->request_in)) && b->response_in != a->frame)
+        abort();
+}
+
+static kd_track_in decode_chunk(const uint8_t *c, uint64_t frame, uint64_t ts)
+{
+    kd_track_in in;
+    memset(&in, 0, sizeof in);
+    in.frame = frame;
+    in.ts_ns = ts;
+    in.dir = (kd_dir)(c[1] & 3u);
+    in.kind = (kd_item_kind)((c[1] >> 2) & 7u);
+    in.item_flags = c[2] & 0x1Fu;
+    in.type = (uint16_t)(c[3] % 14u);
+    in.byte_count = (uint16_t)(c[4] | c[5] << 8);
+    in.id = (c[6] & 0x80u) ? le32(c + 7) : ids[c[6] % (sizeof ids / sizeof ids[0])];
+    in.checksum = (uint32_t)(c[11] | c[12] << 8);
+    in.api = c[13] >= 0xE0 ? io_apis[c[13] % (sizeof io_apis / sizeof io_apis[0])]
+                           : 0x3130u + c[13] % 0x32u;
+    in.return_status = le32(c + 14);
+    in.machine_type = c[18] < 0xF0 ? machines[c[18] % (sizeof machines / sizeof machines[0])]
+                                   : (uint16_t)(c[18] << 4);
+    in.version_flags = c[19];
+    switch (c[20] & 3u) {
+    case 0: in.width_hint = 0; break;
+    case 1: in.width_hint = 32; break;
+    case 2: in.width_hint = 64; break;
+    default: in.width_hint = c[20]; break;
+    }
+    return in;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1)
+        return 0;
+    uint8_t opt = data[0];
+    static const uint8_t widths[] = {0, 32, 64, 48};
+    kd_tracker_opts o = {
+        .arch = (kd_arch)(opt & 7u),
+        .width = widths[(opt >> 3) & 3u],
+        .kdnet = (opt >> 5) & 1u,
+    };
+    int finish_half = (opt >> 6) & 1u;
+    int repeat = (opt >> 7) & 1u;
+    if ((unsigned)o.arch > (unsigned)KD_ARCH_ALPHA)
+        o.arch = KD_ARCH_UNKNOWN; /* the API takes a kd_arch: keep it one */
+
+    const uint8_t *chunks = data + 1;
+    size_t n = (size - 1) / CHUNK;
+
+    kd_tracker *t = kd_tracker_new(&o);
+    if (!t)
+        abort();
+
+    /* Frames recorded, for the checks at the end (the newest WINDOW + 1 are
+     * enough: older ones must have left the window). */
+    size_t cap = KD_TRACK_WINDOW + 1u;
+    uint64_t *rec = malloc(cap * sizeof *rec);
+    if (!rec)
+        abort();
+    size_t nrec = 0, head = 0; /* ring of recorded frames */
+
+    uint64_t frame = 0, last = 0, ts = 1000000000u;
+    uint32_t epoch = 0;
+    size_t recorded = 0, adds = 0;
+    size_t max_adds = repeat ? 3u * KD_TRACK_WINDOW : n;
+    int halfway_done = 0;
+
+    for (size_t k = 0; n > 0 && adds < max_adds; k++) {
+        if (k == n) {
+            if (!repeat || recorded > KD_TRACK_WINDOW + 64u)
+                break;
+            k = 0;
+        }
+        const uint8_t *c = chunks + k * CHUNK;
+        if ((c[0] & 0xC0u) == 0xC0u && !repeat)
+            frame = frame > (c[0] & 0x3Fu) ? frame - (c[0] & 0x3Fu) : 0;
+        else
+            frame += 1u + (c[0] & 7u);
+        ts += (uint64_t)(int64_t)(int8_t)c[22] * 1000u;
+
+        kd_track_in in = decode_chunk(c, frame, ts);
+        kd_annot out;
+        kd_tracker_add(t, &in, &out);
+        adds++;
+        if (out.frame != frame)
+            abort();
+        check_annot(&out);
+
+        if (frame > last) {
+            last = frame;
+            recorded++;
+            const kd_annot *g = kd_tracker_get(t, frame);
+            if (!g || memcmp(g, &out, sizeof out) != 0)
+                abort();
+            if (out.reset_epoch < epoch)
+                abort();
+            epoch = out.reset_epoch;
+            rec[head] = frame;
+            head = (head + 1) % cap;
+            if (nrec < cap)
+                nrec++;
+        }
+
+        /* A query on an earlier frame. */
+        if (nrec > 0) {
+            size_t back = c[21] % nrec;
+            uint64_t q = rec[(head + cap - 1 - back) % cap];
+            const kd_annot *a = kd_tracker_get(t, q);
+            int p = kd_tracker_pending(t, q);
+            if (a) {
+                if (a->frame != q)
+                    abort();
+                check_annot(a);
+                check_links(t, a);
+            } else if (p) {
+                abort();
+            }
+        }
+        (void)kd_tracker_get(t, frame + 1u);
+        (void)kd_tracker_get(t, (uint64_t)c[21] << 8);
+
+        if (finish_half && !halfway_done && k == n / 2) {
+            kd_tracker_finish(t);
+            halfway_done = 1;
+        }
+    }
+
+    kd_tracker_finish(t);
+    (void)kd_tracker_arch(t);
+    if (kd_tracker_width(t) != 32 && kd_tracker_width(t) != 64)
+        abort();
+    /* Everything still in the window: consistent, and nothing pending. */
+    for (size_t i = 0; i < nrec; i++) {
+        uint64_t f = rec[(head + cap - 1 - i) % cap];
+        const kd_annot *a = kd_tracker_get(t, f);
+        if (i < KD_TRACK_WINDOW && !a)
+            abort(); /* the newest WINDOW frames are kept */
+        if (i >= KD_TRACK_WINDOW && a)
+            abort(); /* and no more */
+        if (kd_tracker_pending(t, f))
+            abort();
+        if (a) {
+            check_annot(a);
+            check_links(t, a);
+        }
+    }
+    free(rec);
+    kd_tracker_free(t);
+    return 0;
+}
