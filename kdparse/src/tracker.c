@@ -14,7 +14,9 @@
  *     ACK (newest last), the last acknowledged one (to tell duplicates), and
  *     the id expected next (§3.3);
  *   - the requests still waiting for their response (oldest first).
- * All of it is fixed-size: nothing is allocated after kd_tracker_new.
+ * All of it is fixed-size.  The ring itself starts small and doubles up to
+ * KD_TRACK_WINDOW slots (a dozen reallocations at most over a session,
+ * never one per item), so short sessions stay small.
  *
  * Vocabulary: a "chain" is a packet and its retransmissions.  A chain is
  * "delivered" once one of its copies arrived intact (no checksum or
@@ -28,6 +30,7 @@
 #include <string.h>
 
 #define WIN KD_TRACK_WINDOW
+#define FIRST_CAP 256u /* initial ring size (WIN if smaller) */
 
 /* Choice: at most this many unacknowledged packets per direction are kept
  * as ACK candidates (stop-and-wait has one in flight; the rest are packets
@@ -104,8 +107,10 @@ struct kd_tracker {
     side sd[2];          /* indexed by kd_dir: D2T = 0, T2D = 1 */
     req reqs[MAX_REQ];   /* oldest first */
     unsigned nreq;
-    kd_annot *ann;       /* WIN slots, slot = seq % WIN */
+    kd_annot *ann;       /* cap slots, slot = seq % cap */
     uint8_t *bits;       /* SB_* per slot */
+    uint64_t cap;        /* grows to WIN while the ring has not wrapped */
+    int cap_frozen;      /* out of memory once: this is the window now */
 };
 
 /* ------------------------------------------------------------ helpers */
@@ -138,21 +143,21 @@ static int no_reply_api(uint32_t api)
 /* The annotation of item seq, or NULL once it left the window. */
 static kd_annot *ann_at(kd_tracker *t, uint64_t seq)
 {
-    if (seq >= t->count || t->count - seq > WIN)
+    if (seq >= t->count || t->count - seq > t->cap)
         return NULL;
-    return &t->ann[seq % WIN];
+    return &t->ann[seq % t->cap];
 }
 
 static void clear_bits(kd_tracker *t, uint64_t seq, uint8_t b)
 {
     if (ann_at(t, seq))
-        t->bits[seq % WIN] &= (uint8_t)~b;
+        t->bits[seq % t->cap] &= (uint8_t)~b;
 }
 
 static void set_bits(kd_tracker *t, uint64_t seq, uint8_t b)
 {
     if (ann_at(t, seq))
-        t->bits[seq % WIN] |= b;
+        t->bits[seq % t->cap] |= b;
 }
 
 /*
@@ -474,13 +479,41 @@ static void on_reset(kd_tracker *t)
 
 /* ------------------------------------------------------------ API */
 
+/*
+ * Called when every slot is in use.  Below WIN the ring has not wrapped
+ * (slot = seq for all seq < cap), so doubling keeps every item where
+ * seq % cap says.  Choice: when memory runs out the ring stops growing for
+ * good and the window is what we have (the mapping must not change once
+ * items start being evicted).
+ */
+static void grow(kd_tracker *t)
+{
+    if (t->cap >= WIN || t->cap_frozen)
+        return;
+    uint64_t ncap = t->cap * 2 < WIN ? t->cap * 2 : WIN;
+    kd_annot *na = realloc(t->ann, (size_t)ncap * sizeof *na);
+    if (!na) {
+        t->cap_frozen = 1;
+        return;
+    }
+    t->ann = na;
+    uint8_t *nb = realloc(t->bits, (size_t)ncap);
+    if (!nb) {
+        t->cap_frozen = 1; /* ann is merely larger than needed */
+        return;
+    }
+    t->bits = nb;
+    t->cap = ncap;
+}
+
 kd_tracker *kd_tracker_new(const kd_tracker_opts *opts)
 {
     kd_tracker *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
-    t->ann = calloc(WIN, sizeof *t->ann);
-    t->bits = calloc(WIN, sizeof *t->bits);
+    t->cap = FIRST_CAP < WIN ? FIRST_CAP : WIN;
+    t->ann = calloc((size_t)t->cap, sizeof *t->ann);
+    t->bits = calloc((size_t)t->cap, sizeof *t->bits);
     if (!t->ann || !t->bits) {
         kd_tracker_free(t);
         return NULL;
@@ -532,10 +565,12 @@ void kd_tracker_add(kd_tracker *t, const kd_track_in *in, kd_annot *out)
     }
     t->last_frame = in->frame;
 
+    if (t->count == t->cap)
+        grow(t);
     uint64_t seq = t->count++;
-    kd_annot *a = &t->ann[seq % WIN];
+    kd_annot *a = &t->ann[seq % t->cap];
     memset(a, 0, sizeof *a);
-    t->bits[seq % WIN] = 0;
+    t->bits[seq % t->cap] = 0;
     a->frame = in->frame;
     a->reset_epoch = t->epoch;
 
@@ -581,22 +616,22 @@ const kd_annot *kd_tracker_get(const kd_tracker *t, uint64_t frame)
 {
     if (!t || t->count == 0 || frame == 0)
         return NULL;
-    uint64_t lo = t->count > WIN ? t->count - WIN : 0, hi = t->count; /* [lo, hi) */
+    uint64_t lo = t->count > t->cap ? t->count - t->cap : 0, hi = t->count; /* [lo, hi) */
     /* Fast path: consecutive frame numbers. */
-    uint64_t last = t->ann[(t->count - 1) % WIN].frame;
+    uint64_t last = t->ann[(t->count - 1) % t->cap].frame;
     if (frame > last)
         return NULL;
     if (last - frame < hi - lo) {
-        const kd_annot *a = &t->ann[(hi - 1 - (last - frame)) % WIN];
+        const kd_annot *a = &t->ann[(hi - 1 - (last - frame)) % t->cap];
         if (a->frame == frame)
             return a;
     }
     /* Frames increase with seq: binary search. */
     while (lo < hi) {
         uint64_t mid = lo + (hi - lo) / 2;
-        uint64_t f = t->ann[mid % WIN].frame;
+        uint64_t f = t->ann[mid % t->cap].frame;
         if (f == frame)
-            return &t->ann[mid % WIN];
+            return &t->ann[mid % t->cap];
         if (f < frame)
             lo = mid + 1;
         else
@@ -619,10 +654,10 @@ void kd_tracker_finish(kd_tracker *t)
 {
     if (!t)
         return;
-    uint64_t lo = t->count > WIN ? t->count - WIN : 0;
+    uint64_t lo = t->count > t->cap ? t->count - t->cap : 0;
     for (uint64_t seq = lo; seq < t->count; seq++) {
-        kd_annot *a = &t->ann[seq % WIN];
-        uint8_t b = t->bits[seq % WIN];
+        kd_annot *a = &t->ann[seq % t->cap];
+        uint8_t b = t->bits[seq % t->cap];
         /* A copy superseded by its retransmission is not flagged: the
          * chain's fate is told on its newest copy.  Choice: KDNET acks
          * every data packet too, so this holds in both modes. */
@@ -630,7 +665,7 @@ void kd_tracker_finish(kd_tracker *t)
             a->problems |= KD_TRACK_NO_ACK;
         if ((b & SB_REQUEST) && a->response_in == 0)
             a->problems |= KD_TRACK_NO_RESPONSE;
-        t->bits[seq % WIN] = (uint8_t)(b & ~(SB_AWAIT_ACK | SB_AWAIT_RESP));
+        t->bits[seq % t->cap] = (uint8_t)(b & ~(SB_AWAIT_ACK | SB_AWAIT_RESP));
     }
     /* Choice: items added after finish are still tracked, but nothing is
      * pending any more and finish's flags are not withdrawn. */
