@@ -222,19 +222,25 @@ static void control_report(dctx *c, size_t at, unsigned depth)
     }
 }
 
-/* A whole CONTEXT at at, or the slice [lo, lo + len) of one (ContextEx). */
-static void context(dctx *c, size_t at, size_t lo, unsigned depth)
+/* A whole CONTEXT of architecture a at at, or the slice [lo, lo + len) of
+ * one (ContextEx). */
+static void context_as(dctx *c, kd_arch a, size_t at, size_t lo, unsigned depth)
 {
     size_t len = c->end - at;
-    if (c->m->arch == KD_ARCH_UNKNOWN && lo == 0)
-        c->m->arch = arch_from_context_size(len);
-    const kd_layout *l = kd_context_layout(c->m->arch);
+    const kd_layout *l = kd_context_layout(a);
     if (!l) {
         add(c, KD_F_DATA, depth, at, len);
         return;
     }
     add(c, KD_F_CTX, depth, at, len);
     walk(c, l, (int64_t)at - (int64_t)lo, 0, lo, lo + len, depth + 1);
+}
+
+static void context(dctx *c, size_t at, size_t lo, unsigned depth)
+{
+    if (c->m->arch == KD_ARCH_UNKNOWN && lo == 0)
+        c->m->arch = arch_from_context_size(c->end - at);
+    context_as(c, c->m->arch, at, lo, depth);
 }
 
 /* ------------------------------------------------------------ messages */
@@ -295,7 +301,15 @@ static void state_change64(dctx *c, size_t body)
     }
 }
 
-/* DBGKD_WAIT_STATE_CHANGE32 (104) + x86 control report (40) + x86 CONTEXT (716). */
+/*
+ * DBGKD_WAIT_STATE_CHANGE32 (104) + x86 control report (40) + x86 CONTEXT,
+ * whatever architecture is forced: only x86 targets sent type 1.
+ * Choice: Windows 2000's CONTEXT is 716 bytes; NT4's ended before
+ * ExtendedRegisters, at 204 (0xCC).  With fewer than 716 bytes left, the
+ * CONTEXT is taken as NT4's and anything after it (a LoadSymbols path) as
+ * data.
+ */
+#define X86_CONTEXT_NT4_SIZE 204u
 static void state_change32(dctx *c, size_t body)
 {
     kd_msg *m = c->m;
@@ -317,14 +331,15 @@ static void state_change32(dctx *c, size_t body)
         if (u < c->end)
             add(c, KD_F_DATA, 1, u, (body + 104 < c->end ? body + 104 : c->end) - u);
     }
-    size_t cr = body + 104, ctx = cr + 40, data = ctx + 716;
+    size_t cr = body + 104, ctx = cr + 40;
+    size_t ctx_size = ctx + 716 <= c->end ? 716 : X86_CONTEXT_NT4_SIZE, data = ctx + ctx_size;
     if (cr < c->end)
         subtree(c, KD_F_CONTROL_REPORT, &kd_l_cr_x86, cr, 1);
     if (ctx < c->end) {
         size_t saved = c->end;
         if (c->end > data)
             c->end = data;
-        context(c, ctx, 0, 1);
+        context_as(c, KD_ARCH_X86, ctx, 0, 1);
         c->end = saved;
     }
     if (data < c->end) {

@@ -324,6 +324,22 @@ void kd_framer_feed(kd_framer *f, const uint8_t *buf, size_t len, uint64_t ts_ns
     f->offset += len;
 }
 
+int kd_framer_in_packet(const kd_framer *f)
+{
+    return f->state != ST_HUNT;
+}
+
+void kd_framer_set_user(kd_framer *f, void *user)
+{
+    f->user = user;
+}
+
+void kd_framer_flush_runs(kd_framer *f)
+{
+    if (f->state == ST_HUNT)
+        emit_run(f);
+}
+
 void kd_framer_finish(kd_framer *f)
 {
     switch (f->state) {

@@ -437,3 +437,9 @@ const kd_api_info *kd_api_lookup(uint32_t api)
             return &apis[i];
     return NULL;
 }
+
+int kd_api_expects_reply(uint32_t api)
+{
+    const kd_api_info *info = kd_api_lookup(api);
+    return info ? !info->no_reply : 1;
+}

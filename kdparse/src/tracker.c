@@ -14,8 +14,8 @@
  *     ACK (newest last), the last acknowledged one (to tell duplicates), and
  *     the id expected next (§3.3);
  *   - the requests still waiting for their response (oldest first).
- * All of it is fixed-size.  The ring itself starts small and doubles up to
- * KD_TRACK_WINDOW slots (a dozen reallocations at most over a session,
+ * All of it is fixed-size.  The ring itself starts at 256 slots and
+ * doubles up to KD_TRACK_WINDOW (eight reallocations in a session's life,
  * never one per item), so short sessions stay small.
  *
  * Vocabulary: a "chain" is a packet and its retransmissions.  A chain is

@@ -17,7 +17,7 @@ skip() { echo "SKIP: $*"; exit 77; }
 tshark_user() {
   if [ "$(id -u)" = 0 ]; then
     local home; home=$(mktemp -d "$WORK/home.XXXX"); chmod 777 "$home"
-    env HOME="$home" TZ=UTC setpriv --reuid=65534 --regid=65534 --clear-groups tshark "$@"
+    env HOME="$home" TZ=UTC ${WIRESHARK_PLUGIN_DIR:+WIRESHARK_PLUGIN_DIR=$WIRESHARK_PLUGIN_DIR} ${WIRESHARK_ABORT_ON_DISSECTOR_BUG:+WIRESHARK_ABORT_ON_DISSECTOR_BUG=1} setpriv --reuid=65534 --regid=65534 --clear-groups tshark "$@"
   else
     env TZ=UTC tshark "$@"
   fi
@@ -28,4 +28,17 @@ public_copy() {
   local dir; dir=$(mktemp -d "$WORK/pub.XXXX"); chmod 755 "$WORK" "$dir"
   cp "$1" "$dir/"; chmod 644 "$dir/$(basename "$1")"
   echo "$dir/$(basename "$1")"
+}
+
+# The plugin staged in the build tree, copied where nobody can read it.
+plugin_dir() {
+  [ -d "$KDSCOPE_BUILD/plugins" ] || return 1
+  local dir; dir=$(mktemp -d "$WORK/plugins.XXXX"); chmod 755 "$WORK" "$dir"
+  cp -r "$KDSCOPE_BUILD/plugins/." "$dir/"; chmod -R a+rX "$dir"
+  echo "$dir"
+}
+
+# tshark with the kd plugin, as a user would run it.
+tshark_kd() {
+  WIRESHARK_PLUGIN_DIR="$PLUGINS" tshark_user "$@"
 }

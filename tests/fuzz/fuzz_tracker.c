@@ -21,9 +21,13 @@
  *   [22]     timestamp step in microseconds, signed
  *   [23]     unused (kept so chunks line up)
  *
- * Option byte: bits 0-2 arch (7 = out of range), bits 3-4 width (0, 32, 64,
- * 48), bit 5 KDNET, bit 6 finish half way, bit 7 repeat the chunks until
- * the window has been passed (eviction).
+ * Option byte: bits 0-2 arch (7 = none), bits 3-4 width (0, 32, 64, 48),
+ * bit 5 KDNET, bits 6-7: 1 = finish half way (and go on adding).  Bits
+ * 6-7 = 3 with arch 7 (1 option byte in 32) tests eviction: the chunks,
+ * then KD_TRACK_WINDOW noise items, then the chunks again, so the first
+ * pass leaves the window and the second links to frames that left it.
+ * The filler always takes the same path, so these slow inputs add few
+ * features and stay a small part of the corpus.
  *
  * Besides memory safety it checks the tracker's promises and aborts when
  * one breaks: add returns what get returns, back links point back and
@@ -111,6 +115,76 @@ static kd_track_in decode_chunk(const uint8_t *c, uint64_t frame, uint64_t ts)
     return in;
 }
 
+typedef struct run {
+    kd_tracker *t;
+    uint64_t frame, last, ts;
+    uint32_t epoch;
+    uint64_t items;   /* items recorded so far */
+    /* Frames recorded by the chunk passes, with their item index. */
+    uint64_t *rec_frame, *rec_item;
+    size_t nrec, cap;
+} run;
+
+static void record(run *r, uint64_t frame)
+{
+    if (r->nrec < r->cap) {
+        r->rec_frame[r->nrec] = frame;
+        r->rec_item[r->nrec] = r->items;
+        r->nrec++;
+    }
+    r->items++;
+}
+
+static void chunk_pass(run *r, const uint8_t *chunks, size_t n, int allow_back, int finish_half)
+{
+    for (size_t k = 0; k < n; k++) {
+        const uint8_t *c = chunks + k * CHUNK;
+        if ((c[0] & 0xC0u) == 0xC0u && allow_back)
+            r->frame = r->frame > (c[0] & 0x3Fu) ? r->frame - (c[0] & 0x3Fu) : 0;
+        else
+            r->frame += 1u + (c[0] & 7u);
+        r->ts += (uint64_t)(int64_t)(int8_t)c[22] * 1000u;
+
+        kd_track_in in = decode_chunk(c, r->frame, r->ts);
+        kd_annot out;
+        kd_tracker_add(r->t, &in, &out);
+        if (out.frame != r->frame)
+            abort();
+        check_annot(&out);
+
+        if (r->frame > r->last) {
+            r->last = r->frame;
+            const kd_annot *g = kd_tracker_get(r->t, r->frame);
+            if (!g || memcmp(g, &out, sizeof out) != 0)
+                abort();
+            if (out.reset_epoch < r->epoch)
+                abort();
+            r->epoch = out.reset_epoch;
+            record(r, r->frame);
+        }
+
+        /* A query on an earlier frame. */
+        if (r->nrec > 0) {
+            uint64_t q = r->rec_frame[r->nrec - 1 - c[21] % r->nrec];
+            const kd_annot *a = kd_tracker_get(r->t, q);
+            int p = kd_tracker_pending(r->t, q);
+            if (a) {
+                if (a->frame != q)
+                    abort();
+                check_annot(a);
+                check_links(r->t, a);
+            } else if (p) {
+                abort();
+            }
+        }
+        (void)kd_tracker_get(r->t, r->frame + 1u);
+        (void)kd_tracker_get(r->t, (uint64_t)c[21] << 8);
+
+        if (finish_half && k == n / 2)
+            kd_tracker_finish(r->t);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
@@ -122,112 +196,60 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .width = widths[(opt >> 3) & 3u],
         .kdnet = (opt >> 5) & 1u,
     };
-    int finish_half = (opt >> 6) & 1u;
-    int repeat = (opt >> 7) & 1u;
+    int finish_half = (opt >> 6) == 1u;
+    int evict = (opt >> 6) == 3u && (opt & 7u) == 7u;
     if ((unsigned)o.arch > (unsigned)KD_ARCH_ALPHA)
         o.arch = KD_ARCH_UNKNOWN; /* the API takes a kd_arch: keep it one */
 
     const uint8_t *chunks = data + 1;
     size_t n = (size - 1) / CHUNK;
 
-    kd_tracker *t = kd_tracker_new(&o);
-    if (!t)
+    run r = {.ts = 1000000000u, .cap = 2 * n + 1};
+    r.t = kd_tracker_new(&o);
+    r.rec_frame = malloc(r.cap * sizeof *r.rec_frame);
+    r.rec_item = malloc(r.cap * sizeof *r.rec_item);
+    if (!r.t || !r.rec_frame || !r.rec_item)
         abort();
 
-    /* Frames recorded, for the checks at the end (the newest WINDOW + 1 are
-     * enough: older ones must have left the window). */
-    size_t cap = KD_TRACK_WINDOW + 1u;
-    uint64_t *rec = malloc(cap * sizeof *rec);
-    if (!rec)
-        abort();
-    size_t nrec = 0, head = 0; /* ring of recorded frames */
-
-    uint64_t frame = 0, last = 0, ts = 1000000000u;
-    uint32_t epoch = 0;
-    size_t recorded = 0, adds = 0;
-    size_t max_adds = repeat ? 3u * KD_TRACK_WINDOW : n;
-    int halfway_done = 0;
-
-    for (size_t k = 0; n > 0 && adds < max_adds; k++) {
-        if (k == n) {
-            if (!repeat || recorded > KD_TRACK_WINDOW + 64u)
-                break;
-            k = 0;
+    chunk_pass(&r, chunks, n, !evict, finish_half);
+    if (evict && n > 0) {
+        for (uint64_t i = 0; i < KD_TRACK_WINDOW; i++) {
+            kd_track_in in = {.frame = ++r.frame, .ts_ns = r.ts, .kind = KD_ITEM_NOISE,
+                              .dir = (kd_dir)(i & 1u)};
+            kd_annot out;
+            kd_tracker_add(r.t, &in, &out);
+            r.items++;
         }
-        const uint8_t *c = chunks + k * CHUNK;
-        if ((c[0] & 0xC0u) == 0xC0u && !repeat)
-            frame = frame > (c[0] & 0x3Fu) ? frame - (c[0] & 0x3Fu) : 0;
-        else
-            frame += 1u + (c[0] & 7u);
-        ts += (uint64_t)(int64_t)(int8_t)c[22] * 1000u;
-
-        kd_track_in in = decode_chunk(c, frame, ts);
-        kd_annot out;
-        kd_tracker_add(t, &in, &out);
-        adds++;
-        if (out.frame != frame)
-            abort();
-        check_annot(&out);
-
-        if (frame > last) {
-            last = frame;
-            recorded++;
-            const kd_annot *g = kd_tracker_get(t, frame);
-            if (!g || memcmp(g, &out, sizeof out) != 0)
+        r.last = r.frame;
+        /* The first pass has left the window. */
+        for (size_t i = 0; i < r.nrec; i++)
+            if (kd_tracker_get(r.t, r.rec_frame[i]) || kd_tracker_pending(r.t, r.rec_frame[i]))
                 abort();
-            if (out.reset_epoch < epoch)
-                abort();
-            epoch = out.reset_epoch;
-            rec[head] = frame;
-            head = (head + 1) % cap;
-            if (nrec < cap)
-                nrec++;
-        }
-
-        /* A query on an earlier frame. */
-        if (nrec > 0) {
-            size_t back = c[21] % nrec;
-            uint64_t q = rec[(head + cap - 1 - back) % cap];
-            const kd_annot *a = kd_tracker_get(t, q);
-            int p = kd_tracker_pending(t, q);
-            if (a) {
-                if (a->frame != q)
-                    abort();
-                check_annot(a);
-                check_links(t, a);
-            } else if (p) {
-                abort();
-            }
-        }
-        (void)kd_tracker_get(t, frame + 1u);
-        (void)kd_tracker_get(t, (uint64_t)c[21] << 8);
-
-        if (finish_half && !halfway_done && k == n / 2) {
-            kd_tracker_finish(t);
-            halfway_done = 1;
-        }
+        chunk_pass(&r, chunks, n, 0, 0);
     }
 
-    kd_tracker_finish(t);
-    (void)kd_tracker_arch(t);
-    if (kd_tracker_width(t) != 32 && kd_tracker_width(t) != 64)
+    kd_tracker_finish(r.t);
+    (void)kd_tracker_arch(r.t);
+    if (kd_tracker_width(r.t) != 32 && kd_tracker_width(r.t) != 64)
         abort();
-    /* Everything still in the window: consistent, and nothing pending. */
-    for (size_t i = 0; i < nrec; i++) {
-        uint64_t f = rec[(head + cap - 1 - i) % cap];
-        const kd_annot *a = kd_tracker_get(t, f);
-        if (i < KD_TRACK_WINDOW && !a)
-            abort(); /* the newest WINDOW frames are kept */
-        if (i >= KD_TRACK_WINDOW && a)
-            abort(); /* and no more */
-        if (kd_tracker_pending(t, f))
+    /* The newest KD_TRACK_WINDOW items are kept, no more; those kept are
+     * consistent, and nothing is pending after finish. */
+    for (size_t i = 0; i < r.nrec; i++) {
+        const kd_annot *a = kd_tracker_get(r.t, r.rec_frame[i]);
+        int kept = r.items - r.rec_item[i] <= KD_TRACK_WINDOW;
+        if (kept != (a != NULL))
+            abort();
+        if (kd_tracker_pending(r.t, r.rec_frame[i]))
             abort();
         if (a) {
+            if (a->frame != r.rec_frame[i])
+                abort();
             check_annot(a);
-            check_links(t, a);
+            check_links(r.t, a);
         }
     }
-    free(rec);
-    kd_tracker_free(t);
+    free(r.rec_frame);
+    free(r.rec_item);
+    kd_tracker_free(r.t);
     return 0;
 }

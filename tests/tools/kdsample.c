@@ -3,10 +3,12 @@
  * kdsample - writes a small, deterministic serial KD session for captures/
  * and the tests, until kdsim can play real sessions.
  *
- *   kdsample OUTPUT.pcapng [RAW_DIR]
+ *   kdsample OUTPUT.pcapng [RAW_DIR | --text2pcap FILE]
  *
  * RAW_DIR, when given, also receives the two raw byte streams (d2t.bin,
  * t2d.bin) so tests can check that the recording holds exactly them.
+ * --text2pcap writes the same session as text2pcap -D input, cut into
+ * odd-sized TCP segments ("I" from the target), for the Decode As test.
  *
  * Every packet is built by hand at the offsets of the reference tables
  * (kd-protocol.md §2.4) with the kdbytes helpers, then recorded the way
@@ -35,6 +37,7 @@
 
 static kdcap_writer *g_writer;
 static int g_raw_fd[2] = {-1, -1};
+static FILE *g_text2pcap; /* --text2pcap: the session as odd-sized TCP segments */
 static uint64_t g_now = T0_NS;
 
 static void die(const char *what)
@@ -53,8 +56,30 @@ static void on_item(const kd_item *it, void *user)
 static kd_framer *g_framer[2];
 
 /* Sends bytes in one direction at the current time, then advances the clock. */
+/* Writes bytes as text2pcap -D segments ("I" = from the target) cut at odd
+ * sizes, so packets straddle segment boundaries everywhere. */
+static void text2pcap_segments(kd_dir dir, const uint8_t *p, size_t n)
+{
+    static const size_t sizes[] = {1, 7, 3, 16, 5, 40, 2, 11, 64, 9, 4, 23};
+    static size_t k;
+    for (size_t off = 0; off < n;) {
+        size_t len = sizes[k++ % (sizeof sizes / sizeof sizes[0])];
+        if (len > n - off)
+            len = n - off;
+        /* One line per segment: text2pcap -D misreads the direction of a
+         * segment that follows a multi-line one. */
+        fprintf(g_text2pcap, "%s 000000", dir == KD_DIR_T2D ? "I" : "O");
+        for (size_t i = 0; i < len; i++)
+            fprintf(g_text2pcap, " %02x", p[off + i]);
+        fprintf(g_text2pcap, "\n\n");
+        off += len;
+    }
+}
+
 static void send_bytes(kd_dir dir, const uint8_t *p, size_t n, uint64_t gap_us)
 {
+    if (g_text2pcap)
+        text2pcap_segments(dir, p, n);
     kd_framer_feed(g_framer[dir], p, n, g_now);
     if (g_raw_fd[dir] >= 0 && write(g_raw_fd[dir], p, n) != (ssize_t)n)
         die("raw write");
@@ -212,8 +237,14 @@ static void session(void)
 
 int main(int argc, char **argv)
 {
+    if (argc == 4 && strcmp(argv[2], "--text2pcap") == 0) {
+        g_text2pcap = fopen(argv[3], "w");
+        if (!g_text2pcap)
+            die(argv[3]);
+        argc = 2;
+    }
     if (argc < 2 || argc > 3) {
-        fprintf(stderr, "usage: kdsample OUTPUT.pcapng [RAW_DIR]\n");
+        fprintf(stderr, "usage: kdsample OUTPUT.pcapng [RAW_DIR | --text2pcap FILE]\n");
         return 2;
     }
     const char *out = argv[1];
@@ -248,6 +279,8 @@ int main(int argc, char **argv)
     }
     if (kdcap_writer_close(g_writer) != 0)
         die(out);
+    if (g_text2pcap && fclose(g_text2pcap) != 0)
+        die("text2pcap output");
     if (close(fd) != 0)
         die(out);
     return 0;

@@ -402,6 +402,35 @@ static void test_timestamps_and_offsets(void **state)
     got_free(&g);
 }
 
+static void test_flush_runs(void **state)
+{
+    (void)state;
+    got g = {0};
+    kd_framer *f = kd_framer_new(KD_TRANSPORT_SERIAL, KD_DIR_T2D, collect, &g);
+    /* A noise run is emitted at once... */
+    kd_framer_feed(f, (const uint8_t *)"zz", 2, 1);
+    kd_framer_flush_runs(f);
+    assert_int_equal(g.n, 1);
+    assert_int_equal(g.v[0].it.kind, KD_ITEM_NOISE);
+    /* ... but a packet in progress and pending leader bytes are kept. */
+    kd_framer_feed(f, print_hi, 10, 2);
+    kd_framer_flush_runs(f);
+    assert_int_equal(g.n, 1);
+    kd_framer_feed(f, print_hi + 10, sizeof print_hi - 10, 3);
+    kd_framer_feed(f, ack_80800000, 2, 4); /* "ii" */
+    kd_framer_flush_runs(f);
+    assert_int_equal(g.n, 2);
+    assert_int_equal(g.v[1].it.kind, KD_ITEM_DATA);
+    assert_int_equal(g.v[1].it.flags, 0);
+    kd_framer_feed(f, ack_80800000 + 2, 14, 5);
+    kd_framer_finish(f);
+    kd_framer_free(f);
+    assert_int_equal(g.n, 3);
+    assert_int_equal(g.v[2].it.kind, KD_ITEM_CONTROL);
+    assert_int_equal(g.v[2].it.ts_ns, 4);
+    got_free(&g);
+}
+
 /* ------------------------------------------------------------ truncation */
 
 /* Cuts pkt at every point and checks what the framer makes of the prefix. */
@@ -657,6 +686,7 @@ int main(void)
         cmocka_unit_test(test_long_noise_is_cut),
         cmocka_unit_test(test_kdnet_no_trailer),
         cmocka_unit_test(test_timestamps_and_offsets),
+        cmocka_unit_test(test_flush_runs),
         cmocka_unit_test(test_truncation_every_kind),
         cmocka_unit_test(test_byte_at_a_time_equals_all_at_once),
         cmocka_unit_test(test_split_at_every_boundary),

@@ -571,6 +571,13 @@ static void test_get_string_prompt(void **state)
     /* A print is not a request. */
     uint64_t pr = feed(&s, data(T2D, KD_TYPE_DEBUG_IO, ID1, 0x900, API_PRINT_STRING));
     feed(&s, ack(D2T, ID1));
+
+    /* The answer pairs whatever ApiNumber the debugger put in it. */
+    uint64_t p2 = feed(&s, data(T2D, KD_TYPE_DEBUG_IO, ID0, 0x701, API_GET_STRING));
+    feed(&s, ack(D2T, ID0));
+    uint64_t r2 = feed(&s, data(D2T, KD_TYPE_DEBUG_IO, ID1, 0x801, 0));
+    feed(&s, ack(T2D, ID1));
+    assert_pair(&s, p2, r2, API_GET_STRING);
     kd_tracker_finish(s.t);
     assert_problems(&s, p, 0);
     assert_problems(&s, r, 0);
@@ -810,7 +817,15 @@ static void test_kdnet_ids(void **state)
     uint64_t pa_wrong = feed(&s, ack(D2T, 0));
     assert_int_equal(s.out.problems, KD_TRACK_STRAY_ACK);
     uint64_t pa = feed(&s, ack(D2T, 0x800));
+    /* Unacknowledged packets in a row with any ids: still no id rule. */
+    uint64_t u1 = feed(&s, data(T2D, KD_TYPE_DEBUG_IO, 0x1000, 0x6, API_PRINT_STRING));
+    uint64_t u2 = feed(&s, data(T2D, KD_TYPE_DEBUG_IO, 0x2000, 0x7, API_PRINT_STRING));
+    assert_int_equal(s.out.problems, 0);
+    uint64_t u2a = feed(&s, ack(D2T, 0x2000));
+    uint64_t u1a = feed(&s, ack(D2T, 0x1000));
     kd_tracker_finish(s.t);
+    assert_acked(&s, u1, u1a);
+    assert_acked(&s, u2, u2a);
 
     assert_acked(&s, sc, sca);
     assert_acked(&s, q, qa);

@@ -260,6 +260,16 @@ static int cat_file(const char *path, const opts *o, slot *queue, kdcat_stats *s
     return rc;
 }
 
+/* Every field name of the schema: the names of filters, JSON keys and
+ * kddiff --ignore arguments. */
+static void list_fields(void)
+{
+    static const char *const types[] = {"none",  "uint8", "uint16", "uint32", "uint64",  "boolean",
+                                        "bytes", "string", "utf16", "framenum", "reltime"};
+    for (int i = 0; i < KD_F__COUNT; i++)
+        printf("%s\t%s\t%s\n", kd_fields[i].abbrev, types[kd_fields[i].type], kd_fields[i].label);
+}
+
 static void usage(FILE *to)
 {
     fprintf(to,
@@ -279,6 +289,7 @@ static void usage(FILE *to)
             "                         target) or t2d (target to debugger)\n"
             "  -f, --format=FMT       auto (default), pcapng or raw\n"
             "  -q, --quiet            no progress on standard error\n"
+            "      --list-fields      list every field name (kd.*) with its type\n"
             "  -h, --help             show this help and exit\n"
             "      --version          show the version and exit\n"
             "\n"
@@ -299,6 +310,7 @@ int main(int argc, char **argv)
         {"direction", required_argument, NULL, 'd'},
         {"format", required_argument, NULL, 'f'},
         {"quiet", no_argument, NULL, 'q'},
+        {"list-fields", no_argument, NULL, 'L' + 256},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'v' + 256},
         {NULL, 0, NULL, 0},
@@ -351,6 +363,9 @@ int main(int argc, char **argv)
         case 'v' + 256:
             printf("kdcat (kdscope) %s\n", KDSCOPE_VERSION);
             return 0;
+        case 'L' + 256:
+            list_fields();
+            return 0;
         default:
             fprintf(stderr, "Try '%s --help' for more information.\n", prog);
             return 2;
@@ -375,7 +390,8 @@ int main(int argc, char **argv)
         case 'd':
             if (kd_dir_parse(optarg, &o.raw_dir) != 0) {
                 fprintf(stderr, "%s: --direction: '%s' is not d2t or t2d\n", prog, optarg);
-                return 2;
+                rc = 2;
+                goto out;
             }
             break;
         case 'f':
@@ -387,7 +403,8 @@ int main(int argc, char **argv)
                 o.format = KDCAP_FORMAT_RAW;
             else {
                 fprintf(stderr, "%s: --format: '%s' is not auto, pcapng or raw\n", prog, optarg);
-                return 2;
+                rc = 2;
+                goto out;
             }
             break;
         default:
@@ -396,10 +413,12 @@ int main(int argc, char **argv)
     }
     if (files == 0) {
         fprintf(stderr, "%s: no input files (try '%s --help')\n", prog, prog);
-        return 2;
+        rc = 2;
+        goto out;
     }
     if (o.mode == OUT_STATS)
         kdcat_stats_print(stats, stdout);
+out:
     kdcat_stats_free(stats);
     free(queue);
     if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -86,7 +86,7 @@ const kd_node *kd_msg_find(const kd_msg *m, kd_field_id f);
  */
 size_t kd_msg_summary(const kd_msg *m, const kd_annot *a, char *buf, size_t n);
 
-/* The value of a node as text, as a person reads it ("0x3130 (DbgKdReadVirtualMemoryApi)"). */
+/* The value of a node as text, as a person reads it ("0x00003130 (DbgKdReadVirtualMemoryApi)"). */
 size_t kd_node_format(const kd_node *node, char *buf, size_t n);
 
 /* Renders the tree (kdcat -V): one "label: value" line per node, indented. */
@@ -99,6 +99,10 @@ void kd_msg_print_tree(FILE *out, const kd_msg *m, const kd_annot *a);
  * nodes are not printed.
  */
 void kd_msg_print_json_fields(FILE *out, const kd_msg *m, const kd_annot *a);
+
+/* Whether a manipulate request with this ApiNumber gets a reply (§1.4:
+ * Continue, Continue2, Reboot, SwitchProcessor, ... resume instead). */
+int kd_api_expects_reply(uint32_t api);
 
 /*
  * Short names of every problem of a message: framing (bad_checksum,

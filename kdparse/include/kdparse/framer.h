@@ -106,6 +106,22 @@ void kd_framer_feed(kd_framer *f, const uint8_t *buf, size_t len, uint64_t ts_ns
  */
 void kd_framer_finish(kd_framer *f);
 
+/*
+ * Emits pending noise and break-in runs now instead of when the next item
+ * starts, keeping a packet in progress and 1-3 pending leader bytes (which
+ * may still become a packet).  For carriers whose records end at item
+ * boundaries most of the time but not always (a record holding part of a
+ * packet, a TCP segment): items are attributed to the record that ends them.
+ */
+void kd_framer_flush_runs(kd_framer *f);
+
+/* True while a packet is in progress (its leader has arrived, not its end). */
+int kd_framer_in_packet(const kd_framer *f);
+
+/* Changes the pointer handed to the callback (a consumer that collects
+ * items per record points it at the current record's collector). */
+void kd_framer_set_user(kd_framer *f, void *user);
+
 /* Bytes fed so far, i.e. the offset the next byte will have. */
 uint64_t kd_framer_offset(const kd_framer *f);
 

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Statistics -> KD: packets by type, manipulate APIs (requests), and
+ * response times per API (min/max/average), from the "kd" tap.
+ */
+#define WS_BUILD_DLL
+#include <wireshark.h>
+
+#include <epan/stats_tree.h>
+
+#include "kdparse/framer.h"
+#include "kdparse/schema.h"
+#include "packet-kd.h"
+
+static const char *const st_types_name = "Packets by type";
+static const char *const st_apis_name = "Manipulate APIs (requests)";
+static const char *const st_rt_name = "Response time per API (ms)";
+static int st_types = -1, st_apis = -1, st_rt = -1;
+
+static void kd_stats_init(stats_tree *st)
+{
+    st_types = stats_tree_create_node(st, st_types_name, 0, STAT_DT_INT, TRUE);
+    st_apis = stats_tree_create_node(st, st_apis_name, 0, STAT_DT_INT, TRUE);
+    st_rt = stats_tree_create_node(st, st_rt_name, 0, STAT_DT_FLOAT, TRUE);
+}
+
+static const char *api_name(uint32_t api)
+{
+    const char *n = kd_val_name(kd_vals_api_short, api);
+    return n ? n : "(other)";
+}
+
+static tap_packet_status kd_stats_packet(stats_tree *st, packet_info *pinfo _U_, epan_dissect_t *edt _U_,
+                                         const void *p, tap_flags_t flags _U_)
+{
+    const kd_tap_info *t = p;
+    if (t->kind == KD_ITEM_DATA || t->kind == KD_ITEM_CONTROL) {
+        const char *tn = kd_packet_type_name(t->type);
+        tick_stat_node(st, st_types_name, 0, TRUE);
+        tick_stat_node(st, tn ? tn : "(unknown)", st_types, FALSE);
+    }
+    if (t->kind == KD_ITEM_DATA && t->type == 2 && !t->is_response) {
+        tick_stat_node(st, st_apis_name, 0, TRUE);
+        tick_stat_node(st, api_name(t->api), st_apis, FALSE);
+    }
+    if (t->has_response_time) {
+        float ms = (float)((double)t->response_time_ns / 1e6);
+        avg_stat_node_add_value_float(st, st_rt_name, 0, TRUE, ms);
+        avg_stat_node_add_value_float(st, api_name(t->request_api), st_rt, FALSE, ms);
+    }
+    return TAP_PACKET_REDRAW;
+}
+
+void register_kd_stats(void)
+{
+    stats_tree_register_plugin("kd", "kd", "KD", 0, kd_stats_packet, kd_stats_init, NULL);
+}

@@ -1,0 +1,665 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * packet-kd.c - Wireshark dissector for the Windows kernel debugger
+ * protocol (KD), a thin layer over kdparse.
+ *
+ * Every field, offset, name and value table comes from kdparse's schema:
+ * this file only turns decoded nodes into proto_tree items, problems into
+ * expert infos, session annotations into frame links, and keeps the
+ * per-file state.
+ *
+ * Carriers: kdscope pcapng records (exported PDU, dissector name "kd"), and
+ * raw KD bytes in TCP or UDP payloads via Decode As.  Each direction of a
+ * carrier is one byte stream fed to a kdparse framer on the first pass; the
+ * items a record completes are stored with that record (copies, so a
+ * packet split across records or segments is reassembled), decoded, and fed
+ * to the session tracker.  Later passes show the stored items.
+ */
+#define WS_BUILD_DLL
+#include <wireshark.h>
+
+#include <epan/conversation.h>
+#include <epan/expert.h>
+#include <epan/packet.h>
+#include <epan/prefs.h>
+#include <epan/tap.h>
+
+#include "kdparse/decode.h"
+#include "kdparse/framer.h"
+#include "kdparse/tracker.h"
+#include "packet-kd.h"
+
+static int proto_kd = -1;
+static int hf_kd[KD_F__COUNT];
+static gint ett_kd = -1;
+static gint ett_field[KD_F__COUNT];
+static dissector_handle_t kd_handle;
+static int kd_tap = -1;
+
+/* ------------------------------------------------------------ preferences */
+
+static gint pref_arch = KD_ARCH_UNKNOWN;
+static gint pref_width = 0;
+static gboolean pref_check_checksum = TRUE;
+
+static const enum_val_t arch_enum[] = {
+    {"auto", "Infer from the session", KD_ARCH_UNKNOWN},
+    {"x86", "x86", KD_ARCH_X86},
+    {"amd64", "AMD64", KD_ARCH_AMD64},
+    {"arm64", "ARM64", KD_ARCH_ARM64},
+    {"arm", "ARM", KD_ARCH_ARM},
+    {NULL, NULL, 0},
+};
+
+static const enum_val_t width_enum[] = {
+    {"auto", "Infer from the session", 0},
+    {"32", "32-bit (NT4/2000)", 32},
+    {"64", "64-bit", 64},
+    {NULL, NULL, 0},
+};
+
+/* ------------------------------------------------------------ expert infos */
+
+static expert_field ei_bad_checksum = EI_INIT;
+static expert_field ei_trailer_missing = EI_INIT;
+static expert_field ei_trailer_bad = EI_INIT;
+static expert_field ei_oversize = EI_INIT;
+static expert_field ei_noise = EI_INIT;
+static expert_field ei_truncated = EI_INIT;
+static expert_field ei_short = EI_INIT;
+static expert_field ei_length_mismatch = EI_INIT;
+static expert_field ei_unknown_type = EI_INIT;
+static expert_field ei_unknown_api = EI_INIT;
+static expert_field ei_retransmission = EI_INIT;
+static expert_field ei_duplicate = EI_INIT;
+static expert_field ei_unexpected_id = EI_INIT;
+static expert_field ei_resend = EI_INIT;
+static expert_field ei_reset = EI_INIT;
+static expert_field ei_stray_ack = EI_INIT;
+static expert_field ei_no_response = EI_INIT;
+static expert_field ei_error_status = EI_INIT;
+
+/* ------------------------------------------------------------ per-file state */
+
+/* One item, as the first pass framed and decoded it. */
+typedef struct stored_item {
+    kd_item item;        /* bytes/body point into a file-scope copy */
+    guint64 key;         /* the tracker's frame: record << 8 | index */
+    kd_annot annot;      /* kept current while the first pass runs */
+    gint32 tvb_offset;   /* where it lies in the record's tvb, or -1 (reassembled) */
+    kd_arch arch;        /* views used on the first pass */
+    guint8 width;
+} stored_item;
+
+typedef struct frame_items {
+    guint n;
+    stored_item *items;
+} frame_items;
+
+/* One direction of one carrier: a byte stream. */
+typedef struct stream {
+    kd_framer *framer;
+    int records_are_items;  /* exported-PDU records: usually one item each */
+    guint32 open_frame;     /* the record that left a packet unfinished, or 0 */
+    guint64 open_start;     /* its first byte's stream offset */
+} stream;
+
+typedef struct kd_file {
+    kd_tracker *tracker;
+    wmem_map_t *frames;  /* record number -> frame_items */
+    GPtrArray *streams;  /* every stream, to free at the end */
+    stream *exported[3]; /* exported-PDU records: one stream per direction */
+    guint32 epoch;       /* the latest item's reset epoch */
+} kd_file;
+
+static kd_file *g_file;
+
+/* The first pass collects a record's items here. */
+typedef struct collect {
+    guint32 frame;
+    guint64 record_start; /* stream offset of the record's first byte */
+    gint32 tvb_base;      /* where the record's bytes start in the tvb */
+    GArray *items;        /* of stored_item */
+    int late;             /* items of an earlier record: too late for the tracker */
+} collect;
+
+static void kd_init(void)
+{
+    g_file = g_new0(kd_file, 1);
+    kd_tracker_opts o = {.arch = (kd_arch)pref_arch, .width = (uint8_t)pref_width};
+    g_file->tracker = kd_tracker_new(&o);
+    g_file->frames = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
+    g_file->streams = g_ptr_array_new();
+}
+
+static void kd_cleanup(void)
+{
+    if (!g_file)
+        return;
+    for (guint i = 0; i < g_file->streams->len; i++) {
+        stream *s = g_ptr_array_index(g_file->streams, i);
+        kd_framer_free(s->framer);
+        g_free(s);
+    }
+    g_ptr_array_free(g_file->streams, TRUE);
+    kd_tracker_free(g_file->tracker);
+    g_free(g_file);
+    g_file = NULL;
+}
+
+static void on_item(const kd_item *it, void *user);
+
+static stream *stream_new(kd_dir dir, collect *c)
+{
+    stream *s = g_new0(stream, 1);
+    s->framer = kd_framer_new(KD_TRANSPORT_SERIAL, dir, on_item, c);
+    g_ptr_array_add(g_file->streams, s);
+    return s;
+}
+
+/* ------------------------------------------------------------ first pass */
+
+static kd_msg g_msg; /* decoding scratch: one message at a time */
+
+static void refresh(guint64 key)
+{
+    if (!key)
+        return;
+    frame_items *fi = wmem_map_lookup(g_file->frames, GUINT_TO_POINTER((guint)(key >> 8)));
+    const kd_annot *a = kd_tracker_get(g_file->tracker, key);
+    if (fi && a && (key & 0xFF) < fi->n)
+        fi->items[key & 0xFF].annot = *a;
+}
+
+static void on_item(const kd_item *it, void *user)
+{
+    collect *c = user;
+    stored_item s;
+    memset(&s, 0, sizeof s);
+    guint8 *copy = (guint8 *)wmem_memdup(wmem_file_scope(), it->bytes, it->len);
+    s.item = *it;
+    s.item.bytes = copy;
+    if (it->body)
+        s.item.body = copy + (it->body - it->bytes);
+    s.key = (guint64)c->frame << 8 | (c->items->len & 0xFF);
+    s.tvb_offset = it->offset >= c->record_start ? c->tvb_base + (gint32)(it->offset - c->record_start) : -1;
+
+    kd_decode_opts o = {.arch = kd_tracker_arch(g_file->tracker), .width = kd_tracker_width(g_file->tracker)};
+    kd_decode(&s.item, &o, &g_msg);
+    s.arch = g_msg.arch;
+    s.width = g_msg.width;
+    g_msg.track.frame = s.key;
+    if (c->late) {
+        /* The tracker takes frames in order; a cut packet links nothing. */
+        s.annot.frame = s.key;
+        s.annot.reset_epoch = g_file->epoch;
+        s.annot.arch = kd_tracker_arch(g_file->tracker);
+        s.annot.width = kd_tracker_width(g_file->tracker);
+    } else {
+        kd_tracker_add(g_file->tracker, &g_msg.track, &s.annot);
+        g_file->epoch = s.annot.reset_epoch;
+    }
+    g_array_append_val(c->items, s);
+}
+
+static frame_items *store_items(guint32 frame, GArray *items)
+{
+    frame_items *fi = wmem_new0(wmem_file_scope(), frame_items);
+    fi->n = items->len > 256 ? 256 : items->len;
+    fi->items = wmem_alloc_array(wmem_file_scope(), stored_item, fi->n ? fi->n : 1);
+    if (fi->n)
+        memcpy(fi->items, items->data, fi->n * sizeof(stored_item));
+    wmem_map_insert(g_file->frames, GUINT_TO_POINTER(frame), fi);
+    /* Links to earlier records that these items just created. */
+    for (guint i = 0; i < fi->n; i++) {
+        const kd_annot *a = &fi->items[i].annot;
+        refresh(a->acks);
+        refresh(a->request_in);
+        refresh(a->retransmission_of);
+        refresh(a->duplicate_of);
+    }
+    return fi;
+}
+
+static int starts_with_leader(tvbuff_t *tvb)
+{
+    if (tvb_captured_length(tvb) < 4)
+        return FALSE;
+    guint32 lead = tvb_get_letohl(tvb, 0);
+    return lead == KD_PACKET_LEADER || lead == KD_CONTROL_LEADER;
+}
+
+/*
+ * A record of our format that ended inside a packet was either cut (the
+ * recorder stopped, the cable was pulled) or holds the first part of a
+ * packet (another tool split it).  When the next record of the stream
+ * starts with a fresh leader, it was cut: the packet is finished as a
+ * truncated item of the record where it began.
+ */
+static void close_open_record(stream *st)
+{
+    collect c = {.frame = st->open_frame, .record_start = st->open_start, .late = TRUE,
+                 .items = g_array_new(FALSE, TRUE, sizeof(stored_item))};
+    frame_items *old = wmem_map_lookup(g_file->frames, GUINT_TO_POINTER(st->open_frame));
+    if (old)
+        g_array_append_vals(c.items, old->items, old->n);
+    kd_framer_set_user(st->framer, &c);
+    kd_framer_finish(st->framer);
+    kd_framer_set_user(st->framer, NULL);
+    store_items(st->open_frame, c.items);
+    g_array_free(c.items, TRUE);
+    st->open_frame = 0;
+}
+
+/* Feeds a record's bytes to its stream; returns the items it completed. */
+static frame_items *first_pass(tvbuff_t *tvb, packet_info *pinfo, stream *st)
+{
+    if (st->open_frame && st->records_are_items && starts_with_leader(tvb))
+        close_open_record(st);
+    collect c = {.frame = pinfo->num, .items = g_array_new(FALSE, TRUE, sizeof(stored_item))};
+    kd_framer *f = st->framer;
+    c.record_start = kd_framer_offset(f);
+    guint len = tvb_captured_length(tvb);
+    const guint8 *bytes = tvb_get_ptr(tvb, 0, len);
+    kd_framer_set_user(f, &c);
+    kd_framer_feed(f, bytes, len, (guint64)pinfo->abs_ts.secs * 1000000000u + (guint64)pinfo->abs_ts.nsecs);
+    kd_framer_flush_runs(f);
+    kd_framer_set_user(f, NULL);
+    if (kd_framer_in_packet(f)) {
+        if (!st->open_frame) {
+            st->open_frame = pinfo->num;
+            st->open_start = c.record_start;
+        }
+    } else {
+        st->open_frame = 0;
+    }
+    frame_items *fi = store_items(pinfo->num, c.items);
+    g_array_free(c.items, TRUE);
+    return fi;
+}
+
+/* A record still unfinished when the capture ended: show it as what it is. */
+static frame_items *cut_at_end(tvbuff_t *tvb, packet_info *pinfo, stream *st)
+{
+    if (st->open_frame != pinfo->num)
+        return NULL;
+    close_open_record(st);
+    (void)tvb;
+    return wmem_map_lookup(g_file->frames, GUINT_TO_POINTER(pinfo->num));
+}
+
+/* ------------------------------------------------------------ tree */
+
+static void add_expert(packet_info *pinfo, proto_item *pi, const kd_msg *m, const kd_annot *a, int visited)
+{
+    const kd_item *it = m->item;
+    if ((it->flags & KD_ITEM_BAD_CHECKSUM) && pref_check_checksum)
+        expert_add_info(pinfo, pi, &ei_bad_checksum);
+    if (it->flags & KD_ITEM_TRAILER_MISSING)
+        expert_add_info(pinfo, pi, &ei_trailer_missing);
+    if (it->flags & KD_ITEM_TRAILER_BAD)
+        expert_add_info(pinfo, pi, &ei_trailer_bad);
+    if (it->flags & KD_ITEM_OVERSIZE)
+        expert_add_info(pinfo, pi, &ei_oversize);
+    if (it->kind == KD_ITEM_NOISE)
+        expert_add_info(pinfo, pi, &ei_noise);
+    if (it->kind == KD_ITEM_TRUNCATED)
+        expert_add_info(pinfo, pi, &ei_truncated);
+    if (m->problems & KD_DECODE_SHORT)
+        expert_add_info(pinfo, pi, &ei_short);
+    if (m->problems & KD_DECODE_LENGTH_MISMATCH)
+        expert_add_info(pinfo, pi, &ei_length_mismatch);
+    if (m->problems & KD_DECODE_UNKNOWN_TYPE)
+        expert_add_info(pinfo, pi, &ei_unknown_type);
+    if (m->problems & KD_DECODE_UNKNOWN_API)
+        expert_add_info(pinfo, pi, &ei_unknown_api);
+    if (a->problems & KD_TRACK_RETRANSMISSION)
+        expert_add_info(pinfo, pi, &ei_retransmission);
+    if (a->problems & KD_TRACK_DUPLICATE)
+        expert_add_info(pinfo, pi, &ei_duplicate);
+    if (a->problems & KD_TRACK_UNEXPECTED_ID)
+        expert_add_info(pinfo, pi, &ei_unexpected_id);
+    if (a->problems & KD_TRACK_RESEND)
+        expert_add_info(pinfo, pi, &ei_resend);
+    if (a->problems & KD_TRACK_RESET)
+        expert_add_info(pinfo, pi, &ei_reset);
+    if (a->problems & KD_TRACK_STRAY_ACK)
+        expert_add_info(pinfo, pi, &ei_stray_ack);
+    if (a->problems & KD_TRACK_ERROR_STATUS)
+        expert_add_info(pinfo, pi, &ei_error_status);
+    /* Without an end-of-capture hook, "no response" is judged once the
+     * whole file has been read: on later passes, a request still unlinked. */
+    if ((a->problems & KD_TRACK_NO_RESPONSE) ||
+        (visited && it->kind == KD_ITEM_DATA && it->dir == KD_DIR_D2T && m->type == KD_TYPE_STATE_MANIPULATE &&
+         !a->response_in && !a->retransmission_of && !a->duplicate_of && kd_api_expects_reply(m->api)))
+        expert_add_info(pinfo, pi, &ei_no_response);
+}
+
+static proto_item *add_node(proto_tree *tree, tvbuff_t *tvb, const kd_node *n)
+{
+    int hf = hf_kd[n->field];
+    const kd_field *f = &kd_fields[n->field];
+    proto_item *pi;
+    if (n->flags & KD_NODE_GENERATED) {
+        if (f->type == KD_FT_UINT64)
+            pi = proto_tree_add_uint64(tree, hf, tvb, n->offset, 0, n->value);
+        else
+            pi = proto_tree_add_uint(tree, hf, tvb, n->offset, 0, (guint32)n->value);
+        proto_item_set_generated(pi);
+        return pi;
+    }
+    switch (f->type) {
+    case KD_FT_NONE:
+    case KD_FT_BYTES:
+        return proto_tree_add_item(tree, hf, tvb, n->offset, n->length, ENC_NA);
+    case KD_FT_STRING:
+        return proto_tree_add_item(tree, hf, tvb, n->offset, n->length, ENC_ASCII);
+    case KD_FT_UTF16:
+        return proto_tree_add_item(tree, hf, tvb, n->offset, n->length, ENC_UTF_16 | ENC_LITTLE_ENDIAN);
+    case KD_FT_BOOLEAN:
+        return proto_tree_add_boolean(tree, hf, tvb, n->offset, n->length, (guint32)n->value);
+    case KD_FT_UINT64:
+        return proto_tree_add_uint64(tree, hf, tvb, n->offset, n->length, n->value);
+    default:
+        return proto_tree_add_uint(tree, hf, tvb, n->offset, n->length, (guint32)n->value);
+    }
+}
+
+static void add_session(proto_tree *tree, tvbuff_t *tvb, const kd_annot *a, int data_packet)
+{
+    proto_item *pi;
+    proto_tree *st = proto_tree_add_subtree(tree, tvb, 0, 0, ett_field[KD_F_SESSION], NULL, "Session");
+#define LINK(field, key)                                                           \
+    if (key) {                                                                      \
+        pi = proto_tree_add_uint(st, hf_kd[KD_F_##field], tvb, 0, 0, (guint32)((key) >> 8)); \
+        proto_item_set_generated(pi);                                               \
+    }
+    LINK(S_ACK_IN, a->ack_in);
+    LINK(S_ACKS, a->acks);
+    LINK(S_RESPONSE_IN, a->response_in);
+    LINK(S_REQUEST_IN, a->request_in);
+    LINK(S_RETRANSMISSION_OF, a->retransmission_of);
+    LINK(S_DUPLICATE, a->duplicate_of);
+#undef LINK
+    if (a->request_in) {
+        nstime_t t;
+        t.secs = (time_t)(a->response_time_ns / 1000000000u);
+        t.nsecs = (int)(a->response_time_ns % 1000000000u);
+        pi = proto_tree_add_time(st, hf_kd[KD_F_S_RESPONSE_TIME], tvb, 0, 0, &t);
+        proto_item_set_generated(pi);
+    }
+    pi = proto_tree_add_uint(st, hf_kd[KD_F_S_RESET_EPOCH], tvb, 0, 0, a->reset_epoch);
+    proto_item_set_generated(pi);
+    if (data_packet) {
+        pi = proto_tree_add_uint(st, hf_kd[KD_F_S_ARCH], tvb, 0, 0, (guint32)a->arch);
+        proto_item_set_generated(pi);
+        pi = proto_tree_add_uint(st, hf_kd[KD_F_S_WIDTH], tvb, 0, 0, a->width);
+        proto_item_set_generated(pi);
+    }
+}
+
+/* Shows one stored item: returns its summary for the Info column. */
+static void show_item(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, stored_item *s, int visited,
+                      wmem_strbuf_t *info)
+{
+    tvbuff_t *itvb;
+    if (s->tvb_offset >= 0 && (guint)s->tvb_offset + s->item.len <= tvb_reported_length(tvb)) {
+        itvb = tvb_new_subset_length(tvb, s->tvb_offset, (gint)s->item.len);
+    } else {
+        itvb = tvb_new_child_real_data(tvb, s->item.bytes, (guint)s->item.len, (gint)s->item.len);
+        add_new_data_source(pinfo, itvb, "Reassembled KD packet");
+    }
+    kd_decode_opts o = {.arch = s->arch, .width = s->width};
+    kd_decode(&s->item, &o, &g_msg);
+    if (visited) {
+        const kd_annot *fresh = kd_tracker_get(g_file->tracker, s->key);
+        if (fresh)
+            s->annot = *fresh;
+    }
+    const kd_annot *a = &s->annot;
+    /* Tracker keys are record << 8 | index: people read record numbers. */
+    kd_annot shown = *a;
+    shown.ack_in >>= 8;
+    shown.acks >>= 8;
+    shown.response_in >>= 8;
+    shown.request_in >>= 8;
+    shown.retransmission_of >>= 8;
+    shown.duplicate_of >>= 8;
+    char line[512];
+    kd_msg_summary(&g_msg, &shown, line, sizeof line);
+    if (wmem_strbuf_get_len(info))
+        wmem_strbuf_append(info, " | ");
+    wmem_strbuf_append(info, line);
+
+    proto_item *ti = proto_tree_add_item(tree, proto_kd, itvb, 0, -1, ENC_NA);
+    proto_item_append_text(ti, ", %s", line);
+    proto_tree *kt = proto_item_add_subtree(ti, ett_kd);
+    proto_tree *stack[256];
+    stack[0] = kt;
+    for (guint16 i = 0; i < g_msg.n; i++) {
+        const kd_node *n = &g_msg.nodes[i];
+        proto_tree *parent = stack[n->depth];
+        proto_item *pi;
+        if (n->field == KD_F_CHECKSUM_STATUS && !pref_check_checksum) {
+            pi = proto_tree_add_uint(parent, hf_kd[n->field], itvb, n->offset, 0, 2);
+            proto_item_set_generated(pi);
+        } else {
+            pi = add_node(parent, itvb, n);
+        }
+        if (kd_fields[n->field].type == KD_FT_NONE && n->depth + 1 < 256)
+            stack[n->depth + 1] = proto_item_add_subtree(pi, ett_field[n->field]);
+    }
+    add_session(kt, itvb, a, s->item.kind == KD_ITEM_DATA);
+    add_expert(pinfo, ti, &g_msg, a, visited);
+    kd_tap_info *ti_tap = wmem_new0(pinfo->pool, kd_tap_info);
+    ti_tap->kind = s->item.kind;
+    ti_tap->type = g_msg.type;
+    ti_tap->api = g_msg.api;
+    ti_tap->is_response = g_msg.is_response;
+    ti_tap->request_api = a->request_api;
+    ti_tap->response_time_ns = a->request_in ? a->response_time_ns : 0;
+    ti_tap->has_response_time = a->request_in != 0;
+    tap_queue_packet(kd_tap, pinfo, ti_tap);
+}
+
+static int dissect_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, stream *st, kd_dir dir)
+{
+    col_set_str(pinfo->cinfo, COL_PROTOCOL, "KD");
+    if (dir != KD_DIR_UNKNOWN) {
+        col_set_str(pinfo->cinfo, COL_DEF_SRC, dir == KD_DIR_D2T ? "debugger" : "target");
+        col_set_str(pinfo->cinfo, COL_DEF_DST, dir == KD_DIR_D2T ? "target" : "debugger");
+    }
+    int visited = PINFO_FD_VISITED(pinfo);
+    frame_items *fi = wmem_map_lookup(g_file->frames, GUINT_TO_POINTER(pinfo->num));
+    if (!fi && !visited)
+        fi = first_pass(tvb, pinfo, st);
+    if (fi && fi->n == 0 && visited) {
+        frame_items *cut = cut_at_end(tvb, pinfo, st);
+        if (cut)
+            fi = cut;
+    }
+    wmem_strbuf_t *info = wmem_strbuf_new(pinfo->pool, "");
+    if (fi) {
+        for (guint i = 0; i < fi->n; i++)
+            show_item(tvb, pinfo, tree, &fi->items[i], visited, info);
+        if (fi->n == 0)
+            wmem_strbuf_append(info, "[part of a KD packet]");
+    }
+    col_add_str(pinfo->cinfo, COL_INFO, wmem_strbuf_get_str(info));
+    return tvb_captured_length(tvb);
+}
+
+static kd_dir dir_of(packet_info *pinfo)
+{
+    return pinfo->p2p_dir == P2P_DIR_SENT ? KD_DIR_D2T : pinfo->p2p_dir == P2P_DIR_RECV ? KD_DIR_T2D : KD_DIR_UNKNOWN;
+}
+
+/* Records of our own pcapng (exported PDU, dissector name "kd"). */
+static int dissect_kd(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
+{
+    kd_dir dir = dir_of(pinfo);
+    if (!g_file->exported[dir]) {
+        g_file->exported[dir] = stream_new(dir, NULL);
+        g_file->exported[dir]->records_are_items = TRUE;
+    }
+    return dissect_stream(tvb, pinfo, tree, g_file->exported[dir], dir);
+}
+
+/* Raw KD bytes in TCP or UDP (Decode As): the port the user named is the
+ * target's (a VM's serial port exposed as a socket), so bytes from it are t2d. */
+static int dissect_kd_socket(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
+{
+    conversation_t *conv = find_or_create_conversation(pinfo);
+    stream **pair = (stream **)conversation_get_proto_data(conv, proto_kd);
+    if (!pair) {
+        pair = wmem_alloc0_array(wmem_file_scope(), stream *, 2);
+        conversation_add_proto_data(conv, proto_kd, pair);
+    }
+    kd_dir dir = pinfo->srcport == pinfo->match_uint ? KD_DIR_T2D : KD_DIR_D2T;
+    if (!pair[dir])
+        pair[dir] = stream_new(dir, NULL);
+    return dissect_stream(tvb, pinfo, tree, pair[dir], dir);
+}
+
+/* ------------------------------------------------------------ registration */
+
+static enum ftenum ftype_of(kd_ftype t)
+{
+    switch (t) {
+    case KD_FT_NONE:
+        return FT_NONE;
+    case KD_FT_UINT8:
+        return FT_UINT8;
+    case KD_FT_UINT16:
+        return FT_UINT16;
+    case KD_FT_UINT32:
+        return FT_UINT32;
+    case KD_FT_UINT64:
+        return FT_UINT64;
+    case KD_FT_BOOLEAN:
+        return FT_BOOLEAN;
+    case KD_FT_BYTES:
+        return FT_BYTES;
+    case KD_FT_STRING:
+    case KD_FT_UTF16:
+        return FT_STRING;
+    case KD_FT_FRAMENUM:
+        return FT_FRAMENUM;
+    case KD_FT_RELTIME:
+        return FT_RELATIVE_TIME;
+    }
+    return FT_NONE;
+}
+
+/* kdparse's value tables as value_strings (same pairs, Wireshark's type). */
+static const value_string *value_strings_of(const kd_val *v)
+{
+    size_t n = 0;
+    while (v[n].name)
+        n++;
+    value_string *vs = g_new0(value_string, n + 1);
+    for (size_t i = 0; i < n; i++) {
+        vs[i].value = v[i].value;
+        vs[i].strptr = v[i].name;
+    }
+    return vs;
+}
+
+static void register_fields(void)
+{
+    hf_register_info *hf = g_new0(hf_register_info, KD_F__COUNT);
+    gint **ett = g_new0(gint *, KD_F__COUNT + 1);
+    int nett = 0;
+    ett[nett++] = &ett_kd;
+    for (int i = 0; i < KD_F__COUNT; i++) {
+        const kd_field *f = &kd_fields[i];
+        header_field_info *h = &hf[i].hfinfo;
+        hf_kd[i] = -1;
+        hf[i].p_id = &hf_kd[i];
+        h->name = f->label;
+        h->abbrev = f->abbrev;
+        h->type = ftype_of(f->type);
+        h->blurb = f->blurb;
+        h->display = BASE_NONE;
+        if (f->type == KD_FT_UINT8 || f->type == KD_FT_UINT16 || f->type == KD_FT_UINT32 || f->type == KD_FT_UINT64)
+            h->display = f->base == KD_BASE_HEX ? BASE_HEX : BASE_DEC;
+        if (f->vals && !f->is_bitmask && f->type != KD_FT_UINT64)
+            h->strings = value_strings_of(f->vals);
+        if (i == KD_F_S_ARCH)
+            h->strings = value_strings_of(kd_vals_arch);
+        if (i == KD_F_S_RESPONSE_IN || i == KD_F_S_ACK_IN)
+            h->strings = FRAMENUM_TYPE(FT_FRAMENUM_RESPONSE);
+        else if (i == KD_F_S_REQUEST_IN || i == KD_F_S_ACKS)
+            h->strings = FRAMENUM_TYPE(FT_FRAMENUM_REQUEST);
+        else if (i == KD_F_S_RETRANSMISSION_OF || i == KD_F_S_DUPLICATE)
+            h->strings = FRAMENUM_TYPE(FT_FRAMENUM_RETRANS_PREV);
+        h->id = -1;
+        h->parent = 0;
+        h->ref_type = HF_REF_TYPE_NONE;
+        h->same_name_prev_id = -1;
+        h->same_name_next = NULL;
+        ett_field[i] = -1;
+        if (f->type == KD_FT_NONE)
+            ett[nett++] = &ett_field[i];
+    }
+    proto_register_field_array(proto_kd, hf, KD_F__COUNT);
+    proto_register_subtree_array(ett, nett);
+}
+
+static void register_expert(void)
+{
+    static ei_register_info ei[] = {
+        {&ei_bad_checksum, {"kd.expert.bad_checksum", PI_CHECKSUM, PI_ERROR, "Bad checksum: the receiver asks for a RESEND", EXPFILL}},
+        {&ei_trailer_missing, {"kd.expert.trailer_missing", PI_MALFORMED, PI_WARN, "Trailer 0xAA missing", EXPFILL}},
+        {&ei_trailer_bad, {"kd.expert.trailer_bad", PI_MALFORMED, PI_ERROR, "Bad trailer (not 0xAA)", EXPFILL}},
+        {&ei_oversize, {"kd.expert.oversize", PI_MALFORMED, PI_ERROR, "ByteCount over 4000: the receiver drops the packet", EXPFILL}},
+        {&ei_noise, {"kd.expert.noise", PI_PROTOCOL, PI_WARN, "Noise: bytes outside any packet", EXPFILL}},
+        {&ei_truncated, {"kd.expert.truncated", PI_MALFORMED, PI_ERROR, "Truncated packet", EXPFILL}},
+        {&ei_short, {"kd.expert.short", PI_MALFORMED, PI_ERROR, "ByteCount too small for this message", EXPFILL}},
+        {&ei_length_mismatch, {"kd.expert.length_mismatch", PI_MALFORMED, PI_WARN, "A length field disagrees with the data", EXPFILL}},
+        {&ei_unknown_type, {"kd.expert.unknown_type", PI_UNDECODED, PI_WARN, "Unknown packet type", EXPFILL}},
+        {&ei_unknown_api, {"kd.expert.unknown_api", PI_UNDECODED, PI_WARN, "Unknown API or state", EXPFILL}},
+        {&ei_retransmission, {"kd.expert.retransmission", PI_SEQUENCE, PI_NOTE, "Retransmission", EXPFILL}},
+        {&ei_duplicate, {"kd.expert.duplicate", PI_SEQUENCE, PI_NOTE, "Duplicate: already acknowledged", EXPFILL}},
+        {&ei_unexpected_id, {"kd.expert.unexpected_id", PI_SEQUENCE, PI_WARN, "Unexpected packet id", EXPFILL}},
+        {&ei_resend, {"kd.expert.resend", PI_SEQUENCE, PI_NOTE, "RESEND requested", EXPFILL}},
+        {&ei_reset, {"kd.expert.reset", PI_SEQUENCE, PI_NOTE, "RESET", EXPFILL}},
+        {&ei_stray_ack, {"kd.expert.stray_ack", PI_SEQUENCE, PI_WARN, "ACK that acknowledges no packet", EXPFILL}},
+        {&ei_no_response, {"kd.expert.no_response", PI_SEQUENCE, PI_WARN, "Request without response", EXPFILL}},
+        {&ei_error_status, {"kd.expert.error_status", PI_RESPONSE_CODE, PI_NOTE, "Error ReturnStatus", EXPFILL}},
+    };
+    expert_module_t *em = expert_register_protocol(proto_kd);
+    expert_register_field_array(em, ei, array_length(ei));
+}
+
+void proto_register_kd(void)
+{
+    proto_kd = proto_register_protocol("Windows Kernel Debugger Protocol", "KD", "kd");
+    register_fields();
+    register_expert();
+    module_t *m = prefs_register_protocol(proto_kd, NULL);
+    prefs_register_enum_preference(m, "arch", "Target architecture",
+                                   "Which control report, control set and CONTEXT views to decode",
+                                   &pref_arch, arch_enum, FALSE);
+    prefs_register_enum_preference(m, "width", "Manipulate layout",
+                                   "32-bit (NT4/2000) or 64-bit DBGKD_MANIPULATE_STATE", &pref_width,
+                                   width_enum, FALSE);
+    prefs_register_bool_preference(m, "check_checksum", "Validate the checksum",
+                                   "Compare the body's byte sum with the header's Checksum", &pref_check_checksum);
+    kd_handle = register_dissector("kd", dissect_kd, proto_kd);
+    kd_tap = register_tap("kd");
+    register_init_routine(kd_init);
+    register_cleanup_routine(kd_cleanup);
+}
+
+void proto_reg_handoff_kd(void)
+{
+    dissector_handle_t socket_handle = create_dissector_handle(dissect_kd_socket, proto_kd);
+    dissector_add_for_decode_as_with_preference("tcp.port", socket_handle);
+    dissector_add_for_decode_as_with_preference("udp.port", socket_handle);
+}
+
+int kd_tap_id(void)
+{
+    return kd_tap;
+}
