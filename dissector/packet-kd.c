@@ -81,14 +81,22 @@ static expert_field ei_error_status = EI_INIT;
 
 /* ------------------------------------------------------------ per-file state */
 
-/* One item, as the first pass framed and decoded it. */
+/*
+ * One item, as the first pass framed and decoded it, kept small: a capture
+ * holds millions.  Its bytes are read back from the record (or a copy when
+ * it was reassembled across records) and its header fields re-read from
+ * them; session links are kept as frame numbers.
+ */
 typedef struct stored_item {
-    kd_item item;        /* bytes/body point into a file-scope copy */
-    guint64 key;         /* the tracker's frame: record << 8 | index */
-    kd_annot annot;      /* kept current while the first pass runs */
-    gint32 tvb_offset;   /* where it lies in the record's tvb, or -1 (reassembled) */
-    kd_arch arch;        /* views used on the first pass */
-    guint8 width;
+    const guint8 *copy;  /* own bytes when not inside its record, else NULL */
+    gint32 tvb_offset;   /* where it lies in the record's tvb, or -1 */
+    guint16 len;
+    guint8 kind, flags, dir;
+    guint8 index;        /* its place among its record's items: the tracker's key is frame << 8 | index */
+    guint8 arch, width;  /* views used on the first pass */
+    guint32 ack_in, acks, response_in, request_in, retransmission_of, duplicate_of;
+    guint32 reset_epoch, problems, request_api;
+    guint64 response_time_ns;
 } stored_item;
 
 typedef struct frame_items {
@@ -106,13 +114,14 @@ typedef struct stream {
 
 typedef struct kd_file {
     kd_tracker *tracker;
-    wmem_map_t *frames;  /* record number -> frame_items */
+    GPtrArray *frames;   /* record number -> frame_items */
     GPtrArray *streams;  /* every stream, to free at the end */
     stream *exported[3]; /* exported-PDU records: one stream per direction */
     guint32 epoch;       /* the latest item's reset epoch */
 } kd_file;
 
 static kd_file *g_file;
+static guint64 g_msg_key; /* whose decode g_msg holds (0: none) */
 
 /* The first pass collects a record's items here. */
 typedef struct collect {
@@ -125,10 +134,11 @@ typedef struct collect {
 
 static void kd_init(void)
 {
+    g_msg_key = 0;
     g_file = g_new0(kd_file, 1);
     kd_tracker_opts o = {.arch = (kd_arch)pref_arch, .width = (uint8_t)pref_width};
     g_file->tracker = kd_tracker_new(&o);
-    g_file->frames = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
+    g_file->frames = g_ptr_array_new();
     g_file->streams = g_ptr_array_new();
 }
 
@@ -142,12 +152,80 @@ static void kd_cleanup(void)
         g_free(s);
     }
     g_ptr_array_free(g_file->streams, TRUE);
+    g_ptr_array_free(g_file->frames, TRUE);
     kd_tracker_free(g_file->tracker);
     g_free(g_file);
     g_file = NULL;
 }
 
 static void on_item(const kd_item *it, void *user);
+
+static frame_items *frame_get(guint32 num)
+{
+    return num < g_file->frames->len ? g_ptr_array_index(g_file->frames, num) : NULL;
+}
+
+static void frame_set(guint32 num, frame_items *fi)
+{
+    if (num >= g_file->frames->len)
+        g_ptr_array_set_size(g_file->frames, num + 1);
+    g_ptr_array_index(g_file->frames, num) = fi;
+}
+
+/* Tracker annotations in and out of the compact form (frame numbers). */
+static void annot_store(stored_item *s, const kd_annot *a)
+{
+    s->ack_in = (guint32)(a->ack_in >> 8);
+    s->acks = (guint32)(a->acks >> 8);
+    s->response_in = (guint32)(a->response_in >> 8);
+    s->request_in = (guint32)(a->request_in >> 8);
+    s->retransmission_of = (guint32)(a->retransmission_of >> 8);
+    s->duplicate_of = (guint32)(a->duplicate_of >> 8);
+    s->reset_epoch = a->reset_epoch;
+    s->problems = a->problems;
+    s->request_api = a->request_api;
+    s->response_time_ns = a->response_time_ns;
+}
+
+static kd_annot annot_load(const stored_item *s)
+{
+    kd_annot a = {
+        .ack_in = s->ack_in, .acks = s->acks, .response_in = s->response_in,
+        .request_in = s->request_in, .response_time_ns = s->response_time_ns,
+        .retransmission_of = s->retransmission_of, .duplicate_of = s->duplicate_of,
+        .reset_epoch = s->reset_epoch, .problems = s->problems, .arch = (kd_arch)s->arch,
+        .width = s->width, .request_api = s->request_api,
+    };
+    return a;
+}
+
+/* The framer's item again, from its bytes and the few facts kept. */
+static kd_item item_load(const stored_item *s, const guint8 *bytes)
+{
+    kd_item it = {.kind = (kd_item_kind)s->kind, .dir = (kd_dir)s->dir, .flags = s->flags,
+                  .bytes = bytes, .len = s->len};
+    if (it.kind == KD_ITEM_BREAKIN || it.kind == KD_ITEM_NOISE)
+        return it;
+    it.leader = kd_le32(bytes);
+    if (it.len < KD_PACKET_HEADER_SIZE)
+        return it;
+    it.has_header = 1;
+    it.type = kd_le16(bytes + KD_OFF_TYPE);
+    it.byte_count = kd_le16(bytes + KD_OFF_BYTE_COUNT);
+    it.id = kd_le32(bytes + KD_OFF_ID);
+    it.checksum = kd_le32(bytes + KD_OFF_CHECKSUM);
+    if (it.kind == KD_ITEM_CONTROL || (it.flags & KD_ITEM_OVERSIZE) || it.len == KD_PACKET_HEADER_SIZE)
+        return it;
+    size_t body = it.len - KD_PACKET_HEADER_SIZE;
+    it.body = bytes + KD_PACKET_HEADER_SIZE;
+    it.body_len = body < it.byte_count ? body : it.byte_count;
+    it.computed_checksum = kd_checksum(it.body, it.body_len);
+    if (it.len > KD_PACKET_HEADER_SIZE + it.body_len) {
+        it.has_trailer = 1;
+        it.trailer = bytes[it.len - 1];
+    }
+    return it;
+}
 
 static stream *stream_new(kd_dir dir, collect *c)
 {
@@ -165,10 +243,10 @@ static void refresh(guint64 key)
 {
     if (!key)
         return;
-    frame_items *fi = wmem_map_lookup(g_file->frames, GUINT_TO_POINTER((guint)(key >> 8)));
+    frame_items *fi = frame_get((guint32)(key >> 8));
     const kd_annot *a = kd_tracker_get(g_file->tracker, key);
     if (fi && a && (key & 0xFF) < fi->n)
-        fi->items[key & 0xFF].annot = *a;
+        annot_store(&fi->items[key & 0xFF], a);
 }
 
 static void on_item(const kd_item *it, void *user)
@@ -176,28 +254,32 @@ static void on_item(const kd_item *it, void *user)
     collect *c = user;
     stored_item s;
     memset(&s, 0, sizeof s);
-    guint8 *copy = (guint8 *)wmem_memdup(wmem_file_scope(), it->bytes, it->len);
-    s.item = *it;
-    s.item.bytes = copy;
-    if (it->body)
-        s.item.body = copy + (it->body - it->bytes);
-    s.key = (guint64)c->frame << 8 | (c->items->len & 0xFF);
+    s.len = (guint16)it->len;
+    s.kind = (guint8)it->kind;
+    s.flags = (guint8)it->flags;
+    s.dir = (guint8)it->dir;
+    s.index = (guint8)(c->items->len & 0xFF);
+    guint64 key = (guint64)c->frame << 8 | s.index;
     s.tvb_offset = it->offset >= c->record_start ? c->tvb_base + (gint32)(it->offset - c->record_start) : -1;
+    /* An item that lies in its record is read back from the record's tvb;
+     * only one reassembled across records needs its own copy. */
+    if (s.tvb_offset < 0 || c->late)
+        s.copy = (const guint8 *)wmem_memdup(wmem_file_scope(), it->bytes, it->len);
 
     kd_decode_opts o = {.arch = kd_tracker_arch(g_file->tracker), .width = kd_tracker_width(g_file->tracker)};
-    kd_decode(&s.item, &o, &g_msg);
-    s.arch = g_msg.arch;
+    kd_decode(it, &o, &g_msg);
+    g_msg_key = key;
+    s.arch = (guint8)g_msg.arch;
     s.width = g_msg.width;
-    g_msg.track.frame = s.key;
+    g_msg.track.frame = key;
     if (c->late) {
         /* The tracker takes frames in order; a cut packet links nothing. */
-        s.annot.frame = s.key;
-        s.annot.reset_epoch = g_file->epoch;
-        s.annot.arch = kd_tracker_arch(g_file->tracker);
-        s.annot.width = kd_tracker_width(g_file->tracker);
+        s.reset_epoch = g_file->epoch;
     } else {
-        kd_tracker_add(g_file->tracker, &g_msg.track, &s.annot);
-        g_file->epoch = s.annot.reset_epoch;
+        kd_annot a;
+        kd_tracker_add(g_file->tracker, &g_msg.track, &a);
+        annot_store(&s, &a);
+        g_file->epoch = a.reset_epoch;
     }
     g_array_append_val(c->items, s);
 }
@@ -209,10 +291,12 @@ static frame_items *store_items(guint32 frame, GArray *items)
     fi->items = wmem_alloc_array(wmem_file_scope(), stored_item, fi->n ? fi->n : 1);
     if (fi->n)
         memcpy(fi->items, items->data, fi->n * sizeof(stored_item));
-    wmem_map_insert(g_file->frames, GUINT_TO_POINTER(frame), fi);
+    frame_set(frame, fi);
     /* Links to earlier records that these items just created. */
     for (guint i = 0; i < fi->n; i++) {
-        const kd_annot *a = &fi->items[i].annot;
+        const kd_annot *a = kd_tracker_get(g_file->tracker, (guint64)frame << 8 | i);
+        if (!a)
+            continue;
         refresh(a->acks);
         refresh(a->request_in);
         refresh(a->retransmission_of);
@@ -240,7 +324,7 @@ static void close_open_record(stream *st)
 {
     collect c = {.frame = st->open_frame, .record_start = st->open_start, .late = TRUE,
                  .items = g_array_new(FALSE, TRUE, sizeof(stored_item))};
-    frame_items *old = wmem_map_lookup(g_file->frames, GUINT_TO_POINTER(st->open_frame));
+    frame_items *old = frame_get(st->open_frame);
     if (old)
         g_array_append_vals(c.items, old->items, old->n);
     kd_framer_set_user(st->framer, &c);
@@ -285,7 +369,7 @@ static frame_items *cut_at_end(tvbuff_t *tvb, packet_info *pinfo, stream *st)
         return NULL;
     close_open_record(st);
     (void)tvb;
-    return wmem_map_lookup(g_file->frames, GUINT_TO_POINTER(pinfo->num));
+    return frame_get(pinfo->num);
 }
 
 /* ------------------------------------------------------------ tree */
@@ -371,7 +455,7 @@ static void add_session(proto_tree *tree, tvbuff_t *tvb, const kd_annot *a, int 
     proto_tree *st = proto_tree_add_subtree(tree, tvb, 0, 0, ett_field[KD_F_SESSION], NULL, "Session");
 #define LINK(field, key)                                                           \
     if (key) {                                                                      \
-        pi = proto_tree_add_uint(st, hf_kd[KD_F_##field], tvb, 0, 0, (guint32)((key) >> 8)); \
+        pi = proto_tree_add_uint(st, hf_kd[KD_F_##field], tvb, 0, 0, (guint32)(key));        \
         proto_item_set_generated(pi);                                               \
     }
     LINK(S_ACK_IN, a->ack_in);
@@ -391,47 +475,76 @@ static void add_session(proto_tree *tree, tvbuff_t *tvb, const kd_annot *a, int 
     pi = proto_tree_add_uint(st, hf_kd[KD_F_S_RESET_EPOCH], tvb, 0, 0, a->reset_epoch);
     proto_item_set_generated(pi);
     if (data_packet) {
-        pi = proto_tree_add_uint(st, hf_kd[KD_F_S_ARCH], tvb, 0, 0, (guint32)a->arch);
+        /* The views the message was decoded with (as kdcat shows them). */
+        pi = proto_tree_add_uint(st, hf_kd[KD_F_S_ARCH], tvb, 0, 0, (guint32)g_msg.arch);
         proto_item_set_generated(pi);
-        pi = proto_tree_add_uint(st, hf_kd[KD_F_S_WIDTH], tvb, 0, 0, a->width);
+        pi = proto_tree_add_uint(st, hf_kd[KD_F_S_WIDTH], tvb, 0, 0, g_msg.width);
         proto_item_set_generated(pi);
     }
 }
 
 /* Shows one stored item: returns its summary for the Info column. */
 static void show_item(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, stored_item *s, int visited,
-                      wmem_strbuf_t *info)
+                      char *info, size_t info_size)
 {
     tvbuff_t *itvb;
-    if (s->tvb_offset >= 0 && (guint)s->tvb_offset + s->item.len <= tvb_reported_length(tvb)) {
-        itvb = tvb_new_subset_length(tvb, s->tvb_offset, (gint)s->item.len);
-    } else {
-        itvb = tvb_new_child_real_data(tvb, s->item.bytes, (guint)s->item.len, (gint)s->item.len);
+    const guint8 *bytes;
+    if (!s->copy && s->tvb_offset >= 0 && (guint)s->tvb_offset + s->len <= tvb_captured_length(tvb)) {
+        itvb = tvb_new_subset_length(tvb, s->tvb_offset, s->len);
+        bytes = tvb_get_ptr(tvb, s->tvb_offset, s->len);
+    } else if (s->copy) {
+        itvb = tvb_new_child_real_data(tvb, s->copy, s->len, s->len);
         add_new_data_source(pinfo, itvb, "Reassembled KD packet");
+        bytes = s->copy;
+    } else {
+        return; /* cannot happen: an item in its record always fits it */
     }
-    kd_decode_opts o = {.arch = s->arch, .width = s->width};
-    kd_decode(&s->item, &o, &g_msg);
+    kd_item it = item_load(s, bytes);
+    guint64 key = (guint64)pinfo->num << 8 | s->index;
+    if (g_msg_key == key) {
+        /* Decoded a moment ago by the first pass, from the framer's buffer:
+         * point its byte fields at the same bytes here. */
+        for (guint16 i = 0; i < g_msg.n; i++)
+            if (g_msg.nodes[i].data)
+                g_msg.nodes[i].data = bytes + g_msg.nodes[i].offset;
+    } else {
+        kd_decode_opts o = {.arch = (kd_arch)s->arch, .width = s->width};
+        kd_decode(&it, &o, &g_msg);
+        g_msg_key = key;
+    }
+    g_msg.item = &it;
     if (visited) {
-        const kd_annot *fresh = kd_tracker_get(g_file->tracker, s->key);
+        const kd_annot *fresh = kd_tracker_get(g_file->tracker, key);
         if (fresh)
-            s->annot = *fresh;
+            annot_store(s, fresh);
     }
-    const kd_annot *a = &s->annot;
-    /* Tracker keys are record << 8 | index: people read record numbers. */
-    kd_annot shown = *a;
-    shown.ack_in >>= 8;
-    shown.acks >>= 8;
-    shown.response_in >>= 8;
-    shown.request_in >>= 8;
-    shown.retransmission_of >>= 8;
-    shown.duplicate_of >>= 8;
-    char line[512];
-    kd_msg_summary(&g_msg, &shown, line, sizeof line);
-    if (wmem_strbuf_get_len(info))
-        wmem_strbuf_append(info, " | ");
-    wmem_strbuf_append(info, line);
+    kd_annot annot = annot_load(s);
+    const kd_annot *a = &annot;
+    size_t used = strlen(info);
+    if (used && used + 3 < info_size) {
+        memcpy(info + used, " | ", 4);
+        used += 3;
+    }
+    char *line = info + used;
+    kd_msg_summary(&g_msg, a, line, info_size - used);
 
+    if (have_tap_listener(kd_tap)) {
+        kd_tap_info *tap = wmem_new0(pinfo->pool, kd_tap_info);
+        tap->kind = s->kind;
+        tap->type = g_msg.type;
+        tap->api = g_msg.api;
+        tap->is_response = g_msg.is_response;
+        tap->request_api = a->request_api;
+        tap->response_time_ns = a->request_in ? a->response_time_ns : 0;
+        tap->has_response_time = a->request_in != 0;
+        tap_queue_packet(kd_tap, pinfo, tap);
+    }
     proto_item *ti = proto_tree_add_item(tree, proto_kd, itvb, 0, -1, ENC_NA);
+    if (!tree) {
+        /* Nobody looks at the tree; the problems still reach the expert system. */
+        add_expert(pinfo, ti, &g_msg, a, visited);
+        return;
+    }
     proto_item_append_text(ti, ", %s", line);
     proto_tree *kt = proto_item_add_subtree(ti, ett_kd);
     proto_tree *stack[256];
@@ -449,17 +562,8 @@ static void show_item(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, store
         if (kd_fields[n->field].type == KD_FT_NONE && n->depth + 1 < 256)
             stack[n->depth + 1] = proto_item_add_subtree(pi, ett_field[n->field]);
     }
-    add_session(kt, itvb, a, s->item.kind == KD_ITEM_DATA);
+    add_session(kt, itvb, a, s->kind == KD_ITEM_DATA);
     add_expert(pinfo, ti, &g_msg, a, visited);
-    kd_tap_info *ti_tap = wmem_new0(pinfo->pool, kd_tap_info);
-    ti_tap->kind = s->item.kind;
-    ti_tap->type = g_msg.type;
-    ti_tap->api = g_msg.api;
-    ti_tap->is_response = g_msg.is_response;
-    ti_tap->request_api = a->request_api;
-    ti_tap->response_time_ns = a->request_in ? a->response_time_ns : 0;
-    ti_tap->has_response_time = a->request_in != 0;
-    tap_queue_packet(kd_tap, pinfo, ti_tap);
 }
 
 static int dissect_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, stream *st, kd_dir dir)
@@ -470,7 +574,7 @@ static int dissect_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, s
         col_set_str(pinfo->cinfo, COL_DEF_DST, dir == KD_DIR_D2T ? "target" : "debugger");
     }
     int visited = PINFO_FD_VISITED(pinfo);
-    frame_items *fi = wmem_map_lookup(g_file->frames, GUINT_TO_POINTER(pinfo->num));
+    frame_items *fi = frame_get(pinfo->num);
     if (!fi && !visited)
         fi = first_pass(tvb, pinfo, st);
     if (fi && fi->n == 0 && visited) {
@@ -478,14 +582,14 @@ static int dissect_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, s
         if (cut)
             fi = cut;
     }
-    wmem_strbuf_t *info = wmem_strbuf_new(pinfo->pool, "");
+    char info[1024] = "";
     if (fi) {
         for (guint i = 0; i < fi->n; i++)
-            show_item(tvb, pinfo, tree, &fi->items[i], visited, info);
+            show_item(tvb, pinfo, tree, &fi->items[i], visited, info, sizeof info);
         if (fi->n == 0)
-            wmem_strbuf_append(info, "[part of a KD packet]");
+            g_strlcpy(info, "[part of a KD packet]", sizeof info);
     }
-    col_add_str(pinfo->cinfo, COL_INFO, wmem_strbuf_get_str(info));
+    col_add_str(pinfo->cinfo, COL_INFO, info);
     return tvb_captured_length(tvb);
 }
 

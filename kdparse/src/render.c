@@ -33,6 +33,44 @@ static void sb_printf(sbuf *s, const char *fmt, ...)
         s->len = s->n - 1;
 }
 
+/* printf-free appenders for the summary, the hot path of every renderer. */
+static void sb_str(sbuf *s, const char *t)
+{
+    while (*t && s->len + 1 < s->n)
+        s->p[s->len++] = *t++;
+    if (s->n)
+        s->p[s->len] = 0;
+}
+
+static void sb_hex(sbuf *s, uint64_t v, int width)
+{
+    static const char digits[] = "0123456789abcdef";
+    char tmp[20];
+    int k = 0;
+    do {
+        tmp[k++] = digits[v & 15];
+        v >>= 4;
+    } while (v || k < width);
+    char out[24] = "0x";
+    int j = 2;
+    while (k)
+        out[j++] = tmp[--k];
+    out[j] = 0;
+    sb_str(s, out);
+}
+
+static void sb_dec(sbuf *s, uint64_t v)
+{
+    char tmp[24];
+    int k = 23;
+    tmp[k] = 0;
+    do {
+        tmp[--k] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    sb_str(s, tmp + k);
+}
+
 /* Text as a person can read it: printable ASCII, escapes for the rest. */
 static void sb_text(sbuf *s, const uint8_t *p, size_t len, size_t max)
 {
@@ -177,9 +215,9 @@ static void sb_status(sbuf *s, uint32_t st)
 {
     const char *name = kd_val_name(kd_vals_ntstatus, st);
     if (name)
-        sb_printf(s, "%s", name);
+        sb_str(s, name);
     else
-        sb_printf(s, "0x%08" PRIx32, st);
+        sb_hex(s, st, 8);
 }
 
 static void sb_string_field(sbuf *s, const kd_msg *m, kd_field_id f)
@@ -196,16 +234,20 @@ static void sb_string_field(sbuf *s, const kd_msg *m, kd_field_id f)
 static void summary_manip(sbuf *s, const kd_msg *m)
 {
     const char *name = kd_val_name(kd_vals_api_short, m->api);
-    if (name)
-        sb_printf(s, "%s", name);
-    else
-        sb_printf(s, "Manipulate API 0x%04" PRIx32, m->api);
+    if (name) {
+        sb_str(s, name);
+    } else {
+        sb_str(s, "Manipulate API ");
+        sb_hex(s, m->api, 4);
+    }
     switch (m->api) {
     case 0x3130:
     case 0x3137:
     case 0x313D:
-        sb_printf(s, " 0x%" PRIx64 " len 0x%" PRIx64, val(m, KD_F_M_RM_TARGET_BASE_ADDRESS),
-                  val(m, KD_F_M_RM_TRANSFER_COUNT));
+        sb_str(s, " ");
+        sb_hex(s, val(m, KD_F_M_RM_TARGET_BASE_ADDRESS), 0);
+        sb_str(s, " len ");
+        sb_hex(s, val(m, KD_F_M_RM_TRANSFER_COUNT), 0);
         break;
     case 0x3131:
     case 0x3138:
@@ -267,13 +309,15 @@ static void summary_manip(sbuf *s, const kd_msg *m)
     }
     if (!m->is_response)
         return;
-    sb_printf(s, " -> ");
+    sb_str(s, " -> ");
     sb_status(s, (uint32_t)val(m, KD_F_M_RETURN_STATUS));
     switch (m->api) {
     case 0x3130:
     case 0x3137:
     case 0x313D:
-        sb_printf(s, ", 0x%" PRIx64 " read", val(m, KD_F_M_RM_ACTUAL_BYTES_READ));
+        sb_str(s, ", ");
+        sb_hex(s, val(m, KD_F_M_RM_ACTUAL_BYTES_READ), 0);
+        sb_str(s, " read");
         break;
     case 0x3131:
     case 0x3138:
@@ -436,13 +480,14 @@ size_t kd_msg_summary(const kd_msg *m, const kd_annot *a, char *buf, size_t n)
     case KD_ITEM_CONTROL:
         switch (it->type) {
         case KD_TYPE_ACKNOWLEDGE:
-            sb_printf(&s, "ACK 0x%08" PRIx32, it->id);
+            sb_str(&s, "ACK ");
+            sb_hex(&s, it->id, 8);
             break;
         case KD_TYPE_RESEND:
-            sb_printf(&s, "RESEND");
+            sb_str(&s, "RESEND");
             break;
         case KD_TYPE_RESET:
-            sb_printf(&s, "RESET");
+            sb_str(&s, "RESET");
             break;
         default:
             sb_printf(&s, "Control packet type %u", it->type);
@@ -463,8 +508,15 @@ size_t kd_msg_summary(const kd_msg *m, const kd_annot *a, char *buf, size_t n)
         sb_printf(&s, " [ByteCount %u > %u]", it->byte_count, KD_PACKET_MAX_SIZE);
     if (!a)
         return s.len;
-    if (a->request_in && a->response_time_ns)
-        sb_printf(&s, ", reply in %.1f ms", (double)a->response_time_ns / 1e6);
+    if (a->request_in && a->response_time_ns) {
+        /* Tenths of a millisecond, rounded half up, without floating point. */
+        uint64_t tenths = (a->response_time_ns + 50000) / 100000;
+        sb_str(&s, ", reply in ");
+        sb_dec(&s, tenths / 10);
+        sb_str(&s, ".");
+        sb_dec(&s, tenths % 10);
+        sb_str(&s, " ms");
+    }
     if (a->retransmission_of)
         sb_printf(&s, " [retransmission of #%" PRIu64 "]", a->retransmission_of);
     if (a->duplicate_of)
@@ -480,8 +532,9 @@ size_t kd_msg_summary(const kd_msg *m, const kd_annot *a, char *buf, size_t n)
 
 /* ------------------------------------------------------------ tree */
 
-/* Session annotations as extra nodes, so the renderers treat them alike. */
-static size_t annot_nodes(const kd_annot *a, int data_packet, kd_node *out)
+/* Session annotations as extra nodes, so the renderers treat them alike.
+ * Architecture and width are the views the message was decoded with. */
+static size_t annot_nodes(const kd_msg *m, const kd_annot *a, kd_node *out)
 {
     size_t k = 0;
 #define ANNOT(f, v)                                                                  \
@@ -508,9 +561,9 @@ static size_t annot_nodes(const kd_annot *a, int data_packet, kd_node *out)
         ANNOT(S_DUPLICATE, a->duplicate_of);
     if (a->reset_epoch)
         ANNOT(S_RESET_EPOCH, a->reset_epoch);
-    if (data_packet) {
-        ANNOT(S_ARCH, (uint64_t)a->arch);
-        ANNOT(S_WIDTH, a->width);
+    if (m->item->kind == KD_ITEM_DATA) {
+        ANNOT(S_ARCH, (uint64_t)m->arch);
+        ANNOT(S_WIDTH, m->width);
     }
 #undef ANNOT
     return k;
@@ -534,7 +587,7 @@ void kd_msg_print_tree(FILE *out, const kd_msg *m, const kd_annot *a)
             fprintf(out, "%s: %s\n", f->label, buf);
     }
     kd_node extra[16];
-    size_t k = annot_nodes(a, m->item->kind == KD_ITEM_DATA, extra);
+    size_t k = annot_nodes(m, a, extra);
     if (k)
         fprintf(out, "    %s\n", kd_fields[KD_F_SESSION].label);
     for (size_t i = 0; i < k; i++) {
@@ -635,7 +688,7 @@ void kd_msg_print_json_fields(FILE *out, const kd_msg *m, const kd_annot *a)
 {
     json_nodes(out, m->nodes, m->n);
     kd_node extra[16];
-    size_t k = annot_nodes(a, m->item->kind == KD_ITEM_DATA, extra);
+    size_t k = annot_nodes(m, a, extra);
     json_nodes(out, extra, k);
 }
 

@@ -545,21 +545,17 @@ void kd_tracker_add(kd_tracker *t, const kd_track_in *in, kd_annot *out)
     }
 
     /* Choice: frames must increase (0 is not a frame: 0 means "no link").
-     * A frame that does not gets the annotation recorded for it when it is
-     * still in the window (a consumer re-dissecting), else only the current
-     * beliefs; it changes nothing. */
+     * A frame that does not is neither recorded nor linked: it gets the
+     * current beliefs only.  (Handing back what is stored under that
+     * number would give a second item that shares a frame number with the
+     * first one the first one's links.) */
     if (in->frame <= t->last_frame) {
-        const kd_annot *old = kd_tracker_get(t, in->frame);
         if (out) {
-            if (old) {
-                *out = *old;
-            } else {
-                memset(out, 0, sizeof *out);
-                out->frame = in->frame;
-                out->reset_epoch = t->epoch;
-                out->arch = t->arch;
-                out->width = t->width;
-            }
+            memset(out, 0, sizeof *out);
+            out->frame = in->frame;
+            out->reset_epoch = t->epoch;
+            out->arch = t->arch;
+            out->width = t->width;
         }
         return;
     }

@@ -175,6 +175,20 @@ static void test_checksum_function(void **state)
     assert_int_equal(kd_checksum(ff, sizeof ff), 4000u * 255u);
     assert_int_equal(kd_checksum(print_hi + 16, 18), 0x135);
     assert_int_equal(kd_checksum(NULL, 0), 0);
+    /* The word-at-a-time sum equals the byte-at-a-time one at every length
+     * and alignment, including past the 128-word fold. */
+    static uint8_t buf[5000];
+    kdb_rng rng = {42};
+    for (size_t i = 0; i < sizeof buf; i++)
+        buf[i] = (uint8_t)kdb_rand(&rng);
+    for (size_t start = 0; start < 9; start++) {
+        for (size_t len = 0; start + len <= sizeof buf; len += (len < 64 ? 1 : 97)) {
+            uint32_t naive = 0;
+            for (size_t i = 0; i < len; i++)
+                naive += buf[start + i];
+            assert_int_equal(kd_checksum(buf + start, len), naive);
+        }
+    }
 }
 
 /* ------------------------------------------------------------ problems */
