@@ -36,10 +36,14 @@ static void sb_printf(sbuf *s, const char *fmt, ...)
 /* printf-free appenders for the summary, the hot path of every renderer. */
 static void sb_str(sbuf *s, const char *t)
 {
-    while (*t && s->len + 1 < s->n)
-        s->p[s->len++] = *t++;
-    if (s->n)
-        s->p[s->len] = 0;
+    if (s->len + 1 >= s->n)
+        return;
+    size_t k = strlen(t), room = s->n - 1 - s->len;
+    if (k > room)
+        k = room;
+    memcpy(s->p + s->len, t, k);
+    s->len += k;
+    s->p[s->len] = 0;
 }
 
 static void sb_hex(sbuf *s, uint64_t v, int width)

@@ -926,8 +926,7 @@ static void test_sparse_frames(void **state)
     kd_tracker_free(t);
 }
 
-/* A frame that does not increase changes nothing; a re-added frame gets
- * what was recorded for it. */
+/* A frame that does not increase links nothing and changes nothing. */
 static void test_frames_not_increasing(void **state)
 {
     (void)state;
@@ -936,12 +935,24 @@ static void test_frames_not_increasing(void **state)
     uint64_t p = feed(&s, state_change(ID0, 0x1));
     uint64_t a = feed(&s, ack(D2T, ID0));
 
-    kd_track_in again = ack(D2T, ID0);
+    /* A second item under the same frame number (an ACK that would match
+     * nothing): no links, no problems, and the stored one is untouched. */
+    kd_track_in again = ack(D2T, ID1);
     again.frame = a;
     kd_annot out;
     kd_tracker_add(s.t, &again, &out);
-    assert_int_equal(out.acks, p);
+    assert_int_equal(out.frame, a);
+    assert_int_equal(out.acks, 0);
     assert_int_equal(out.problems, 0);
+    assert_int_equal(out.width, 64);
+    assert_int_equal(get(&s, a)->acks, p);
+    /* Nor does an older frame's data packet become an ACK candidate. */
+    kd_track_in older = data(T2D, KD_TYPE_DEBUG_IO, ID1, 0x2, API_PRINT_STRING);
+    older.frame = 1;
+    kd_tracker_add(s.t, &older, &out);
+    assert_int_equal(out.frame, 1);
+    assert_int_equal(get(&s, 1)->frame, 1);
+    assert_int_equal(get(&s, 1)->ack_in, a);
 
     kd_track_in zero = reset(D2T);
     zero.frame = 0;
@@ -953,8 +964,10 @@ static void test_frames_not_increasing(void **state)
     uint64_t n = feed(&s, data(T2D, KD_TYPE_DEBUG_IO, ID1, 0x2, API_PRINT_STRING));
     assert_int_equal(s.out.reset_epoch, 0); /* the RESET with frame 0 did not count */
     assert_int_equal(s.out.problems, 0);
+    assert_int_equal(s.out.retransmission_of, 0); /* the frame-1 copy was not kept */
+    uint64_t na = feed(&s, ack(D2T, ID1));
     assert_acked(&s, p, a);
-    (void)n;
+    assert_acked(&s, n, na);
 
     kd_tracker_add(s.t, NULL, &out); /* tolerated */
     kd_tracker_add(NULL, &again, &out);
