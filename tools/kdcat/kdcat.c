@@ -35,7 +35,8 @@ static const char *prog = "kdcat";
 #define QUEUE_MAX_AGE_NS 2000000000ull /* or until 2 s of capture time passed */
 
 typedef struct slot {
-    uint64_t frame;
+    uint64_t frame;                   /* the record (pcapng) or item number (raw) */
+    uint64_t key;                     /* the tracker's: frame << 8 | index in the record */
     kd_item item;                     /* bytes point into buf */
     kd_annot annot;                   /* as known when added */
     uint8_t buf[KD_ITEM_MAX_BYTES > KD_RUN_MAX_BYTES ? KD_ITEM_MAX_BYTES : KD_RUN_MAX_BYTES];
@@ -58,7 +59,8 @@ typedef struct run {
     const opts *o;
     kdcap_format format;
     uint64_t record;   /* the record being framed (pcapng) */
-    uint64_t seq;      /* items so far: the tracker's frame numbers */
+    uint64_t record_items; /* items the record has given so far */
+    uint64_t seq;      /* items so far */
     int have_t0;
     uint64_t t0_ns;
     kd_tracker *tracker;
@@ -99,9 +101,16 @@ static void hex_dump(const kd_item *it)
 
 static void emit(run *r, slot *s)
 {
-    const kd_annot *a = kd_tracker_get(r->tracker, s->frame);
-    if (!a)
-        a = &s->annot;
+    const kd_annot *fresh = kd_tracker_get(r->tracker, s->key);
+    /* Links are tracker keys; people read frame numbers. */
+    kd_annot shown = fresh ? *fresh : s->annot;
+    shown.ack_in >>= 8;
+    shown.acks >>= 8;
+    shown.response_in >>= 8;
+    shown.request_in >>= 8;
+    shown.retransmission_of >>= 8;
+    shown.duplicate_of >>= 8;
+    const kd_annot *a = &shown;
     const kd_msg *m = &s->msg;
     const kd_item *it = &s->item;
     if (!r->have_t0) {
@@ -155,7 +164,7 @@ static void drain(run *r, int flush, uint64_t now_ns)
 {
     while (r->count) {
         slot *s = &r->q[r->head];
-        int ready = flush || r->count >= QUEUE_MAX || !kd_tracker_pending(r->tracker, s->frame) ||
+        int ready = flush || r->count >= QUEUE_MAX || !kd_tracker_pending(r->tracker, s->key) ||
                     (now_ns > s->item.ts_ns && now_ns - s->item.ts_ns > QUEUE_MAX_AGE_NS);
         if (!ready)
             break;
@@ -182,6 +191,7 @@ static void on_item(const kd_item *it, void *user)
     slot *s = &r->q[(r->head + r->count) % QUEUE_MAX];
     r->count++;
     s->frame = r->format == KDCAP_FORMAT_PCAPNG ? r->record : r->seq + 1;
+    s->key = s->frame << 8 | (r->format == KDCAP_FORMAT_PCAPNG ? r->record_items++ & 0xFF : 0);
     r->seq++;
     /* Own the bytes: the framer's buffer is reused after this call. */
     memcpy(s->buf, it->bytes, it->len);
@@ -196,7 +206,7 @@ static void on_item(const kd_item *it, void *user)
     if (dopts.width == 0)
         dopts.width = kd_tracker_width(r->tracker);
     kd_decode(&s->item, &dopts, &s->msg);
-    s->msg.track.frame = s->frame;
+    s->msg.track.frame = s->key;
     kd_tracker_add(r->tracker, &s->msg.track, &s->annot);
     drain(r, 0, it->ts_ns);
     if (r->progress && (r->seq & 4095) == 0)
@@ -235,6 +245,7 @@ static int cat_file(const char *path, const opts *o, slot *queue, kdcat_stats *s
     while ((got = kdcap_next(rd, &rec)) == 1) {
         kd_framer *f = framers[rec.dir <= KD_DIR_UNKNOWN ? rec.dir : KD_DIR_UNKNOWN];
         r.record = rec.frame;
+        r.record_items = 0;
         r.bytes += rec.len;
         kd_framer_feed(f, rec.bytes, rec.len, rec.ts_ns);
         /* Our pcapng records are whole items: frame each on its own so a
