@@ -25,6 +25,7 @@
  * pairing.  Later copies (retransmissions, duplicates) do neither.
  */
 #include "kdparse/tracker.h"
+#include "kdparse/decode.h" /* kd_api_expects_reply */
 
 #include <stdlib.h>
 #include <string.h>
@@ -46,14 +47,7 @@
 
 #define SYNC_ID (KD_INITIAL_PACKET_ID | KD_SYNC_PACKET_ID) /* 0x80800800 */
 
-/* Manipulate APIs that get no reply (§1.4). */
-#define API_CONTINUE 0x3136u
-#define API_REBOOT 0x313Bu
-#define API_CONTINUE2 0x313Cu
 #define API_GET_VERSION 0x3146u
-#define API_CAUSE_BUGCHECK 0x3149u
-#define API_SWITCH_PROCESSOR 0x3150u
-#define API_CLEAR_ALL_INTERNAL_BP 0x315Au
 /* DEBUG_IO GetString: the target's prompt, answered by the debugger (§3.7.10). */
 #define API_GET_STRING 0x3231u
 
@@ -125,19 +119,10 @@ static kd_dir other_dir(kd_dir d)
     return d == KD_DIR_D2T ? KD_DIR_T2D : KD_DIR_D2T;
 }
 
+/* The API table (layouts.c, §1.4) says which requests get no reply. */
 static int no_reply_api(uint32_t api)
 {
-    switch (api) {
-    case API_CONTINUE:
-    case API_CONTINUE2:
-    case API_REBOOT:
-    case API_SWITCH_PROCESSOR:
-    case API_CLEAR_ALL_INTERNAL_BP:
-    case API_CAUSE_BUGCHECK:
-        return 1;
-    default:
-        return 0;
-    }
+    return !kd_api_expects_reply(api);
 }
 
 /* The annotation of item seq, or NULL once it left the window. */
