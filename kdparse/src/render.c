@@ -604,63 +604,137 @@ void kd_msg_print_tree(FILE *out, const kd_msg *m, const kd_annot *a)
 
 /* ------------------------------------------------------------ JSON */
 
-static void json_string_bytes(FILE *out, const uint8_t *p, size_t len, int utf16)
+/* JSON goes through a local buffer with hand-made number formatting:
+ * printf and per-character stdio calls dominated kdcat --json. */
+typedef struct jw {
+    FILE *out;
+    size_t len;
+    char buf[8192];
+} jw;
+
+static void jw_flush(jw *w)
 {
-    fputc('"', out);
+    fwrite(w->buf, 1, w->len, w->out);
+    w->len = 0;
+}
+
+static void jw_put(jw *w, const char *p, size_t n)
+{
+    if (w->len + n > sizeof w->buf) {
+        jw_flush(w);
+        if (n > sizeof w->buf) {
+            fwrite(p, 1, n, w->out);
+            return;
+        }
+    }
+    memcpy(w->buf + w->len, p, n);
+    w->len += n;
+}
+
+static void jw_str(jw *w, const char *t)
+{
+    jw_put(w, t, strlen(t));
+}
+
+static void jw_dec(jw *w, uint64_t v)
+{
+    char tmp[24];
+    int k = 24;
+    do {
+        tmp[--k] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    jw_put(w, tmp + k, (size_t)(24 - k));
+}
+
+static const char hexdigits[] = "0123456789abcdef";
+
+static void jw_hex_bytes(jw *w, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        if (w->len + 2 > sizeof w->buf)
+            jw_flush(w);
+        size_t room = (sizeof w->buf - w->len) / 2, k = n - i < room ? n - i : room;
+        char *d = w->buf + w->len;
+        for (size_t j = 0; j < k; j++) {
+            d[2 * j] = hexdigits[p[i + j] >> 4];
+            d[2 * j + 1] = hexdigits[p[i + j] & 15];
+        }
+        w->len += 2 * k;
+        i += k;
+    }
+}
+
+static void json_string_bytes(jw *w, const uint8_t *p, size_t len, int utf16)
+{
+    char esc[8];
+    jw_put(w, "\"", 1);
     size_t step = utf16 ? 2 : 1;
     for (size_t i = 0; i + step <= len; i += step) {
         uint32_t ch = utf16 ? kd_le16(p + i) : p[i];
         if (ch == 0)
             break;
-        if (ch == '"' || ch == '\\')
-            fprintf(out, "\\%c", (char)ch);
-        else if (ch < 0x20 || ch == 0x7F)
-            fprintf(out, "\\u%04x", (unsigned)ch);
-        else if (ch < 0x80)
-            fputc((int)ch, out);
-        else if (!utf16)
-            fprintf(out, "\\u%04x", (unsigned)ch); /* 8-bit text: Latin-1 as code points */
-        else if (ch < 0x800)
-            fprintf(out, "%c%c", 0xC0 | (ch >> 6), 0x80 | (ch & 0x3F));
-        else if (ch >= 0xD800 && ch < 0xE000)
-            fprintf(out, "\\u%04x", (unsigned)ch);
-        else
-            fprintf(out, "%c%c%c", 0xE0 | (ch >> 12), 0x80 | ((ch >> 6) & 0x3F), 0x80 | (ch & 0x3F));
+        if (ch == '"' || ch == '\\') {
+            esc[0] = '\\';
+            esc[1] = (char)ch;
+            jw_put(w, esc, 2);
+        } else if (ch < 0x20 || ch == 0x7F || (ch >= 0x80 && !utf16) || (ch >= 0xD800 && ch < 0xE000)) {
+            /* Controls; 8-bit text as Latin-1 code points; lone surrogates. */
+            snprintf(esc, sizeof esc, "\\u%04x", (unsigned)ch);
+            jw_put(w, esc, 6);
+        } else if (ch < 0x80) {
+            esc[0] = (char)ch;
+            jw_put(w, esc, 1);
+        } else if (ch < 0x800) {
+            esc[0] = (char)(0xC0 | (ch >> 6));
+            esc[1] = (char)(0x80 | (ch & 0x3F));
+            jw_put(w, esc, 2);
+        } else {
+            esc[0] = (char)(0xE0 | (ch >> 12));
+            esc[1] = (char)(0x80 | ((ch >> 6) & 0x3F));
+            esc[2] = (char)(0x80 | (ch & 0x3F));
+            jw_put(w, esc, 3);
+        }
     }
-    fputc('"', out);
+    jw_put(w, "\"", 1);
 }
 
-static void json_value(FILE *out, const kd_node *nd)
+static void json_value(jw *w, const kd_node *nd)
 {
-    static const char digits[] = "0123456789abcdef";
     switch (kd_fields[nd->field].type) {
-    case KD_FT_UINT64:
-        fprintf(out, "\"0x%016" PRIx64 "\"", nd->value);
+    case KD_FT_UINT64: {
+        char hex[21] = "\"0x";
+        for (int i = 0; i < 16; i++)
+            hex[3 + i] = hexdigits[(nd->value >> (60 - 4 * i)) & 15];
+        hex[19] = '"';
+        jw_put(w, hex, 20);
         break;
+    }
     case KD_FT_BYTES:
-        fputc('"', out);
-        for (uint32_t i = 0; i < nd->length; i++) {
-            fputc(digits[nd->data[i] >> 4], out);
-            fputc(digits[nd->data[i] & 15], out);
-        }
-        fputc('"', out);
+        jw_put(w, "\"", 1);
+        jw_hex_bytes(w, nd->data, nd->length);
+        jw_put(w, "\"", 1);
         break;
     case KD_FT_STRING:
-        json_string_bytes(out, nd->data, nd->length, 0);
+        json_string_bytes(w, nd->data, nd->length, 0);
         break;
     case KD_FT_UTF16:
-        json_string_bytes(out, nd->data, nd->length, 1);
+        json_string_bytes(w, nd->data, nd->length, 1);
         break;
-    case KD_FT_RELTIME:
-        fprintf(out, "%" PRIu64 ".%09" PRIu64, nd->value / 1000000000u, nd->value % 1000000000u);
+    case KD_FT_RELTIME: {
+        char frac[11];
+        jw_dec(w, nd->value / 1000000000u);
+        snprintf(frac, sizeof frac, ".%09u", (unsigned)(nd->value % 1000000000u));
+        jw_put(w, frac, 10);
         break;
+    }
     default:
-        fprintf(out, "%" PRIu64, nd->value);
+        jw_dec(w, nd->value);
         break;
     }
 }
 
-static void json_nodes(FILE *out, const kd_node *nodes, size_t n)
+static void json_nodes(jw *w, const kd_node *nodes, size_t n)
 {
     uint64_t done[(KD_F__COUNT + 63) / 64] = {0};
     for (size_t i = 0; i < n; i++) {
@@ -671,29 +745,35 @@ static void json_nodes(FILE *out, const kd_node *nodes, size_t n)
         size_t count = 1;
         for (size_t j = i + 1; j < n; j++)
             count += nodes[j].field == f;
-        fprintf(out, ",\"%s\":", kd_fields[f].abbrev);
+        jw_put(w, ",\"", 2);
+        jw_str(w, kd_fields[f].abbrev);
+        jw_put(w, "\":", 2);
         if (count == 1) {
-            json_value(out, &nodes[i]);
+            json_value(w, &nodes[i]);
             continue;
         }
-        fputc('[', out);
+        jw_put(w, "[", 1);
         for (size_t j = i, k = 0; j < n; j++) {
             if (nodes[j].field != f)
                 continue;
             if (k++)
-                fputc(',', out);
-            json_value(out, &nodes[j]);
+                jw_put(w, ",", 1);
+            json_value(w, &nodes[j]);
         }
-        fputc(']', out);
+        jw_put(w, "]", 1);
     }
 }
 
 void kd_msg_print_json_fields(FILE *out, const kd_msg *m, const kd_annot *a)
 {
-    json_nodes(out, m->nodes, m->n);
+    jw w;
+    w.out = out;
+    w.len = 0;
+    json_nodes(&w, m->nodes, m->n);
     kd_node extra[16];
     size_t k = annot_nodes(m, a, extra);
-    json_nodes(out, extra, k);
+    json_nodes(&w, extra, k);
+    jw_flush(&w);
 }
 
 /* ------------------------------------------------------------ problems */
