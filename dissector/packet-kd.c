@@ -81,6 +81,11 @@ static expert_field ei_error_status = EI_INIT;
 
 /* ------------------------------------------------------------ per-file state */
 
+/* Tracker keys: a record (a TCP segment of 64 KiB holds thousands of ACKs)
+ * may give up to MAX_ITEMS items. */
+#define KEY_BITS 16
+#define MAX_ITEMS ((1u << KEY_BITS) - 1)
+
 /*
  * One item, as the first pass framed and decoded it, kept small: a capture
  * holds millions.  Its bytes are read back from the record (or a copy when
@@ -92,7 +97,7 @@ typedef struct stored_item {
     gint32 tvb_offset;   /* where it lies in the record's tvb, or -1 */
     guint16 len;
     guint8 kind, flags, dir;
-    guint8 index;        /* its place among its record's items: the tracker's key is frame << 8 | index */
+    guint16 index;       /* its place among its record's items: the tracker's key is frame << KEY_BITS | index */
     guint8 arch, width;  /* views used on the first pass */
     guint32 ack_in, acks, response_in, request_in, retransmission_of, duplicate_of;
     guint32 reset_epoch, problems, request_api;
@@ -175,12 +180,12 @@ static void frame_set(guint32 num, frame_items *fi)
 /* Tracker annotations in and out of the compact form (frame numbers). */
 static void annot_store(stored_item *s, const kd_annot *a)
 {
-    s->ack_in = (guint32)(a->ack_in >> 8);
-    s->acks = (guint32)(a->acks >> 8);
-    s->response_in = (guint32)(a->response_in >> 8);
-    s->request_in = (guint32)(a->request_in >> 8);
-    s->retransmission_of = (guint32)(a->retransmission_of >> 8);
-    s->duplicate_of = (guint32)(a->duplicate_of >> 8);
+    s->ack_in = (guint32)(a->ack_in >> KEY_BITS);
+    s->acks = (guint32)(a->acks >> KEY_BITS);
+    s->response_in = (guint32)(a->response_in >> KEY_BITS);
+    s->request_in = (guint32)(a->request_in >> KEY_BITS);
+    s->retransmission_of = (guint32)(a->retransmission_of >> KEY_BITS);
+    s->duplicate_of = (guint32)(a->duplicate_of >> KEY_BITS);
     s->reset_epoch = a->reset_epoch;
     s->problems = a->problems;
     s->request_api = a->request_api;
@@ -243,10 +248,10 @@ static void refresh(guint64 key)
 {
     if (!key)
         return;
-    frame_items *fi = frame_get((guint32)(key >> 8));
+    frame_items *fi = frame_get((guint32)(key >> KEY_BITS));
     const kd_annot *a = kd_tracker_get(g_file->tracker, key);
-    if (fi && a && (key & 0xFF) < fi->n)
-        annot_store(&fi->items[key & 0xFF], a);
+    if (fi && a && (key & MAX_ITEMS) < fi->n)
+        annot_store(&fi->items[key & MAX_ITEMS], a);
 }
 
 static void on_item(const kd_item *it, void *user)
@@ -258,8 +263,8 @@ static void on_item(const kd_item *it, void *user)
     s.kind = (guint8)it->kind;
     s.flags = (guint8)it->flags;
     s.dir = (guint8)it->dir;
-    s.index = (guint8)(c->items->len & 0xFF);
-    guint64 key = (guint64)c->frame << 8 | s.index;
+    s.index = (guint16)(c->items->len & MAX_ITEMS);
+    guint64 key = (guint64)c->frame << KEY_BITS | s.index;
     s.tvb_offset = it->offset >= c->record_start ? c->tvb_base + (gint32)(it->offset - c->record_start) : -1;
     /* An item that lies in its record is read back from the record's tvb;
      * only one reassembled across records needs its own copy. */
@@ -287,14 +292,14 @@ static void on_item(const kd_item *it, void *user)
 static frame_items *store_items(guint32 frame, GArray *items)
 {
     frame_items *fi = wmem_new0(wmem_file_scope(), frame_items);
-    fi->n = items->len > 256 ? 256 : items->len;
+    fi->n = items->len > MAX_ITEMS ? MAX_ITEMS : items->len;
     fi->items = wmem_alloc_array(wmem_file_scope(), stored_item, fi->n ? fi->n : 1);
     if (fi->n)
         memcpy(fi->items, items->data, fi->n * sizeof(stored_item));
     frame_set(frame, fi);
     /* Links to earlier records that these items just created. */
     for (guint i = 0; i < fi->n; i++) {
-        const kd_annot *a = kd_tracker_get(g_file->tracker, (guint64)frame << 8 | i);
+        const kd_annot *a = kd_tracker_get(g_file->tracker, (guint64)frame << KEY_BITS | i);
         if (!a)
             continue;
         refresh(a->acks);
@@ -500,7 +505,7 @@ static void show_item(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, store
         return; /* cannot happen: an item in its record always fits it */
     }
     kd_item it = item_load(s, bytes);
-    guint64 key = (guint64)pinfo->num << 8 | s->index;
+    guint64 key = (guint64)pinfo->num << KEY_BITS | s->index;
     if (g_msg_key == key) {
         /* Decoded a moment ago by the first pass, from the framer's buffer:
          * point its byte fields at the same bytes here. */

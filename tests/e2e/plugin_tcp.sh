@@ -26,3 +26,11 @@ n=$(wc -l < "$WORK/ws.d2t"); m=$(wc -l < "$WORK/ws.t2d")
 tshark_kd -2 -r "$f" -d tcp.port==4444,kd -Y 'kd.expert.retransmission && kd.session.retransmission_of' \
   -T fields -e frame.number | grep -q . || fail "no retransmission linked over TCP"
 echo "ok: $segments segments, $n d2t and $m t2d packets reassembled as recorded"
+
+# One big segment (as with TCP offload) holding 300 ACKs: every one is shown.
+{ printf 'I 000000'; for i in $(seq 1 300); do printf ' 69 69 69 69 04 00 00 00 01 00 80 80 00 00 00 00'; done; echo; } > "$WORK/big.txt"
+text2pcap -q -D -T 4444,50000 "$WORK/big.txt" "$WORK/big.pcapng" 2>/dev/null || fail "text2pcap"
+g=$(public_copy "$WORK/big.pcapng")
+acks=$(tshark_kd -2 -r "$g" -d tcp.port==4444,kd -T fields -E occurrence=a -E aggregator=, -e kd.type | tr ',' '\n' | grep -c '^4$')
+[ "$acks" = 300 ] || fail "a segment of 300 ACKs shows $acks"
+echo "ok: one segment with 300 packets shows all 300"

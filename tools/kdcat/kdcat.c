@@ -30,13 +30,16 @@
 
 static const char *prog = "kdcat";
 
+/* Tracker keys: frame << KEY_BITS | the item's index in its record. */
+#define KEY_BITS 16
+
 /* Items wait here until nothing more can be learnt about them. */
 #define QUEUE_MAX 256u
 #define QUEUE_MAX_AGE_NS 2000000000ull /* or until 2 s of capture time passed */
 
 typedef struct slot {
     uint64_t frame;                   /* the record (pcapng) or item number (raw) */
-    uint64_t key;                     /* the tracker's: frame << 8 | index in the record */
+    uint64_t key;                     /* the tracker's: frame << KEY_BITS | index in the record */
     kd_item item;                     /* bytes point into buf */
     kd_annot annot;                   /* as known when added */
     uint8_t buf[KD_ITEM_MAX_BYTES > KD_RUN_MAX_BYTES ? KD_ITEM_MAX_BYTES : KD_RUN_MAX_BYTES];
@@ -104,12 +107,12 @@ static void emit(run *r, slot *s)
     const kd_annot *fresh = kd_tracker_get(r->tracker, s->key);
     /* Links are tracker keys; people read frame numbers. */
     kd_annot shown = fresh ? *fresh : s->annot;
-    shown.ack_in >>= 8;
-    shown.acks >>= 8;
-    shown.response_in >>= 8;
-    shown.request_in >>= 8;
-    shown.retransmission_of >>= 8;
-    shown.duplicate_of >>= 8;
+    shown.ack_in >>= KEY_BITS;
+    shown.acks >>= KEY_BITS;
+    shown.response_in >>= KEY_BITS;
+    shown.request_in >>= KEY_BITS;
+    shown.retransmission_of >>= KEY_BITS;
+    shown.duplicate_of >>= KEY_BITS;
     const kd_annot *a = &shown;
     const kd_msg *m = &s->msg;
     const kd_item *it = &s->item;
@@ -191,7 +194,7 @@ static void on_item(const kd_item *it, void *user)
     slot *s = &r->q[(r->head + r->count) % QUEUE_MAX];
     r->count++;
     s->frame = r->format == KDCAP_FORMAT_PCAPNG ? r->record : r->seq + 1;
-    s->key = s->frame << 8 | (r->format == KDCAP_FORMAT_PCAPNG ? r->record_items++ & 0xFF : 0);
+    s->key = s->frame << KEY_BITS | (r->format == KDCAP_FORMAT_PCAPNG ? r->record_items++ & 0xFFFF : 0);
     r->seq++;
     /* Own the bytes: the framer's buffer is reused after this call. */
     memcpy(s->buf, it->bytes, it->len);
