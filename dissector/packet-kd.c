@@ -207,29 +207,7 @@ static kd_annot annot_load(const stored_item *s)
 /* The framer's item again, from its bytes and the few facts kept. */
 static kd_item item_load(const stored_item *s, const guint8 *bytes)
 {
-    kd_item it = {.kind = (kd_item_kind)s->kind, .dir = (kd_dir)s->dir, .flags = s->flags,
-                  .bytes = bytes, .len = s->len};
-    if (it.kind == KD_ITEM_BREAKIN || it.kind == KD_ITEM_NOISE)
-        return it;
-    it.leader = kd_le32(bytes);
-    if (it.len < KD_PACKET_HEADER_SIZE)
-        return it;
-    it.has_header = 1;
-    it.type = kd_le16(bytes + KD_OFF_TYPE);
-    it.byte_count = kd_le16(bytes + KD_OFF_BYTE_COUNT);
-    it.id = kd_le32(bytes + KD_OFF_ID);
-    it.checksum = kd_le32(bytes + KD_OFF_CHECKSUM);
-    if (it.kind == KD_ITEM_CONTROL || (it.flags & KD_ITEM_OVERSIZE) || it.len == KD_PACKET_HEADER_SIZE)
-        return it;
-    size_t body = it.len - KD_PACKET_HEADER_SIZE;
-    it.body = bytes + KD_PACKET_HEADER_SIZE;
-    it.body_len = body < it.byte_count ? body : it.byte_count;
-    it.computed_checksum = kd_checksum(it.body, it.body_len);
-    if (it.len > KD_PACKET_HEADER_SIZE + it.body_len) {
-        it.has_trailer = 1;
-        it.trailer = bytes[it.len - 1];
-    }
-    return it;
+    return kd_item_from_bytes(bytes, s->len, (kd_item_kind)s->kind, s->flags, (kd_dir)s->dir);
 }
 
 static stream *stream_new(kd_dir dir, collect *c)

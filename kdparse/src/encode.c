@@ -63,26 +63,6 @@ long kd_frame_control(uint16_t type, uint32_t id, uint8_t *out, size_t cap)
     return KD_PACKET_HEADER_SIZE;
 }
 
-/* The item the decoder would get for this packet. */
-static kd_item item_of(const uint8_t *pkt, size_t len, size_t body_len, kd_dir dir)
-{
-    kd_item it = {
-        .kind = KD_ITEM_DATA,
-        .dir = dir,
-        .bytes = pkt,
-        .len = len,
-        .has_header = 1,
-        .leader = KD_PACKET_LEADER,
-        .type = kd_le16(pkt + KD_OFF_TYPE),
-        .byte_count = kd_le16(pkt + KD_OFF_BYTE_COUNT),
-        .id = kd_le32(pkt + KD_OFF_ID),
-        .checksum = kd_le32(pkt + KD_OFF_CHECKSUM),
-        .body = pkt + KD_PACKET_HEADER_SIZE,
-        .body_len = body_len,
-    };
-    it.computed_checksum = it.checksum;
-    return it;
-}
 
 long kd_encode(const kd_enc_msg *m, kd_transport t, uint8_t *out, size_t cap)
 {
@@ -105,7 +85,7 @@ long kd_encode(const kd_enc_msg *m, kd_transport t, uint8_t *out, size_t cap)
     kd_msg *shape = malloc(sizeof *shape);
     if (!shape)
         return -1;
-    kd_item it = item_of(out, (size_t)total, len, m->dir);
+    kd_item it = kd_item_from_bytes(out, (size_t)total, KD_ITEM_DATA, 0, m->dir);
     kd_decode_opts o = {.arch = m->arch, .width = width};
     kd_decode(&it, &o, shape);
     long rc = total;

@@ -356,3 +356,32 @@ void kd_framer_finish(kd_framer *f)
     }
     f->state = ST_HUNT;
 }
+
+kd_item kd_item_from_bytes(const uint8_t *bytes, size_t len, kd_item_kind kind, uint32_t flags,
+                           kd_dir dir)
+{
+    kd_item it = {.kind = kind, .dir = dir, .flags = flags, .bytes = bytes, .len = len};
+    if (kind == KD_ITEM_BREAKIN || kind == KD_ITEM_NOISE || len < 4)
+        return it;
+    it.leader = kd_le32(bytes + KD_OFF_LEADER);
+    if (len < KD_PACKET_HEADER_SIZE)
+        return it;
+    it.has_header = 1;
+    it.type = kd_le16(bytes + KD_OFF_TYPE);
+    it.byte_count = kd_le16(bytes + KD_OFF_BYTE_COUNT);
+    it.id = kd_le32(bytes + KD_OFF_ID);
+    it.checksum = kd_le32(bytes + KD_OFF_CHECKSUM);
+    /* As emit_packet: control packets and oversize ones have no body. */
+    if (kind == KD_ITEM_CONTROL || (flags & KD_ITEM_OVERSIZE) || it.leader != KD_PACKET_LEADER ||
+        len == KD_PACKET_HEADER_SIZE)
+        return it;
+    size_t body = len - KD_PACKET_HEADER_SIZE;
+    it.body = bytes + KD_PACKET_HEADER_SIZE;
+    it.body_len = body < it.byte_count ? body : it.byte_count;
+    it.computed_checksum = kd_checksum(it.body, it.body_len);
+    if (len > KD_PACKET_HEADER_SIZE + it.body_len) {
+        it.has_trailer = 1;
+        it.trailer = bytes[len - 1];
+    }
+    return it;
+}

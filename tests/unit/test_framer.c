@@ -571,6 +571,38 @@ static void test_byte_at_a_time_equals_all_at_once(void **state)
     kdb_free(&b);
 }
 
+/* kd_item_from_bytes gives back what the framer made, from the bytes. */
+static void test_item_from_bytes(void **state)
+{
+    (void)state;
+    kdb_buf b = {0};
+    build_mixed_stream(&b);
+    kdb_bytes(&b, print_hi, sizeof print_hi - 1); /* trailer missing before ... */
+    kdb_bytes(&b, ack_80800000, 16);              /* ... a control packet */
+    uint8_t big[16] = {0x30, 0x30, 0x30, 0x30, 2, 0, 0xA1, 0x0F};
+    kdb_bytes(&b, big, 16); /* oversize */
+    got g = {0};
+    frame_all(KD_TRANSPORT_SERIAL, b.data, b.len, &g);
+    assert_true(g.n >= 12);
+    for (size_t i = 0; i < g.n; i++) {
+        const kd_item *x = &g.v[i].it;
+        kd_item y = kd_item_from_bytes(x->bytes, x->len, x->kind, x->flags, x->dir);
+        assert_int_equal(y.has_header, x->has_header);
+        assert_int_equal(y.leader, x->leader);
+        assert_int_equal(y.type, x->type);
+        assert_int_equal(y.byte_count, x->byte_count);
+        assert_int_equal(y.id, x->id);
+        assert_int_equal(y.checksum, x->checksum);
+        assert_int_equal(y.computed_checksum, x->computed_checksum);
+        assert_int_equal(y.body_len, x->body_len);
+        assert_true(y.body == x->body);
+        assert_int_equal(y.has_trailer, x->has_trailer);
+        assert_int_equal(y.trailer, x->trailer);
+    }
+    got_free(&g);
+    kdb_free(&b);
+}
+
 static void test_split_at_every_boundary(void **state)
 {
     (void)state;
@@ -704,6 +736,7 @@ int main(void)
         cmocka_unit_test(test_truncation_every_kind),
         cmocka_unit_test(test_byte_at_a_time_equals_all_at_once),
         cmocka_unit_test(test_split_at_every_boundary),
+        cmocka_unit_test(test_item_from_bytes),
         cmocka_unit_test(test_property_random_streams),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

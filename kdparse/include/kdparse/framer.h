@@ -125,6 +125,15 @@ void kd_framer_set_user(kd_framer *f, void *user);
 /* Bytes fed so far, i.e. the offset the next byte will have. */
 uint64_t kd_framer_offset(const kd_framer *f);
 
+/*
+ * Rebuilds the item the framer made, from its bytes and the facts only the
+ * framer knew (kind, flags, direction): header fields, body, checksum,
+ * trailer.  For consumers that keep bytes, not items (the Wireshark plugin,
+ * the encoder).  Offset and timestamp are left 0.
+ */
+kd_item kd_item_from_bytes(const uint8_t *bytes, size_t len, kd_item_kind kind, uint32_t flags,
+                           kd_dir dir);
+
 /* Human names: "data", "control", "breakin", "noise", "truncated". */
 const char *kd_item_kind_name(kd_item_kind kind);
 
