@@ -33,7 +33,13 @@
 #include "kdparse/framer.h"
 
 #define T0_NS 1700000000000000000ull /* 2023-11-14T22:13:20Z: a fixed clock */
-#define KERNBASE 0xfffff80002a00000ull
+
+/* Variants for kddiff's tests (options after OUTPUT). */
+static uint64_t g_slide;        /* --slide HEX: the kernel loaded elsewhere (ASLR) */
+static uint64_t g_read_offset;  /* --read-offset HEX: the debugger reads elsewhere */
+static int g_extra_read;        /* --extra-read: one more ReadVirtualMemory round trip */
+static unsigned g_time_pct = 100; /* --time-scale PCT: the same session, other timing */
+#define KERNBASE (0xfffff80002a00000ull + g_slide)
 
 static kdcap_writer *g_writer;
 static int g_raw_fd[2] = {-1, -1};
@@ -83,13 +89,23 @@ static void send_bytes(kd_dir dir, const uint8_t *p, size_t n, uint64_t gap_us)
     kd_framer_feed(g_framer[dir], p, n, g_now);
     if (g_raw_fd[dir] >= 0 && write(g_raw_fd[dir], p, n) != (ssize_t)n)
         die("raw write");
-    g_now += gap_us * 1000u;
+    g_now += gap_us * 1000u * g_time_pct / 100u;
 }
 
 static void send_buf(kd_dir dir, kdb_buf *b, uint64_t gap_us)
 {
     send_bytes(dir, b->data, b->len, gap_us);
     kdb_free(b);
+}
+
+/* §3.3: after RESET each side's ids start at 0x80800000 and alternate. */
+static uint32_t g_next_id[2] = {0x80800000u, 0x80800000u};
+
+static uint32_t next_id(kd_dir dir)
+{
+    uint32_t id = g_next_id[dir];
+    g_next_id[dir] ^= 1;
+    return id;
 }
 
 static void control(kd_dir dir, uint16_t type, uint32_t id, uint64_t gap_us)
@@ -121,12 +137,13 @@ static void manip_header(uint8_t *m, uint32_t api, uint32_t status)
 static void exception_state_change(uint8_t *s)
 {
     const uint64_t pc = KERNBASE + 0x7d490;
+    const uint64_t thread = 0xfffff80002c4bcc0ull + g_slide;
     memset(s, 0, 240);
     kdb_put32(s + 0x00, 0x3030);                 /* NewState = DbgKdExceptionStateChange */
     kdb_put16(s + 0x04, 6);                      /* ProcessorLevel */
     kdb_put16(s + 0x06, 0);                      /* Processor */
     kdb_put32(s + 0x08, 1);                      /* NumberProcessors */
-    kdb_put64(s + 0x10, 0xfffff80002c4bcc0ull);  /* Thread */
+    kdb_put64(s + 0x10, thread);                 /* Thread */
     kdb_put64(s + 0x18, pc);                     /* ProgramCounter */
     kdb_put32(s + 0x20, 0x80000003u);            /* ExceptionCode = STATUS_BREAKPOINT */
     kdb_put64(s + 0x30, pc);                     /* ExceptionAddress */
@@ -159,13 +176,15 @@ static void session(void)
     /* Initial breakpoint: the state change, ids restart at 0x80800000. */
     exception_state_change(s);
     kdb_put32(s + 240, 1); /* trace data: one ULONG (§3.7) */
-    data(T, KD_TYPE_STATE_CHANGE64, 0x80800000u, s, 244, 200);
-    control(D, KD_TYPE_ACKNOWLEDGE, 0x80800000u, 900);
+    uint32_t id = next_id(T);
+    data(T, KD_TYPE_STATE_CHANGE64, id, s, 244, 200);
+    control(D, KD_TYPE_ACKNOWLEDGE, id, 900);
 
     /* GetVersion. */
     manip_header(m, 0x3146, 0);
-    data(D, KD_TYPE_STATE_MANIPULATE, 0x80800000u, m, 56, 150);
-    control(T, KD_TYPE_ACKNOWLEDGE, 0x80800000u, 300);
+    id = next_id(D);
+    data(D, KD_TYPE_STATE_MANIPULATE, id, m, 56, 150);
+    control(T, KD_TYPE_ACKNOWLEDGE, id, 300);
     manip_header(m, 0x3146, 0);
     kdb_put16(m + 0x10, 0x000f);                 /* MajorVersion: NT, free build */
     kdb_put16(m + 0x12, 7601);                   /* MinorVersion: build */
@@ -177,19 +196,37 @@ static void session(void)
     m[0x1B] = 3;                                 /* MaxStateChange */
     m[0x1C] = 0x31;                              /* MaxManipulate */
     kdb_put64(m + 0x20, KERNBASE);               /* KernBase */
-    kdb_put64(m + 0x28, 0xfffff80002c8e890ull);  /* PsLoadedModuleList */
-    kdb_put64(m + 0x30, 0xfffff80002c5a0f0ull);  /* DebuggerDataList */
-    data(T, KD_TYPE_STATE_MANIPULATE, 0x80800001u, m, 56, 200);
-    control(D, KD_TYPE_ACKNOWLEDGE, 0x80800001u, 700);
+    kdb_put64(m + 0x28, 0xfffff80002c8e890ull + g_slide); /* PsLoadedModuleList */
+    kdb_put64(m + 0x30, 0xfffff80002c5a0f0ull + g_slide); /* DebuggerDataList */
+    id = next_id(T);
+    data(T, KD_TYPE_STATE_MANIPULATE, id, m, 56, 200);
+    control(D, KD_TYPE_ACKNOWLEDGE, id, 700);
+
+    if (g_extra_read) {
+        /* One more read: 16 bytes of the kernel's PE header offset. */
+        manip_header(m, 0x3130, 0);
+        kdb_put64(m + 0x10, KERNBASE + 0x30);
+        kdb_put32(m + 0x18, 0x10);
+        id = next_id(D);
+        data(D, KD_TYPE_STATE_MANIPULATE, id, m, 56, 150);
+        control(T, KD_TYPE_ACKNOWLEDGE, id, 300);
+        kdb_put32(m + 0x1C, 0x10);
+        memset(m + 56, 0, 16);
+        kdb_put32(m + 56 + 12, 0x100);
+        id = next_id(T);
+        data(T, KD_TYPE_STATE_MANIPULATE, id, m, 56 + 16, 200);
+        control(D, KD_TYPE_ACKNOWLEDGE, id, 700);
+    }
 
     /* ReadVirtualMemory of the kernel's first 0x100 bytes. */
     manip_header(m, 0x3130, 0);
-    kdb_put64(m + 0x10, KERNBASE);               /* TargetBaseAddress */
+    kdb_put64(m + 0x10, KERNBASE + g_read_offset); /* TargetBaseAddress */
     kdb_put32(m + 0x18, 0x100);                  /* TransferCount */
-    data(D, KD_TYPE_STATE_MANIPULATE, 0x80800001u, m, 56, 150);
-    control(T, KD_TYPE_ACKNOWLEDGE, 0x80800001u, 300);
+    id = next_id(D);
+    data(D, KD_TYPE_STATE_MANIPULATE, id, m, 56, 150);
+    control(T, KD_TYPE_ACKNOWLEDGE, id, 300);
     manip_header(m, 0x3130, 0);
-    kdb_put64(m + 0x10, KERNBASE);
+    kdb_put64(m + 0x10, KERNBASE + g_read_offset);
     kdb_put32(m + 0x18, 0x100);
     kdb_put32(m + 0x1C, 0x100);                  /* ActualBytesRead */
     for (size_t i = 0; i < 0x100; i++)
@@ -199,12 +236,13 @@ static void session(void)
      * flipped in flight, so the checksum fails. */
     send_bytes(T, (const uint8_t *)"\x00\xff\x13", 3, 20);
     kdb_buf b = {0};
-    kdb_data_packet(&b, KD_TYPE_STATE_MANIPULATE, 0x80800000u, m, sizeof m, 1);
+    id = next_id(T); /* the retransmission keeps it (§3.3) */
+    kdb_data_packet(&b, KD_TYPE_STATE_MANIPULATE, id, m, sizeof m, 1);
     b.data[16 + 56 + 0x40] ^= 0x04;
     send_buf(T, &b, 250);
     control(D, KD_TYPE_RESEND, 0, 300);
-    data(T, KD_TYPE_STATE_MANIPULATE, 0x80800000u, m, sizeof m, 200);
-    control(D, KD_TYPE_ACKNOWLEDGE, 0x80800000u, 500);
+    data(T, KD_TYPE_STATE_MANIPULATE, id, m, sizeof m, 200);
+    control(D, KD_TYPE_ACKNOWLEDGE, id, 500);
 
     /* DbgPrint from the target. */
     static const char msg[] = "kdscope sample: hello from the target\n";
@@ -213,8 +251,9 @@ static void session(void)
     kdb_put32(io + 0x00, 0x3230);                /* ApiNumber = DbgKdPrintStringApi */
     kdb_put32(io + 0x08, sizeof msg - 1);        /* LengthOfString */
     memcpy(io + 16, msg, sizeof msg - 1);
-    data(T, KD_TYPE_DEBUG_IO, 0x80800001u, io, sizeof io, 200);
-    control(D, KD_TYPE_ACKNOWLEDGE, 0x80800001u, 1200);
+    id = next_id(T);
+    data(T, KD_TYPE_DEBUG_IO, id, io, sizeof io, 200);
+    control(D, KD_TYPE_ACKNOWLEDGE, id, 1200);
 
     /* Continue2 with DBG_CONTINUE; the control set is AMD64's (§2.4). */
     manip_header(m, 0x313C, 0);
@@ -223,28 +262,49 @@ static void session(void)
     kdb_put64(m + 0x18, 0);                      /* Dr7 */
     kdb_put64(m + 0x20, 1);                      /* CurrentSymbolStart: 1 = leave alone */
     kdb_put64(m + 0x28, 0);                      /* CurrentSymbolEnd */
-    data(D, KD_TYPE_STATE_MANIPULATE, 0x80800000u, m, 56, 150);
-    control(T, KD_TYPE_ACKNOWLEDGE, 0x80800000u, 250000);
+    id = next_id(D);
+    data(D, KD_TYPE_STATE_MANIPULATE, id, m, 56, 150);
+    control(T, KD_TYPE_ACKNOWLEDGE, id, 250000);
 
     /* The target breaks again, but the cable is pulled 40 bytes in. */
     exception_state_change(s);
     kdb_put32(s + 240, 1);
     b = (kdb_buf){0};
-    kdb_data_packet(&b, KD_TYPE_STATE_CHANGE64, 0x80800001u, s, 244, 1);
+    kdb_data_packet(&b, KD_TYPE_STATE_CHANGE64, next_id(T), s, 244, 1);
     send_bytes(T, b.data, 40, 0);
     kdb_free(&b);
 }
 
 int main(int argc, char **argv)
 {
-    if (argc == 4 && strcmp(argv[2], "--text2pcap") == 0) {
-        g_text2pcap = fopen(argv[3], "w");
-        if (!g_text2pcap)
-            die(argv[3]);
-        argc = 2;
+    /* OUTPUT [RAW_DIR] then options. */
+    int nargs = argc;
+    for (int i = 2; i < argc; i++) {
+        if (argv[i][0] != '-')
+            continue;
+        if (nargs == argc)
+            nargs = i;
+        if (strcmp(argv[i], "--text2pcap") == 0 && i + 1 < argc) {
+            g_text2pcap = fopen(argv[++i], "w");
+            if (!g_text2pcap)
+                die(argv[i]);
+        } else if (strcmp(argv[i], "--slide") == 0 && i + 1 < argc) {
+            g_slide = strtoull(argv[++i], NULL, 16);
+        } else if (strcmp(argv[i], "--read-offset") == 0 && i + 1 < argc) {
+            g_read_offset = strtoull(argv[++i], NULL, 16);
+        } else if (strcmp(argv[i], "--extra-read") == 0) {
+            g_extra_read = 1;
+        } else if (strcmp(argv[i], "--time-scale") == 0 && i + 1 < argc) {
+            g_time_pct = (unsigned)strtoul(argv[++i], NULL, 10);
+        } else {
+            nargs = 0;
+            break;
+        }
     }
+    argc = nargs;
     if (argc < 2 || argc > 3) {
-        fprintf(stderr, "usage: kdsample OUTPUT.pcapng [RAW_DIR | --text2pcap FILE]\n");
+        fprintf(stderr, "usage: kdsample OUTPUT.pcapng [RAW_DIR] [--text2pcap FILE] [--slide HEX]\n"
+                        "                [--read-offset HEX] [--extra-read] [--time-scale PCT]\n");
         return 2;
     }
     const char *out = argv[1];
