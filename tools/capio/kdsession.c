@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "kdsession.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,4 +95,23 @@ out:
     free(c);
     kdcap_close(rd);
     return rc;
+}
+
+int kdsession_parse_arch(const char *prog, const char *arg, kd_arch *out)
+{
+    if (kd_arch_parse(arg, out) != 0 || *out == KD_ARCH_UNKNOWN) {
+        fprintf(stderr, "%s: --arch: '%s' is not x86, amd64, arm64 or arm\n", prog, arg);
+        return -1;
+    }
+    return 0;
+}
+
+int kdsession_parse_width(const char *prog, const char *arg, uint8_t *out)
+{
+    if (strcmp(arg, "32") != 0 && strcmp(arg, "64") != 0) {
+        fprintf(stderr, "%s: --width: '%s' is not 32 or 64\n", prog, arg);
+        return -1;
+    }
+    *out = (uint8_t)atoi(arg);
+    return 0;
 }

@@ -31,4 +31,9 @@ typedef int (*kdsession_cb)(const kd_msg *m, const kd_annot *a, uint64_t frame, 
 int kdsession_read(const char *path, const kdsession_opts *opts, kdsession_cb cb, void *user, char *err,
                    size_t errlen);
 
+/* The --arch and --width options of the tools: 0, or -1 after printing
+ * "prog: --arch: ..." on stderr. */
+int kdsession_parse_arch(const char *prog, const char *arg, kd_arch *out);
+int kdsession_parse_width(const char *prog, const char *arg, uint8_t *out);
+
 #endif

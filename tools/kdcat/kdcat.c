@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "capio.h"
+#include "kdsession.h"
 #include "kdparse/decode.h"
 #include "kdparse/framer.h"
 #include "kdparse/tracker.h"
@@ -359,17 +360,12 @@ int main(int argc, char **argv)
             o.quiet = 1;
             break;
         case 'a':
-            if (kd_arch_parse(optarg, &o.arch) != 0 || o.arch == KD_ARCH_UNKNOWN) {
-                fprintf(stderr, "%s: --arch: '%s' is not x86, amd64, arm64 or arm\n", prog, optarg);
+            if (kdsession_parse_arch(prog, optarg, &o.arch) != 0)
                 return 2;
-            }
             break;
         case 'w':
-            if (strcmp(optarg, "32") != 0 && strcmp(optarg, "64") != 0) {
-                fprintf(stderr, "%s: --width: '%s' is not 32 or 64\n", prog, optarg);
+            if (kdsession_parse_width(prog, optarg, &o.width) != 0)
                 return 2;
-            }
-            o.width = (uint8_t)atoi(optarg);
             break;
         case 'h':
             usage(stdout);

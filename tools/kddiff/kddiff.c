@@ -1074,17 +1074,12 @@ int main(int argc, char **argv)
             }
             break;
         case 'a':
-            if (kd_arch_parse(optarg, &g_o.sess.arch) != 0 || g_o.sess.arch == KD_ARCH_UNKNOWN) {
-                fprintf(stderr, "%s: --arch: '%s' is not x86, amd64, arm64 or arm\n", prog, optarg);
+            if (kdsession_parse_arch(prog, optarg, &g_o.sess.arch) != 0)
                 return 2;
-            }
             break;
         case 'w':
-            if (strcmp(optarg, "32") != 0 && strcmp(optarg, "64") != 0) {
-                fprintf(stderr, "%s: --width: '%s' is not 32 or 64\n", prog, optarg);
+            if (kdsession_parse_width(prog, optarg, &g_o.sess.width) != 0)
                 return 2;
-            }
-            g_o.sess.width = (uint8_t)atoi(optarg);
             break;
         case 'h':
             usage(stdout);
