@@ -1,0 +1,389 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* One end of a serial KD link (link.h), after ReactOS kddll.c (§3.3-§3.6). */
+#include "link.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define SYNC_ID (KD_INITIAL_PACKET_ID | KD_SYNC_PACKET_ID)
+#define INQ 64 /* items framed but not yet handled */
+
+typedef struct qitem {
+    kd_item it;
+    uint8_t buf[KD_RUN_MAX_BYTES > KD_ITEM_MAX_BYTES ? KD_RUN_MAX_BYTES : KD_ITEM_MAX_BYTES];
+} qitem;
+
+struct kdsim_link {
+    kdsim_io io;
+    kdsim_link_opts o;
+    kd_dir out_dir, in_dir;
+    uint32_t send_id;   /* CurrentPacketId */
+    uint32_t expect_id; /* RemotePacketId */
+    int synced;         /* debugger: the target's first packet sets the expectation */
+    kd_framer *framer;
+    qitem *inq;         /* ring of framed incoming items */
+    size_t head, count;
+    qitem *deliver;     /* data packets received while sending, for recv */
+    size_t dhead, dcount;
+    qitem current;      /* the item of the last event */
+    kd_msg msg;
+    kd_arch arch;
+    uint8_t width;
+    uint64_t rng;
+    int closed;
+    kdsim_link_stats st;
+    uint8_t out[KD_ITEM_MAX_BYTES];
+    size_t out_len;
+};
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static uint64_t rnd(kdsim_link *l)
+{
+    uint64_t x = l->rng ? l->rng : 0x9E3779B97F4A7C15ull;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    l->rng = x;
+    return x * 0x2545F4914F6CDD1Dull;
+}
+
+static double chance(kdsim_link *l)
+{
+    return (double)(rnd(l) >> 11) / 9007199254740992.0;
+}
+
+static void on_item(const kd_item *it, void *user)
+{
+    kdsim_link *l = user;
+    if (l->count == INQ) /* cannot happen: handled before the next read */
+        return;
+    qitem *q = &l->inq[(l->head + l->count++) % INQ];
+    memcpy(q->buf, it->bytes, it->len);
+    q->it = kd_item_from_bytes(q->buf, it->len, it->kind, it->flags, it->dir);
+    q->it.offset = it->offset;
+    q->it.ts_ns = it->ts_ns;
+}
+
+kdsim_link *kdsim_link_new(const kdsim_io *io, const kdsim_link_opts *opts)
+{
+    kdsim_link *l = calloc(1, sizeof *l);
+    if (!l)
+        return NULL;
+    l->io = *io;
+    l->o = *opts;
+    if (!l->o.ack_timeout_ms)
+        l->o.ack_timeout_ms = 1000;
+    if (!l->o.retries)
+        l->o.retries = 20;
+    l->out_dir = opts->role == KDSIM_TARGET ? KD_DIR_T2D : KD_DIR_D2T;
+    l->in_dir = opts->role == KDSIM_TARGET ? KD_DIR_D2T : KD_DIR_T2D;
+    /* §3.3: the target starts with the sync bit; the debugger with 0x80800000. */
+    l->send_id = opts->role == KDSIM_TARGET ? SYNC_ID : KD_INITIAL_PACKET_ID;
+    l->expect_id = KD_INITIAL_PACKET_ID;
+    l->rng = opts->seed * 0x9E3779B97F4A7C15ull + 1;
+    l->width = 64;
+    l->inq = calloc(INQ, sizeof *l->inq);
+    l->deliver = calloc(INQ, sizeof *l->deliver);
+    l->framer = kd_framer_new(KD_TRANSPORT_SERIAL, l->in_dir, on_item, l);
+    if (!l->inq || !l->deliver || !l->framer) {
+        kdsim_link_free(l);
+        return NULL;
+    }
+    return l;
+}
+
+void kdsim_link_free(kdsim_link *l)
+{
+    if (!l)
+        return;
+    kd_framer_free(l->framer);
+    free(l->inq);
+    free(l->deliver);
+    free(l);
+}
+
+void kdsim_link_set_views(kdsim_link *l, kd_arch arch, uint8_t width)
+{
+    l->arch = arch;
+    l->width = width ? width : 64;
+}
+
+void kdsim_link_get_stats(const kdsim_link *l, kdsim_link_stats *out)
+{
+    *out = l->st;
+}
+
+/* ------------------------------------------------------------ bytes out */
+
+/* Writes bytes as they cross the link: faults applied, then recorded. */
+static int wire_write(kdsim_link *l, const uint8_t *p, size_t n, int droppable)
+{
+    if (l->o.delay_ms || l->o.jitter_ms) {
+        long ms = l->o.delay_ms + (l->o.jitter_ms ? (long)(rnd(l) % (uint64_t)(l->o.jitter_ms + 1)) : 0);
+        struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    if (droppable && l->o.drop > 0 && chance(l) < l->o.drop)
+        return 0; /* lost on the line */
+    uint8_t buf[KD_ITEM_MAX_BYTES];
+    if (l->o.noise > 0 && n <= sizeof buf) {
+        memcpy(buf, p, n);
+        for (size_t i = 0; i < n; i++)
+            if (chance(l) < l->o.noise)
+                buf[i] ^= (uint8_t)(1u << (rnd(l) % 8));
+        p = buf;
+    }
+    if (l->o.tap)
+        l->o.tap(l->out_dir, p, n, l->o.tap_user);
+    return l->io.write(l->io.ctx, p, n);
+}
+
+static int send_control(kdsim_link *l, uint16_t type, uint32_t id)
+{
+    uint8_t pkt[KD_PACKET_HEADER_SIZE];
+    kd_frame_control(type, id, pkt, sizeof pkt);
+    /* Control packets can be lost too, but not ACKs of the handshake's RESET. */
+    return wire_write(l, pkt, sizeof pkt, type != KD_TYPE_RESET);
+}
+
+int kdsim_link_break_in(kdsim_link *l)
+{
+    uint8_t b = KD_BREAKIN_BYTE;
+    return wire_write(l, &b, 1, 0);
+}
+
+/* ------------------------------------------------------------ bytes in */
+
+/* Reads what arrives within timeout_ms and frames it: 1 read, 0 timeout, -1 closed. */
+static int pump(kdsim_link *l, int timeout_ms)
+{
+    if (l->closed)
+        return -1;
+    /* At most INQ * 16 bytes: even all ACKs fit the inbound queue. */
+    uint8_t buf[INQ * KD_PACKET_HEADER_SIZE];
+    ssize_t n = l->io.read(l->io.ctx, buf, sizeof buf, timeout_ms);
+    if (n < 0) {
+        l->closed = 1;
+        kd_framer_finish(l->framer);
+        return -1;
+    }
+    if (n == 0)
+        return 0;
+    if (l->o.tap)
+        l->o.tap(l->in_dir, buf, (size_t)n, l->o.tap_user);
+    kd_framer_feed(l->framer, buf, (size_t)n, 0);
+    kd_framer_flush_runs(l->framer); /* a break-in byte is seen at once */
+    return 1;
+}
+
+static void reset_ids(kdsim_link *l)
+{
+    /* §3.5: both ids restart at 0x80800000, the sync bit clear. */
+    l->send_id = KD_INITIAL_PACKET_ID;
+    l->expect_id = KD_INITIAL_PACKET_ID;
+    l->synced = 0;
+    l->st.resets++;
+}
+
+typedef enum { H_NONE, H_DATA, H_ACK, H_RESEND, H_RESET, H_BREAKIN } handled;
+
+/* Handles one framed incoming item: acknowledges, answers, drops duplicates. */
+static handled handle(kdsim_link *l, qitem *q)
+{
+    kd_item *it = &q->it;
+    switch (it->kind) {
+    case KD_ITEM_BREAKIN:
+        return H_BREAKIN;
+    case KD_ITEM_CONTROL:
+        if (it->type == KD_TYPE_ACKNOWLEDGE)
+            return H_ACK;
+        if (it->type == KD_TYPE_RESEND) {
+            l->st.resends_received++;
+            return H_RESEND;
+        }
+        if (it->type == KD_TYPE_RESET) {
+            if (l->o.role == KDSIM_TARGET)
+                send_control(l, KD_TYPE_RESET, 0); /* §3.5: reply RESET */
+            reset_ids(l);
+            return H_RESET;
+        }
+        return H_NONE;
+    case KD_ITEM_DATA:
+        break;
+    default:
+        return H_NONE;
+    }
+    if (it->flags) {
+        /* §3.6: a bad trailer, checksum or ByteCount gets RESEND, id 0. */
+        send_control(l, KD_TYPE_RESEND, 0);
+        l->st.resends_sent++;
+        return H_NONE;
+    }
+    /* §3.4: ACK what passed the checks.  The target acknowledges with the
+     * id as received; a debugger strips the sync bit, which the ReactOS
+     * target requires (kddll.c:166). */
+    uint32_t ack = l->o.role == KDSIM_DEBUGGER ? it->id & ~KD_SYNC_PACKET_ID : it->id;
+    send_control(l, KD_TYPE_ACKNOWLEDGE, ack);
+    uint32_t id = it->id & ~KD_SYNC_PACKET_ID;
+    if (l->o.role == KDSIM_DEBUGGER && !l->synced) {
+        /* Choice: a debugger takes the target's first packet as it comes. */
+        l->synced = 1;
+        l->expect_id = id;
+    }
+    if (id != l->expect_id) {
+        l->st.duplicates++; /* §3.3: acknowledged, then ignored */
+        return H_NONE;
+    }
+    l->expect_id ^= 1;
+    return H_DATA;
+}
+
+/* Moves a delivered data packet from the inbound queue to the delivery queue. */
+static void keep_for_recv(kdsim_link *l, const qitem *q)
+{
+    if (l->dcount == INQ)
+        return;
+    qitem *d = &l->deliver[(l->dhead + l->dcount++) % INQ];
+    memcpy(d->buf, q->buf, q->it.len);
+    d->it = kd_item_from_bytes(d->buf, q->it.len, q->it.kind, q->it.flags, q->it.dir);
+}
+
+/* ------------------------------------------------------------ sending */
+
+int kdsim_link_send(kdsim_link *l, const kd_enc_msg *m)
+{
+    kd_enc_msg msg = *m;
+    msg.id = l->send_id;
+    long n = kd_encode(&msg, KD_TRANSPORT_SERIAL, l->out, sizeof l->out);
+    if (n < 0)
+        return -1;
+    l->out_len = (size_t)n;
+    l->st.sent++;
+    int tries = l->o.retries;
+    if (wire_write(l, l->out, l->out_len, 1) != 0)
+        return -1;
+    uint64_t deadline = now_ms() + (uint64_t)l->o.ack_timeout_ms;
+    for (;;) {
+        while (l->count) {
+            qitem *q = &l->inq[l->head];
+            handled h = handle(l, q);
+            l->head = (l->head + 1) % INQ;
+            l->count--;
+            if (h == H_ACK && q->it.id == (l->send_id & ~KD_SYNC_PACKET_ID)) {
+                l->st.acks++;
+                l->send_id = (l->send_id ^ 1) & ~KD_SYNC_PACKET_ID; /* kddll.c:170, 372 */
+                return 0;
+            }
+            if (h == H_RESEND) {
+                l->st.retransmitted++;
+                if (wire_write(l, l->out, l->out_len, 1) != 0)
+                    return -1;
+                deadline = now_ms() + (uint64_t)l->o.ack_timeout_ms;
+            } else if (h == H_RESET) {
+                return 1;
+            } else if (h == H_DATA) {
+                keep_for_recv(l, q);
+            }
+        }
+        uint64_t t = now_ms();
+        if (t >= deadline) {
+            if (--tries <= 0)
+                return -1;
+            l->st.retransmitted++;
+            if (wire_write(l, l->out, l->out_len, 1) != 0)
+                return -1;
+            deadline = now_ms() + (uint64_t)l->o.ack_timeout_ms;
+            continue;
+        }
+        if (pump(l, (int)(deadline - t)) < 0)
+            return -1;
+    }
+}
+
+int kdsim_link_reset(kdsim_link *l)
+{
+    for (int tries = 0; tries < l->o.retries; tries++) {
+        if (send_control(l, KD_TYPE_RESET, 0) != 0)
+            return -1;
+        reset_ids(l);
+        uint64_t deadline = now_ms() + (uint64_t)l->o.ack_timeout_ms;
+        for (;;) {
+            while (l->count) {
+                qitem *q = &l->inq[l->head];
+                l->head = (l->head + 1) % INQ;
+                l->count--;
+                if (q->it.kind == KD_ITEM_CONTROL && q->it.type == KD_TYPE_RESET)
+                    return 0; /* the target answered */
+                /* Choice: anything else before the answer is stale. */
+            }
+            uint64_t t = now_ms();
+            if (t >= deadline)
+                break;
+            if (pump(l, (int)(deadline - t)) < 0)
+                return -1;
+        }
+    }
+    return -1;
+}
+
+/* ------------------------------------------------------------ receiving */
+
+static void deliver_event(kdsim_link *l, const qitem *q, kdsim_event *ev)
+{
+    memcpy(l->current.buf, q->buf, q->it.len);
+    l->current.it = kd_item_from_bytes(l->current.buf, q->it.len, q->it.kind, q->it.flags, q->it.dir);
+    kd_decode_opts o = {.arch = l->arch, .width = l->width};
+    kd_decode(&l->current.it, &o, &l->msg);
+    ev->kind = KDSIM_EV_DATA;
+    ev->item = l->current.it;
+    ev->msg = &l->msg;
+}
+
+void kdsim_link_recv(kdsim_link *l, int timeout_ms, kdsim_event *ev)
+{
+    memset(ev, 0, sizeof *ev);
+    if (l->dcount) {
+        deliver_event(l, &l->deliver[l->dhead], ev);
+        l->dhead = (l->dhead + 1) % INQ;
+        l->dcount--;
+        return;
+    }
+    uint64_t deadline = timeout_ms < 0 ? UINT64_MAX : now_ms() + (uint64_t)timeout_ms;
+    for (;;) {
+        while (l->count) {
+            qitem *q = &l->inq[l->head];
+            handled h = handle(l, q);
+            l->head = (l->head + 1) % INQ;
+            l->count--;
+            if (h == H_DATA) {
+                deliver_event(l, q, ev);
+                return;
+            }
+            if (h == H_BREAKIN) {
+                ev->kind = KDSIM_EV_BREAKIN;
+                return;
+            }
+            if (h == H_RESET) {
+                ev->kind = KDSIM_EV_RESET;
+                return;
+            }
+        }
+        uint64_t t = now_ms();
+        if (t >= deadline) {
+            ev->kind = KDSIM_EV_TIMEOUT;
+            return;
+        }
+        int wait = deadline == UINT64_MAX ? -1 : (int)(deadline - t);
+        if (pump(l, wait) < 0) {
+            ev->kind = KDSIM_EV_CLOSED;
+            return;
+        }
+    }
+}
