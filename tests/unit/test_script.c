@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * kdsim debugger scripts: bad lines are refused with their line number;
+ * a script runs against a small fake target over a socketpair, and a
+ * failed expect names its line.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "script.h"
+
+static char *write_script(const char *text)
+{
+    static char path[64];
+    snprintf(path, sizeof path, "/tmp/kdsim-script-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    return path;
+}
+
+static void expect_load_error(const char *text, const char *want)
+{
+    char err[256] = "";
+    char *path = write_script(text);
+    kdsim_script *s = kdsim_script_load(path, err, sizeof err);
+    unlink(path);
+    assert_null(s);
+    if (!strstr(err, want))
+        fail_msg("error '%s' lacks '%s'", err, want);
+}
+
+static void test_bad_scripts(void **state)
+{
+    (void)state;
+    expect_load_error("reset\n\nfrob 1\n", "3: unknown command 'frob'");
+    expect_load_error("read_virtual 0x1000 5000\n", "1: read_virtual: bad length (1 to 3944)");
+    expect_load_error("# comment\nread_virtual nowhere 16\n", "2: read_virtual: bad address");
+    expect_load_error("expect kd.nope == 1\n", "1: expect: no such field");
+    expect_load_error("expect kd.id ~ 1\n", "1: expect: expected == != < <= > >= or contains");
+    expect_load_error("write_virtual 0x1000 abc\n", "1: write_virtual: bad bytes");
+    expect_load_error("get_version now\n", "1: get_version takes 0 arguments");
+    char err[256];
+    kdsim_script *s = kdsim_script_load("/nonexistent/script", err, sizeof err);
+    assert_null(s);
+    assert_string_equal(err, "No such file or directory");
+}
+
+/* ------------------------------------------------------------ a fake target */
+
+static ssize_t fd_read(void *ctx, void *buf, size_t n, int timeout_ms)
+{
+    int fd = *(int *)ctx;
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    if (poll(&p, 1, timeout_ms) == 0)
+        return 0;
+    ssize_t k = read(fd, buf, n);
+    return k > 0 ? k : -1;
+}
+
+static int fd_write(void *ctx, const void *buf, size_t n)
+{
+    return write(*(int *)ctx, buf, n) == (ssize_t)n ? 0 : -1;
+}
+
+#define KERNBASE 0xfffff80002a00000ull
+
+/* Answers GetVersion and ReadVirtualMemory; after RESET sends its state change. */
+static void *fake_target(void *arg)
+{
+    int fd = *(int *)arg;
+    kdsim_io io = {fd_read, fd_write, &fd};
+    kdsim_link_opts o = {.role = KDSIM_TARGET};
+    kdsim_link *l = kdsim_link_new(&io, &o);
+    for (;;) {
+        kdsim_event ev;
+        kdsim_link_recv(l, 5000, &ev);
+        if (ev.kind == KDSIM_EV_CLOSED || ev.kind == KDSIM_EV_TIMEOUT)
+            break;
+        if (ev.kind == KDSIM_EV_RESET) {
+            kd_enc_field f[] = {{KD_F_EXCEPTION_CODE, 0x80000003u}, {KD_F_EXCEPTION_ADDRESS, KERNBASE + 0x10},
+                                {KD_F_EXCEPTION_FIRST_CHANCE, 1}};
+            kd_enc_msg sc = {.type = KD_TYPE_STATE_CHANGE64, .api = 0x3030, .dir = KD_DIR_T2D,
+                             .arch = KD_ARCH_AMD64, .fields = f, .n_fields = 3};
+            kdsim_link_send(l, &sc);
+            continue;
+        }
+        if (ev.kind != KDSIM_EV_DATA)
+            continue;
+        if (ev.msg->api == 0x3146) {
+            kd_enc_field f[] = {{KD_F_M_GV_MACHINE_TYPE, 0x8664}, {KD_F_M_GV_KERN_BASE, KERNBASE},
+                                {KD_F_M_GV_MINOR_VERSION, 19041}};
+            kd_enc_msg r = {.type = KD_TYPE_STATE_MANIPULATE, .api = 0x3146, .dir = KD_DIR_T2D,
+                            .fields = f, .n_fields = 3};
+            kdsim_link_send(l, &r);
+        } else if (ev.msg->api == 0x3130) {
+            const kd_node *a = kd_msg_find(ev.msg, KD_F_M_RM_TARGET_BASE_ADDRESS);
+            const kd_node *n = kd_msg_find(ev.msg, KD_F_M_RM_TRANSFER_COUNT);
+            uint8_t data[64] = "MZ";
+            size_t len = n && n->value < sizeof data ? n->value : sizeof data;
+            kd_enc_field f[] = {{KD_F_M_RM_TARGET_BASE_ADDRESS, a ? a->value : 0},
+                                {KD_F_M_RM_TRANSFER_COUNT, len}, {KD_F_M_RM_ACTUAL_BYTES_READ, len}};
+            kd_enc_msg r = {.type = KD_TYPE_STATE_MANIPULATE, .api = 0x3130, .dir = KD_DIR_T2D,
+                            .fields = f, .n_fields = 3, .data = data, .data_len = len};
+            kdsim_link_send(l, &r);
+        }
+    }
+    kdsim_link_free(l);
+    return NULL;
+}
+
+static int run_script(const char *text, char *err, size_t errlen)
+{
+    char *path = write_script(text);
+    kdsim_script *s = kdsim_script_load(path, err, errlen);
+    unlink(path);
+    assert_non_null(s);
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    pthread_t t;
+    pthread_create(&t, NULL, fake_target, &sv[1]);
+    kdsim_io io = {fd_read, fd_write, &sv[0]};
+    kdsim_link_opts o = {.role = KDSIM_DEBUGGER};
+    kdsim_link *l = kdsim_link_new(&io, &o);
+    FILE *log = fopen("/dev/null", "w");
+    int rc = kdsim_script_run(s, l, log, err, errlen);
+    fclose(log);
+    shutdown(sv[0], SHUT_RDWR);
+    pthread_join(t, NULL);
+    kdsim_link_free(l);
+    kdsim_script_free(s);
+    close(sv[0]);
+    close(sv[1]);
+    return rc;
+}
+
+static void test_script_runs(void **state)
+{
+    (void)state;
+    char err[256] = "";
+    int rc = run_script("reset\n"
+                        "wait_state exception\n"
+                        "expect kd.exception.exception_code == 0x80000003\n"
+                        "get_version\n"
+                        "expect kd.manip.get_version64.minor_version == 19041\n"
+                        "read_virtual kernbase 16\n"
+                        "expect kd.manip.read_memory.target_base_address == 0xfffff80002a00000\n"
+                        "expect kd.manip.read_memory.actual_bytes_read == 16\n"
+                        "expect kd.manip.read_memory.data contains MZ\n",
+                        err, sizeof err);
+    if (rc != 0)
+        fail_msg("script failed: %s", err);
+}
+
+static void test_failed_expect_names_its_line(void **state)
+{
+    (void)state;
+    char err[256] = "";
+    int rc = run_script("reset\nwait_state\nget_version\n\nexpect kd.manip.get_version64.minor_version == 7601\n",
+                        err, sizeof err);
+    assert_int_equal(rc, 1);
+    if (!strstr(err, "5: expect kd.manip.get_version64.minor_version == 7601: it is 0x4a61"))
+        fail_msg("error: %s", err);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bad_scripts),
+        cmocka_unit_test(test_script_runs),
+        cmocka_unit_test(test_failed_expect_names_its_line),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

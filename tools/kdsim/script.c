@@ -1,0 +1,490 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* kdsim debugger scripts (script.h). */
+#include "script.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum {
+    C_RESET, C_WAIT_STATE, C_GET_VERSION, C_READ_VIRTUAL, C_WRITE_VIRTUAL, C_READ_PHYSICAL,
+    C_GET_CONTEXT, C_SET_CONTEXT, C_BP, C_BC, C_CONTINUE, C_STEP, C_BREAK, C_PROMPT_ANSWER, C_EXPECT
+} cmd_kind;
+
+static const struct {
+    const char *name;
+    cmd_kind kind;
+    int min_args, max_args;
+} commands[] = {
+    {"reset", C_RESET, 0, 0},           {"wait_state", C_WAIT_STATE, 0, 1},
+    {"get_version", C_GET_VERSION, 0, 0}, {"read_virtual", C_READ_VIRTUAL, 2, 2},
+    {"write_virtual", C_WRITE_VIRTUAL, 2, 2}, {"read_physical", C_READ_PHYSICAL, 2, 2},
+    {"get_context", C_GET_CONTEXT, 0, 0}, {"set_context", C_SET_CONTEXT, 0, 0},
+    {"bp", C_BP, 1, 1},                 {"bc", C_BC, 1, 1},
+    {"continue", C_CONTINUE, 0, 0},     {"step", C_STEP, 0, 0},
+    {"break", C_BREAK, 0, 0},           {"prompt_answer", C_PROMPT_ANSWER, 1, 1},
+    {"expect", C_EXPECT, 3, 3},
+};
+
+typedef struct cmd {
+    cmd_kind kind;
+    int line;
+    int argc;
+    char *argv[3];
+} cmd;
+
+struct kdsim_script {
+    cmd *v;
+    size_t n;
+    /* run state */
+    uint64_t kernbase;
+    kd_arch arch;
+    char prompt_answer[256];
+    uint8_t context[2048];
+    size_t context_len;
+    uint32_t context_flags;
+    kd_msg *last;              /* the last message received, for expect */
+    uint8_t last_bytes[KD_ITEM_MAX_BYTES];
+    kd_item last_item;
+};
+
+static void free_cmds(kdsim_script *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        for (int a = 0; a < s->v[i].argc; a++)
+            free(s->v[i].argv[a]);
+    free(s->v);
+}
+
+void kdsim_script_free(kdsim_script *s)
+{
+    if (!s)
+        return;
+    free_cmds(s);
+    free(s->last);
+    free(s);
+}
+
+static int parse_number(const char *t, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    *out = strtoull(t, &end, 0);
+    return (*t && !*end && errno == 0) ? 0 : -1;
+}
+
+/* ADDR: a number, or kernbase+N (resolved at run time). */
+static int valid_addr(const char *t)
+{
+    uint64_t v;
+    if (strncmp(t, "kernbase", 8) == 0)
+        return t[8] == 0 || (t[8] == '+' && parse_number(t + 9, &v) == 0);
+    return parse_number(t, &v) == 0;
+}
+
+static int valid_hex(const char *t)
+{
+    size_t n = strlen(t);
+    if (n == 0 || n % 2 || n > 2 * 3944)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!strchr("0123456789abcdefABCDEF", t[i]))
+            return 0;
+    return 1;
+}
+
+kdsim_script *kdsim_script_load(const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "%s", strerror(errno));
+        return NULL;
+    }
+    kdsim_script *s = calloc(1, sizeof *s);
+    size_t cap = 0;
+    char line[8192];
+    int lineno = 0;
+    while (s && fgets(line, sizeof line, f)) {
+        lineno++;
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = 0;
+        char *tok[5];
+        int nt = 0;
+        for (char *p = strtok(line, " \t\r\n"); p && nt < 5; p = strtok(NULL, " \t\r\n"))
+            tok[nt++] = p;
+        if (nt == 0)
+            continue;
+        size_t k = 0;
+        while (k < sizeof commands / sizeof commands[0] && strcmp(commands[k].name, tok[0]) != 0)
+            k++;
+        if (k == sizeof commands / sizeof commands[0]) {
+            snprintf(err, errlen, "%d: unknown command '%s'", lineno, tok[0]);
+            goto bad;
+        }
+        if (nt - 1 < commands[k].min_args || nt - 1 > commands[k].max_args) {
+            snprintf(err, errlen, "%d: %s takes %d argument%s", lineno, tok[0], commands[k].max_args,
+                     commands[k].max_args == 1 ? "" : "s");
+            goto bad;
+        }
+        cmd c = {.kind = commands[k].kind, .line = lineno, .argc = nt - 1};
+        uint64_t v;
+        const char *why = NULL;
+        switch (c.kind) {
+        case C_READ_VIRTUAL:
+        case C_READ_PHYSICAL:
+            if (!valid_addr(tok[1]))
+                why = "bad address";
+            else if (parse_number(tok[2], &v) != 0 || v == 0 || v > 3944)
+                why = "bad length (1 to 3944)";
+            break;
+        case C_WRITE_VIRTUAL:
+            if (!valid_addr(tok[1]))
+                why = "bad address";
+            else if (!valid_hex(tok[2]))
+                why = "bad bytes (an even number of hex digits, at most 3944 bytes)";
+            break;
+        case C_BP:
+            if (!valid_addr(tok[1]))
+                why = "bad address";
+            break;
+        case C_BC:
+            if (parse_number(tok[1], &v) != 0)
+                why = "bad handle";
+            break;
+        case C_WAIT_STATE:
+            if (nt == 2 && strcmp(tok[1], "exception") && strcmp(tok[1], "load_symbols") &&
+                strcmp(tok[1], "command_string"))
+                why = "expected exception, load_symbols or command_string";
+            break;
+        case C_EXPECT:
+            if (kd_field_by_name(tok[1]) < 0)
+                why = "no such field (kdcat --list-fields)";
+            else if (strcmp(tok[2], "==") && strcmp(tok[2], "!=") && strcmp(tok[2], "<") && strcmp(tok[2], "<=") &&
+                     strcmp(tok[2], ">") && strcmp(tok[2], ">=") && strcmp(tok[2], "contains"))
+                why = "expected == != < <= > >= or contains";
+            else if (strcmp(tok[2], "contains") != 0 && parse_number(tok[3], &v) != 0)
+                why = "expected a number";
+            break;
+        default:
+            break;
+        }
+        if (why) {
+            snprintf(err, errlen, "%d: %s: %s", lineno, tok[0], why);
+            goto bad;
+        }
+        for (int a = 0; a < c.argc; a++)
+            c.argv[a] = strdup(tok[a + 1]);
+        if (s->n == cap) {
+            cap = cap ? cap * 2 : 32;
+            cmd *nv = realloc(s->v, cap * sizeof *nv);
+            if (!nv)
+                goto oom;
+            s->v = nv;
+        }
+        s->v[s->n++] = c;
+    }
+    fclose(f);
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    s->last = calloc(1, sizeof *s->last);
+    snprintf(s->prompt_answer, sizeof s->prompt_answer, "g");
+    return s;
+oom:
+    snprintf(err, errlen, "out of memory");
+bad:
+    fclose(f);
+    kdsim_script_free(s);
+    return NULL;
+}
+
+/* ------------------------------------------------------------ running */
+
+static uint64_t addr_of(const kdsim_script *s, const char *t)
+{
+    uint64_t v = 0;
+    if (strncmp(t, "kernbase", 8) == 0) {
+        if (t[8] == '+')
+            parse_number(t + 9, &v);
+        return s->kernbase + v;
+    }
+    parse_number(t, &v);
+    return v;
+}
+
+static void log_msg(FILE *log, const char *arrow, const kd_msg *m)
+{
+    char line[512];
+    kd_msg_summary(m, NULL, line, sizeof line);
+    fprintf(log, "%s %s\n", arrow, line);
+}
+
+static void log_sent(kdsim_script *s, FILE *log, const kd_enc_msg *m)
+{
+    uint8_t pkt[KD_ITEM_MAX_BYTES];
+    long n = kd_encode(m, KD_TRANSPORT_SERIAL, pkt, sizeof pkt);
+    if (n < 0)
+        return;
+    kd_item it = kd_item_from_bytes(pkt, (size_t)n, KD_ITEM_DATA, 0, KD_DIR_D2T);
+    kd_decode_opts o = {.arch = s->arch};
+    kd_decode(&it, &o, s->last);
+    log_msg(log, "->", s->last);
+}
+
+/* Keeps the received message for expect. */
+static void remember(kdsim_script *s, const kdsim_event *ev)
+{
+    memcpy(s->last_bytes, ev->item.bytes, ev->item.len);
+    s->last_item = kd_item_from_bytes(s->last_bytes, ev->item.len, ev->item.kind, ev->item.flags, ev->item.dir);
+    kd_decode_opts o = {.arch = s->arch};
+    kd_decode(&s->last_item, &o, s->last);
+}
+
+/*
+ * Waits for a data packet from the target: prints DbgPrint lines, answers
+ * DbgPrompts, and returns the first message of packet type want (or any
+ * state change when want is 0).  0 or -1.
+ */
+static int wait_for(kdsim_script *s, kdsim_link *l, FILE *log, uint16_t want, kdsim_event *ev)
+{
+    for (;;) {
+        kdsim_link_recv(l, 30000, ev);
+        if (ev->kind == KDSIM_EV_TIMEOUT || ev->kind == KDSIM_EV_CLOSED)
+            return -1;
+        if (ev->kind != KDSIM_EV_DATA)
+            continue;
+        const kd_msg *m = ev->msg;
+        if (m->type == KD_TYPE_DEBUG_IO) {
+            log_msg(log, "<-", m);
+            if (m->api == 0x3231) {
+                kd_enc_msg a = {.type = KD_TYPE_DEBUG_IO, .api = 0x3231, .dir = KD_DIR_D2T,
+                                .data = (const uint8_t *)s->prompt_answer, .data_len = strlen(s->prompt_answer)};
+                log_sent(s, log, &a);
+                if (kdsim_link_send(l, &a) != 0)
+                    return -1;
+            }
+            continue;
+        }
+        int is_state = m->type == KD_TYPE_STATE_CHANGE64 || m->type == KD_TYPE_STATE_CHANGE32;
+        if ((want == 0 && is_state) || m->type == want) {
+            log_msg(log, "<-", m);
+            remember(s, ev);
+            return 0;
+        }
+        log_msg(log, "<- (unexpected)", m);
+    }
+}
+
+/* A manipulate request and its reply. */
+static int request(kdsim_script *s, kdsim_link *l, FILE *log, kd_enc_msg *m)
+{
+    m->type = KD_TYPE_STATE_MANIPULATE;
+    m->dir = KD_DIR_D2T;
+    m->arch = s->arch;
+    log_sent(s, log, m);
+    if (kdsim_link_send(l, m) != 0)
+        return -1;
+    kdsim_event ev;
+    for (;;) {
+        if (wait_for(s, l, log, KD_TYPE_STATE_MANIPULATE, &ev) != 0)
+            return -1;
+        if (s->last->api == m->api)
+            return 0;
+    }
+}
+
+static int hex_bytes(const char *t, uint8_t *out)
+{
+    size_t n = strlen(t) / 2;
+    for (size_t i = 0; i < n; i++) {
+        unsigned v;
+        sscanf(t + 2 * i, "%2x", &v);
+        out[i] = (uint8_t)v;
+    }
+    return (int)n;
+}
+
+static int expect(kdsim_script *s, const cmd *c, FILE *log, char *err, size_t errlen)
+{
+    int f = kd_field_by_name(c->argv[0]);
+    const kd_node *n = kd_msg_find(s->last, (kd_field_id)f);
+    if (!n) {
+        snprintf(err, errlen, "%d: expect: the last message has no %s", c->line, c->argv[0]);
+        return 1;
+    }
+    kd_ftype t = kd_fields[f].type;
+    if (strcmp(c->argv[1], "contains") == 0) {
+        char text[4096];
+        size_t k = 0;
+        if (t == KD_FT_STRING || t == KD_FT_BYTES)
+            for (uint32_t i = 0; i < n->length && k + 1 < sizeof text; i++)
+                text[k++] = n->data[i] ? (char)n->data[i] : ' ';
+        else if (t == KD_FT_UTF16)
+            for (uint32_t i = 0; i + 1 < n->length && k + 1 < sizeof text; i += 2)
+                text[k++] = (char)n->data[i];
+        text[k] = 0;
+        if (strstr(text, c->argv[2]))
+            goto ok;
+        snprintf(err, errlen, "%d: expect %s contains \"%s\": it is \"%.200s\"", c->line, c->argv[0], c->argv[2],
+                 text);
+        return 1;
+    }
+    uint64_t want;
+    parse_number(c->argv[2], &want);
+    uint64_t v = n->value;
+    const char *op = c->argv[1];
+    int good = strcmp(op, "==") == 0   ? v == want
+               : strcmp(op, "!=") == 0 ? v != want
+               : strcmp(op, "<") == 0  ? v < want
+               : strcmp(op, "<=") == 0 ? v <= want
+               : strcmp(op, ">") == 0  ? v > want
+                                       : v >= want;
+    if (!good) {
+        snprintf(err, errlen, "%d: expect %s %s %s: it is 0x%llx", c->line, c->argv[0], op, c->argv[2],
+                 (unsigned long long)v);
+        return 1;
+    }
+ok:
+    fprintf(log, "   ok: %s %s %s\n", c->argv[0], c->argv[1], c->argv[2]);
+    return 0;
+}
+
+int kdsim_script_run(kdsim_script *s, kdsim_link *l, FILE *log, char *err, size_t errlen)
+{
+    uint8_t data[KD_PACKET_MAX_SIZE];
+    for (size_t i = 0; i < s->n; i++) {
+        const cmd *c = &s->v[i];
+        kd_enc_msg m = {0};
+        kd_enc_field f[8];
+        int rc = 0;
+        switch (c->kind) {
+        case C_RESET:
+            fprintf(log, "-> RESET\n");
+            rc = kdsim_link_reset(l);
+            break;
+        case C_WAIT_STATE: {
+            kdsim_event ev;
+            rc = wait_for(s, l, log, 0, &ev);
+            if (rc == 0 && c->argc == 1) {
+                uint32_t want = strcmp(c->argv[0], "exception") == 0      ? 0x3030
+                                : strcmp(c->argv[0], "load_symbols") == 0 ? 0x3031
+                                                                          : 0x3032;
+                while (rc == 0 && s->last->api != want)
+                    rc = wait_for(s, l, log, 0, &ev);
+            }
+            break;
+        }
+        case C_GET_VERSION:
+            m.api = 0x3146;
+            rc = request(s, l, log, &m);
+            if (rc == 0) {
+                const kd_node *kb = kd_msg_find(s->last, KD_F_M_GV_KERN_BASE);
+                const kd_node *mt = kd_msg_find(s->last, KD_F_M_GV_MACHINE_TYPE);
+                if (kb)
+                    s->kernbase = kb->value;
+                if (mt) {
+                    s->arch = kd_arch_from_machine((uint32_t)mt->value);
+                    kdsim_link_set_views(l, s->arch, 64);
+                }
+            }
+            break;
+        case C_READ_VIRTUAL:
+        case C_READ_PHYSICAL: {
+            uint64_t len;
+            parse_number(c->argv[1], &len);
+            f[0] = (kd_enc_field){KD_F_M_RM_TARGET_BASE_ADDRESS, addr_of(s, c->argv[0])};
+            f[1] = (kd_enc_field){KD_F_M_RM_TRANSFER_COUNT, len};
+            m.api = c->kind == C_READ_VIRTUAL ? 0x3130 : 0x313D;
+            m.fields = f;
+            m.n_fields = 2;
+            rc = request(s, l, log, &m);
+            break;
+        }
+        case C_WRITE_VIRTUAL: {
+            int n = hex_bytes(c->argv[1], data);
+            f[0] = (kd_enc_field){KD_F_M_WM_TARGET_BASE_ADDRESS, addr_of(s, c->argv[0])};
+            f[1] = (kd_enc_field){KD_F_M_WM_TRANSFER_COUNT, (uint64_t)n};
+            m.api = 0x3131;
+            m.fields = f;
+            m.n_fields = 2;
+            m.data = data;
+            m.data_len = (size_t)n;
+            rc = request(s, l, log, &m);
+            break;
+        }
+        case C_GET_CONTEXT:
+            m.api = 0x3132;
+            rc = request(s, l, log, &m);
+            if (rc == 0) {
+                const kd_node *ctx = kd_msg_find(s->last, KD_F_CTX);
+                const kd_node *fl = kd_msg_find(s->last, KD_F_CTX_CONTEXT_FLAGS);
+                if (ctx && ctx->length <= sizeof s->context) {
+                    memcpy(s->context, s->last_bytes + ctx->offset, ctx->length);
+                    s->context_len = ctx->length;
+                }
+                s->context_flags = fl ? (uint32_t)fl->value : 0;
+            }
+            break;
+        case C_SET_CONTEXT:
+            if (!s->context_len) {
+                snprintf(err, errlen, "%d: set_context: no get_context before it", c->line);
+                return 1;
+            }
+            f[0] = (kd_enc_field){KD_F_M_SC_CONTEXT_FLAGS, s->context_flags};
+            m.api = 0x3133;
+            m.fields = f;
+            m.n_fields = 1;
+            m.data = s->context;
+            m.data_len = s->context_len;
+            rc = request(s, l, log, &m);
+            break;
+        case C_BP:
+            f[0] = (kd_enc_field){KD_F_M_WB_BREAK_POINT_ADDRESS, addr_of(s, c->argv[0])};
+            m.api = 0x3134;
+            m.fields = f;
+            m.n_fields = 1;
+            rc = request(s, l, log, &m);
+            break;
+        case C_BC: {
+            uint64_t h;
+            parse_number(c->argv[0], &h);
+            f[0] = (kd_enc_field){KD_F_M_RB_BREAK_POINT_HANDLE, h};
+            m.api = 0x3135;
+            m.fields = f;
+            m.n_fields = 1;
+            rc = request(s, l, log, &m);
+            break;
+        }
+        case C_CONTINUE:
+        case C_STEP:
+            /* Continue2 (§3.7 item 8): no reply, the target resumes. */
+            f[0] = (kd_enc_field){KD_F_M_C2_CONTINUE_STATUS, 0x00010002u}; /* DBG_CONTINUE */
+            f[1] = (kd_enc_field){KD_F_CS_TRACE_FLAG, c->kind == C_STEP};
+            f[2] = (kd_enc_field){KD_F_CS_CURRENT_SYMBOL_START, 1};
+            m = (kd_enc_msg){.type = KD_TYPE_STATE_MANIPULATE, .api = 0x313C, .dir = KD_DIR_D2T,
+                             .arch = s->arch ? s->arch : KD_ARCH_AMD64, .fields = f, .n_fields = 3};
+            log_sent(s, log, &m);
+            rc = kdsim_link_send(l, &m);
+            break;
+        case C_BREAK:
+            fprintf(log, "-> break-in\n");
+            rc = kdsim_link_break_in(l);
+            break;
+        case C_PROMPT_ANSWER:
+            snprintf(s->prompt_answer, sizeof s->prompt_answer, "%s", c->argv[0]);
+            break;
+        case C_EXPECT:
+            if (expect(s, c, log, err, errlen) != 0)
+                return 1;
+            break;
+        }
+        if (rc != 0) {
+            snprintf(err, errlen, "%d: %s: the link failed (no answer from the target)", c->line,
+                     commands[c->kind].name);
+            return -1;
+        }
+    }
+    return 0;
+}

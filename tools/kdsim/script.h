@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * script.h - kdsim's debugger scripts: one command per line, '#' comments.
+ *
+ *   reset                      RESET handshake (the target re-sends its state change)
+ *   wait_state [exception|load_symbols|command_string]
+ *                              wait for the next state change (DbgPrint lines on the way
+ *                              are printed; a DbgPrompt is answered with the prompt_answer)
+ *   get_version                GetVersion (learns the architecture)
+ *   read_virtual ADDR LEN      ReadVirtualMemory
+ *   write_virtual ADDR HEX     WriteVirtualMemory of the bytes HEX
+ *   read_physical ADDR LEN     ReadPhysicalMemory
+ *   get_context                GetContext
+ *   set_context                SetContext with the last CONTEXT read
+ *   bp ADDR                    WriteBreakPoint
+ *   bc HANDLE                  RestoreBreakPoint
+ *   continue                   Continue2 with DBG_CONTINUE
+ *   step                       Continue2 with TraceFlag set
+ *   break                      send a break-in byte
+ *   prompt_answer TEXT         what to answer DbgPrompts with
+ *   expect FIELD OP VALUE      check the last message received: OP is == != < <= > >=
+ *                              for numbers, or "contains" for text
+ *
+ * Numbers are C literals (0x..., decimal); ADDR may be "kernbase+0x30" after
+ * get_version.  A failed expect stops the script with the line named.
+ */
+#ifndef KDSIM_SCRIPT_H
+#define KDSIM_SCRIPT_H
+
+#include <stdio.h>
+
+#include "link.h"
+
+typedef struct kdsim_script kdsim_script;
+
+/* Parses the whole script; NULL and "LINE: reason" in err on a bad line. */
+kdsim_script *kdsim_script_load(const char *path, char *err, size_t errlen);
+void kdsim_script_free(kdsim_script *s);
+
+/* Runs it over the link, printing what happens to log.  0 all done, 1 an
+ * expect failed, -1 the link failed (err says where). */
+int kdsim_script_run(kdsim_script *s, kdsim_link *l, FILE *log, char *err, size_t errlen);
+
+#endif
