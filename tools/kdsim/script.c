@@ -39,6 +39,7 @@ struct kdsim_script {
     /* run state */
     uint64_t kernbase;
     kd_arch arch;
+    uint8_t width;             /* 32 after a type-1 state change (NT4/2000) */
     char prompt_answer[256];
     uint8_t context[2048];
     size_t context_len;
@@ -163,8 +164,8 @@ kdsim_script *kdsim_script_load(const char *path, char *err, size_t errlen)
             else if (strcmp(tok[2], "==") && strcmp(tok[2], "!=") && strcmp(tok[2], "<") && strcmp(tok[2], "<=") &&
                      strcmp(tok[2], ">") && strcmp(tok[2], ">=") && strcmp(tok[2], "contains"))
                 why = "expected == != < <= > >= or contains";
-            else if (strcmp(tok[2], "contains") != 0 && parse_number(tok[3], &v) != 0)
-                why = "expected a number";
+            else if (strcmp(tok[2], "contains") != 0 && !valid_addr(tok[3]))
+                why = "expected a number (or kernbase+N)";
             break;
         default:
             break;
@@ -228,7 +229,7 @@ static void log_sent(kdsim_script *s, FILE *log, const kd_enc_msg *m)
     if (n < 0)
         return;
     kd_item it = kd_item_from_bytes(pkt, (size_t)n, KD_ITEM_DATA, 0, KD_DIR_D2T);
-    kd_decode_opts o = {.arch = s->arch};
+    kd_decode_opts o = {.arch = s->arch, .width = s->width};
     kd_decode(&it, &o, s->last);
     log_msg(log, "->", s->last);
 }
@@ -238,7 +239,7 @@ static void remember(kdsim_script *s, const kdsim_event *ev)
 {
     memcpy(s->last_bytes, ev->item.bytes, ev->item.len);
     s->last_item = kd_item_from_bytes(s->last_bytes, ev->item.len, ev->item.kind, ev->item.flags, ev->item.dir);
-    kd_decode_opts o = {.arch = s->arch};
+    kd_decode_opts o = {.arch = s->arch, .width = s->width};
     kd_decode(&s->last_item, &o, s->last);
 }
 
@@ -268,6 +269,12 @@ static int wait_for(kdsim_script *s, kdsim_link *l, FILE *log, uint16_t want, kd
             continue;
         }
         int is_state = m->type == KD_TYPE_STATE_CHANGE64 || m->type == KD_TYPE_STATE_CHANGE32;
+        if (m->type == KD_TYPE_STATE_CHANGE32 && s->width != 32) {
+            /* Only x86 NT4/2000 targets send type 1: 32-bit manipulate from now on. */
+            s->width = 32;
+            s->arch = KD_ARCH_X86;
+            kdsim_link_set_views(l, s->arch, 32);
+        }
         if ((want == 0 && is_state) || m->type == want) {
             log_msg(log, "<-", m);
             remember(s, ev);
@@ -283,6 +290,7 @@ static int request(kdsim_script *s, kdsim_link *l, FILE *log, kd_enc_msg *m)
     m->type = KD_TYPE_STATE_MANIPULATE;
     m->dir = KD_DIR_D2T;
     m->arch = s->arch;
+    m->width = s->width;
     log_sent(s, log, m);
     if (kdsim_link_send(l, m) != 0)
         return -1;
@@ -293,6 +301,17 @@ static int request(kdsim_script *s, kdsim_link *l, FILE *log, kd_enc_msg *m)
         if (s->last->api == m->api)
             return 0;
     }
+}
+
+/* Continue2 (§3.7 item 8) with DBG_CONTINUE: no reply, the target resumes. */
+static int send_continue(kdsim_script *s, kdsim_link *l, FILE *log, int trace)
+{
+    kd_enc_field f[] = {{KD_F_M_C2_CONTINUE_STATUS, 0x00010002u}, {KD_F_CS_TRACE_FLAG, (uint64_t)trace},
+                        {KD_F_CS_CURRENT_SYMBOL_START, 1}};
+    kd_enc_msg m = {.type = KD_TYPE_STATE_MANIPULATE, .api = 0x313C, .dir = KD_DIR_D2T,
+                    .arch = s->arch ? s->arch : KD_ARCH_AMD64, .width = s->width, .fields = f, .n_fields = 3};
+    log_sent(s, log, &m);
+    return kdsim_link_send(l, &m);
 }
 
 static int hex_bytes(const char *t, uint8_t *out)
@@ -331,8 +350,7 @@ static int expect(kdsim_script *s, const cmd *c, FILE *log, char *err, size_t er
                  text);
         return 1;
     }
-    uint64_t want;
-    parse_number(c->argv[2], &want);
+    uint64_t want = addr_of(s, c->argv[2]);
     uint64_t v = n->value;
     const char *op = c->argv[1];
     int good = strcmp(op, "==") == 0   ? v == want
@@ -371,8 +389,13 @@ int kdsim_script_run(kdsim_script *s, kdsim_link *l, FILE *log, char *err, size_
                 uint32_t want = strcmp(c->argv[0], "exception") == 0      ? 0x3030
                                 : strcmp(c->argv[0], "load_symbols") == 0 ? 0x3031
                                                                           : 0x3032;
-                while (rc == 0 && s->last->api != want)
-                    rc = wait_for(s, l, log, 0, &ev);
+                /* Other state changes are continued, as WinDbg does with
+                 * load-symbols events it is not told to stop on. */
+                while (rc == 0 && s->last->api != want) {
+                    rc = send_continue(s, l, log, 0);
+                    if (rc == 0)
+                        rc = wait_for(s, l, log, 0, &ev);
+                }
             }
             break;
         }
@@ -382,11 +405,15 @@ int kdsim_script_run(kdsim_script *s, kdsim_link *l, FILE *log, char *err, size_
             if (rc == 0) {
                 const kd_node *kb = kd_msg_find(s->last, KD_F_M_GV_KERN_BASE);
                 const kd_node *mt = kd_msg_find(s->last, KD_F_M_GV_MACHINE_TYPE);
+                if (!kb)
+                    kb = kd_msg_find(s->last, KD_F_M_GV32_KERN_BASE);
+                if (!mt)
+                    mt = kd_msg_find(s->last, KD_F_M_GV32_MACHINE_TYPE);
                 if (kb)
                     s->kernbase = kb->value;
                 if (mt) {
                     s->arch = kd_arch_from_machine((uint32_t)mt->value);
-                    kdsim_link_set_views(l, s->arch, 64);
+                    kdsim_link_set_views(l, s->arch, s->width ? s->width : 64);
                 }
             }
             break;
@@ -459,14 +486,7 @@ int kdsim_script_run(kdsim_script *s, kdsim_link *l, FILE *log, char *err, size_
         }
         case C_CONTINUE:
         case C_STEP:
-            /* Continue2 (§3.7 item 8): no reply, the target resumes. */
-            f[0] = (kd_enc_field){KD_F_M_C2_CONTINUE_STATUS, 0x00010002u}; /* DBG_CONTINUE */
-            f[1] = (kd_enc_field){KD_F_CS_TRACE_FLAG, c->kind == C_STEP};
-            f[2] = (kd_enc_field){KD_F_CS_CURRENT_SYMBOL_START, 1};
-            m = (kd_enc_msg){.type = KD_TYPE_STATE_MANIPULATE, .api = 0x313C, .dir = KD_DIR_D2T,
-                             .arch = s->arch ? s->arch : KD_ARCH_AMD64, .fields = f, .n_fields = 3};
-            log_sent(s, log, &m);
-            rc = kdsim_link_send(l, &m);
+            rc = send_continue(s, l, log, c->kind == C_STEP);
             break;
         case C_BREAK:
             fprintf(log, "-> break-in\n");

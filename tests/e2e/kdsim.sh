@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# kdsim target <-> kdsim debugger as a user runs them in two terminals:
+# over a unix socket, TCP on loopback and a pty; with faults on both sides
+# (the session still completes; the recording shows the RESENDs and
+# retransmissions); every architecture and the 32-bit protocol; the sample
+# in captures/ regenerates byte for byte; bad scripts and endpoints -> 2.
+. "$(dirname "$0")/lib.sh"
+KDSIM="$KDSCOPE_BIN/kdsim"
+SCRIPTS="$KDSCOPE_SRC/tests/kdsim"
+
+# session NAME "TARGET OPTIONS" TARGET_ENDPOINT DEBUGGER_ENDPOINT "DEBUGGER OPTIONS" SCRIPT
+session() {
+  local name=$1 topts=$2 tep=$3 dep=$4 dopts=$5 script=$6 rc=0
+  timeout 60 "$KDSIM" target $topts "$tep" > "$WORK/$name.target" 2>&1 &
+  local tpid=$!
+  if [ "$tep" = pty ]; then # the target prints its slave path
+    for _ in $(seq 50); do grep -q 'pty: ' "$WORK/$name.target" && break; sleep 0.1; done
+    dep=$(sed -n 's/^kdsim: pty: //p' "$WORK/$name.target")
+  else
+    sleep 0.3
+  fi
+  timeout 60 "$KDSIM" debugger $dopts --script "$script" "$dep" > "$WORK/$name.out" 2> "$WORK/$name.err" || rc=$?
+  kill "$tpid" 2>/dev/null; wait "$tpid" 2>/dev/null || true
+  [ "$rc" = 0 ] || fail "$name: debugger exit $rc: $(tail -3 "$WORK/$name.err") $(tail -5 "$WORK/$name.out")"
+  grep -c '   ok: ' "$WORK/$name.out"
+}
+
+n=$(session unix "--seed 1" "unix-listen:$WORK/k.sock" "unix:$WORK/k.sock" "" "$SCRIPTS/boot.kds")
+echo "ok: unix socket, boot.kds, $n expects passed"
+port=$((20000 + RANDOM % 20000))
+n=$(session tcp "--seed 1" "tcp-listen:127.0.0.1:$port" "tcp:127.0.0.1:$port" "" "$SCRIPTS/boot.kds")
+echo "ok: TCP on loopback, $n expects passed"
+n=$(session pty "--seed 1" pty "" "" "$SCRIPTS/boot.kds")
+echo "ok: pty (the slave as a serial device), $n expects passed"
+for a in x86 arm64; do
+  n=$(session "$a" "--arch $a" "unix-listen:$WORK/$a.sock" "unix:$WORK/$a.sock" "" "$SCRIPTS/arch.kds")
+  echo "ok: $a target, $n expects passed"
+done
+n=$(session p32 "--arch x86 --protocol 32" "unix-listen:$WORK/p32.sock" "unix:$WORK/p32.sock" "" "$SCRIPTS/arch.kds")
+grep -q 'build 2195' "$WORK/p32.out" || fail "32-bit protocol: $(cat "$WORK/p32.out")"
+echo "ok: the NT4/2000 32-bit protocol, $n expects passed"
+
+# Faults on both sides: the protocol's retries carry the session through.
+faults="--noise 0.0005 --drop 0.03 --timeout 150"
+n=$(session noisy "--seed 3 $faults" "unix-listen:$WORK/n.sock" "unix:$WORK/n.sock" \
+  "--seed 4 $faults --record $WORK/noisy.pcapng" "$SCRIPTS/boot.kds")
+"$KDCAT" --stats "$WORK/noisy.pcapng" > "$WORK/noisy.stats"
+r=$(awk '/retransmissions|resends|checksum errors/ {s += $NF} END {print s + 0}' "$WORK/noisy.stats")
+[ "$r" -gt 0 ] || fail "faults left no trace in the recording: $(cat "$WORK/noisy.stats")"
+echo "ok: with noise and drops the session completes ($n expects); the recording shows $r resends/retransmissions/bad checksums"
+
+# The sample regenerates byte for byte (captures/README.md has the commands).
+"$KDSIM" target --seed 1 --quiet "unix-listen:$WORK/kdsim.sock" & tpid=$!
+sleep 0.3
+mkdir -p "$WORK/regen"
+"$KDSIM" debugger --quiet --fixed-clock --script "$SCRIPTS/boot.kds" \
+  --record "$WORK/regen/kdsim-amd64-boot.pcapng" "unix:$WORK/kdsim.sock" > /dev/null || fail "regenerating the sample"
+wait "$tpid" 2>/dev/null || true
+cmp "$WORK/regen/kdsim-amd64-boot.pcapng" "$KDSCOPE_SRC/captures/kdsim-amd64-boot.pcapng" \
+  || fail "captures/kdsim-amd64-boot.pcapng is out of date (captures/README.md)"
+echo "ok: captures/kdsim-amd64-boot.pcapng regenerates"
+
+# Bad input: one line naming the script line or the endpoint, exit 2.
+printf 'reset\nread_virtual 0x1000 99999\n' > "$WORK/bad.kds"
+rc=0; "$KDSIM" debugger --script "$WORK/bad.kds" unix:/nonexistent 2> "$WORK/err" || rc=$?
+[ "$rc" = 2 ] && grep -q "bad.kds:2: read_virtual: bad length" "$WORK/err" || fail "bad script: $rc $(cat "$WORK/err")"
+rc=0; "$KDSIM" debugger --script "$SCRIPTS/boot.kds" unix:/nonexistent/x 2> "$WORK/err" || rc=$?
+[ "$rc" = 2 ] && grep -q "^kdsim: unix:/nonexistent/x: No such file or directory" "$WORK/err" || fail "bad endpoint: $rc $(cat "$WORK/err")"
+rc=0; "$KDSIM" target frob:1 2> "$WORK/err" || rc=$?
+[ "$rc" = 2 ] && grep -q "frob:1: unknown endpoint" "$WORK/err" || fail "unknown endpoint: $rc $(cat "$WORK/err")"
+echo "ok: bad scripts and endpoints"

@@ -1,0 +1,402 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * kdsim - a KD peer that speaks the real serial protocol.
+ *
+ *   kdsim target   [options] ENDPOINT   plays a Windows kernel
+ *   kdsim debugger [options] --script FILE ENDPOINT   plays the debugger
+ *
+ * The target boots (load-symbols for the kernel and the HAL, the initial
+ * breakpoint), then loops: state change -> manipulate requests answered
+ * from its machine model -> Continue -> running (DbgPrint, DbgPrompt,
+ * breakpoint hits, break-in) -> the next state change.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capio.h"
+#include "endpoint.h"
+#include "kdparse/framer.h"
+#include "kdsession.h"
+#include "link.h"
+#include "model.h"
+#include "script.h"
+
+#ifndef KDSCOPE_VERSION
+#define KDSCOPE_VERSION "0.0.0"
+#endif
+
+static const char *prog = "kdsim";
+
+/* ------------------------------------------------------------ endpoint I/O */
+
+static ssize_t ep_read(void *ctx, void *buf, size_t n, int timeout_ms)
+{
+    return kd_endpoint_read(ctx, buf, n, timeout_ms);
+}
+
+static int ep_write(void *ctx, const void *buf, size_t n)
+{
+    return kd_endpoint_write(ctx, buf, n);
+}
+
+/* ------------------------------------------------------------ --record */
+
+typedef struct recorder {
+    kdcap_writer *w;
+    kd_framer *framer[2];
+    int fd;
+    uint64_t clock_ns; /* --fixed-clock: a fake clock, 1 ms a block */
+    int fixed;
+} recorder;
+
+static recorder g_rec;
+
+static void rec_item(const kd_item *it, void *user)
+{
+    (void)user;
+    /* --fixed-clock: 1 ms per item, so a recording does not depend on how
+     * the bytes happened to arrive. */
+    uint64_t ts = g_rec.fixed ? (g_rec.clock_ns += 1000000u) : it->ts_ns;
+    if (kdcap_write_item(g_rec.w, it->dir, ts, it->bytes, it->len) != 0) {
+        fprintf(stderr, "%s: --record: %s\n", prog, strerror(errno));
+        exit(3);
+    }
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void tap(kd_dir dir, const uint8_t *bytes, size_t len, void *user)
+{
+    (void)user;
+    if (g_rec.w && dir <= KD_DIR_T2D) {
+        kd_framer_feed(g_rec.framer[dir], bytes, len, now_ns());
+        kd_framer_flush_runs(g_rec.framer[dir]);
+    }
+}
+
+static int record_open(const char *path, int argc, char **argv)
+{
+    g_rec.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (g_rec.fd < 0) {
+        fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(errno));
+        return -1;
+    }
+    char comment[1024];
+    size_t k = (size_t)snprintf(comment, sizeof comment, "kdsim (kdscope %s):", KDSCOPE_VERSION);
+    for (int i = 1; i < argc && k < sizeof comment; i++) {
+        /* With --fixed-clock the file is reproducible: paths as base names. */
+        const char *a = argv[i], *slash = strrchr(a, '/');
+        if (g_rec.fixed && slash)
+            a = slash + 1;
+        k += (size_t)snprintf(comment + k, sizeof comment - k, " %s", a);
+    }
+    kdcap_writer_opts o = {.comment = comment, .flush_each_block = 1};
+    g_rec.w = kdcap_writer_open(g_rec.fd, &o);
+    if (!g_rec.w) {
+        fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(errno));
+        return -1;
+    }
+    for (int d = 0; d < 2; d++)
+        g_rec.framer[d] = kd_framer_new(KD_TRANSPORT_SERIAL, (kd_dir)d, rec_item, NULL);
+    return 0;
+}
+
+static void record_close(void)
+{
+    if (!g_rec.w)
+        return;
+    for (int d = 0; d < 2; d++) {
+        kd_framer_finish(g_rec.framer[d]);
+        kd_framer_free(g_rec.framer[d]);
+    }
+    kdcap_writer_close(g_rec.w);
+    fsync(g_rec.fd);
+    close(g_rec.fd);
+    g_rec.w = NULL;
+}
+
+/* ------------------------------------------------------------ the target */
+
+static int run_target(kdsim_link *l, kdsim_model *m, int quiet)
+{
+    static kdsim_msg out, pending;
+    int stopped = 0;     /* in the manipulate loop after a state change */
+    for (;;) {
+        if (!stopped) {
+            if (kdsim_model_next_event(m, &out)) {
+                int is_state = out.msg.type == KD_TYPE_STATE_CHANGE64 || out.msg.type == KD_TYPE_STATE_CHANGE32;
+                if (is_state)
+                    pending = out;
+                int rc;
+                /* §3.5: after a RESET the pending packet is sent again. */
+                while ((rc = kdsim_link_send(l, &out.msg)) == 1)
+                    ;
+                if (rc < 0)
+                    return 0; /* the debugger went away */
+                if (is_state)
+                    stopped = 1;
+                if (out.msg.type == KD_TYPE_DEBUG_IO && out.msg.api == 0x3231) {
+                    /* DbgPrompt: wait for the debugger's DEBUG_IO answer. */
+                    kdsim_event ev;
+                    do
+                        kdsim_link_recv(l, -1, &ev);
+                    while (ev.kind == KDSIM_EV_DATA && ev.msg->type != KD_TYPE_DEBUG_IO);
+                    if (ev.kind == KDSIM_EV_CLOSED)
+                        return 0;
+                    if (ev.kind == KDSIM_EV_DATA) {
+                        const kd_node *r = kd_msg_find(ev.msg, KD_F_DIO_RESPONSE);
+                        kdsim_model_prompt_answer(m, r ? (const char *)r->data : "", r ? r->length : 0);
+                    }
+                }
+                continue;
+            }
+            /* Running with nothing scheduled: poll for a break-in. */
+            kdsim_event ev;
+            kdsim_link_recv(l, 100, &ev);
+            if (ev.kind == KDSIM_EV_CLOSED)
+                return 0;
+            if (ev.kind == KDSIM_EV_BREAKIN)
+                kdsim_model_break_in(m);
+            continue;
+        }
+        kdsim_event ev;
+        kdsim_link_recv(l, -1, &ev);
+        switch (ev.kind) {
+        case KDSIM_EV_CLOSED:
+            return 0;
+        case KDSIM_EV_RESET: {
+            int rc;
+            while ((rc = kdsim_link_send(l, &pending.msg)) == 1)
+                ;
+            if (rc < 0)
+                return 0;
+            break;
+        }
+        case KDSIM_EV_DATA:
+            if (ev.msg->type != KD_TYPE_STATE_MANIPULATE)
+                break;
+            if (kdsim_model_handle(m, ev.msg, &out)) {
+                if (kdsim_link_send(l, &out.msg) < 0)
+                    return 0;
+            } else if (ev.msg->api == 0x3136 || ev.msg->api == 0x313C) {
+                stopped = 0; /* Continue / Continue2: resume */
+            }
+            break;
+        default:
+            break;
+        }
+        (void)quiet;
+    }
+}
+
+/* ------------------------------------------------------------ main */
+
+static void usage(FILE *to)
+{
+    fprintf(to,
+            "Usage: %s target [OPTION]... ENDPOINT\n"
+            "       %s debugger --script FILE [OPTION]... ENDPOINT\n"
+            "A KD peer over a serial link: a simulated Windows kernel, or a scripted debugger.\n"
+            "\n"
+            "ENDPOINT: a serial device (/dev/ttyS0, /dev/ttyUSB0@921600), pty (prints the slave\n"
+            "path), unix:PATH, unix-listen:PATH, tcp:HOST:PORT, tcp-listen:[HOST:]PORT, or -.\n"
+            "\n"
+            "Target:   --arch x86|amd64|arm64  --build N  --protocol 64|32  --seed N\n"
+            "Debugger: --script FILE (see tools/kdsim/script.h; tests/kdsim/*.kds)\n"
+            "Both:     --record FILE   write what crossed the link as kdscope pcapng\n"
+            "          --fixed-clock   timestamps 1 ms apart from 2023-11-14 (reproducible files)\n"
+            "          --noise RATE --drop RATE --delay MS --jitter MS   faults on what it sends\n"
+            "          --baud N  --timeout MS (ACK timeout, default 1000)  --quiet\n"
+            "\n"
+            "Exit status: 0 done, 1 an expect failed, 2 bad usage, 3 the link failed.\n",
+            prog, prog);
+}
+
+int main(int argc, char **argv)
+{
+    enum { O_ARCH = 256, O_BUILD, O_PROTOCOL, O_SEED, O_SCRIPT, O_RECORD, O_FIXED, O_NOISE, O_DROP, O_DELAY,
+           O_JITTER, O_BAUD, O_TIMEOUT, O_QUIET, O_VERSION };
+    static const struct option longopts[] = {
+        {"arch", required_argument, NULL, O_ARCH},     {"build", required_argument, NULL, O_BUILD},
+        {"protocol", required_argument, NULL, O_PROTOCOL}, {"seed", required_argument, NULL, O_SEED},
+        {"script", required_argument, NULL, O_SCRIPT}, {"record", required_argument, NULL, O_RECORD},
+        {"fixed-clock", no_argument, NULL, O_FIXED},   {"noise", required_argument, NULL, O_NOISE},
+        {"drop", required_argument, NULL, O_DROP},     {"delay", required_argument, NULL, O_DELAY},
+        {"jitter", required_argument, NULL, O_JITTER}, {"baud", required_argument, NULL, O_BAUD},
+        {"timeout", required_argument, NULL, O_TIMEOUT}, {"quiet", no_argument, NULL, O_QUIET},
+        {"help", no_argument, NULL, 'h'},              {"version", no_argument, NULL, O_VERSION},
+        {NULL, 0, NULL, 0},
+    };
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        usage(stdout);
+        return 0;
+    }
+    if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
+        printf("kdsim (kdscope) %s\n", KDSCOPE_VERSION);
+        return 0;
+    }
+    if (argc < 2 || (strcmp(argv[1], "target") != 0 && strcmp(argv[1], "debugger") != 0)) {
+        fprintf(stderr, "%s: expected 'target' or 'debugger' (try '%s --help')\n", prog, prog);
+        return 2;
+    }
+    int is_target = strcmp(argv[1], "target") == 0;
+    kdsim_model_opts mo = {.arch = KD_ARCH_AMD64};
+    kdsim_link_opts lo = {.role = is_target ? KDSIM_TARGET : KDSIM_DEBUGGER};
+    kd_endpoint_opts eo = {.listen_timeout_ms = -1};
+    const char *script_path = NULL, *record_path = NULL;
+    int quiet = 0, c;
+    char *end;
+    optind = 2;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case O_ARCH:
+            if (kdsession_parse_arch(prog, optarg, &mo.arch) != 0)
+                return 2;
+            break;
+        case O_BUILD:
+            mo.build = (uint32_t)strtoul(optarg, &end, 0);
+            if (*end) {
+                fprintf(stderr, "%s: --build: '%s' is not a number\n", prog, optarg);
+                return 2;
+            }
+            break;
+        case O_PROTOCOL:
+            if (strcmp(optarg, "32") && strcmp(optarg, "64")) {
+                fprintf(stderr, "%s: --protocol: '%s' is not 32 or 64\n", prog, optarg);
+                return 2;
+            }
+            mo.protocol32 = strcmp(optarg, "32") == 0;
+            break;
+        case O_SEED:
+            mo.seed = lo.seed = strtoull(optarg, NULL, 0);
+            break;
+        case O_SCRIPT:
+            script_path = optarg;
+            break;
+        case O_RECORD:
+            record_path = optarg;
+            break;
+        case O_FIXED:
+            g_rec.fixed = 1;
+            g_rec.clock_ns = 1700000000000000000ull;
+            break;
+        case O_NOISE:
+        case O_DROP: {
+            double v = strtod(optarg, &end);
+            if (*end || v < 0 || v > 1) {
+                fprintf(stderr, "%s: --%s: '%s' is not a rate from 0 to 1\n", prog,
+                        c == O_NOISE ? "noise" : "drop", optarg);
+                return 2;
+            }
+            if (c == O_NOISE)
+                lo.noise = v;
+            else
+                lo.drop = v;
+            break;
+        }
+        case O_DELAY:
+            lo.delay_ms = atoi(optarg);
+            break;
+        case O_JITTER:
+            lo.jitter_ms = atoi(optarg);
+            break;
+        case O_BAUD:
+            eo.baud = (unsigned)strtoul(optarg, NULL, 10);
+            break;
+        case O_TIMEOUT:
+            lo.ack_timeout_ms = atoi(optarg);
+            break;
+        case O_QUIET:
+            quiet = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case O_VERSION:
+            printf("kdsim (kdscope) %s\n", KDSCOPE_VERSION);
+            return 0;
+        default:
+            fprintf(stderr, "Try '%s --help' for more information.\n", prog);
+            return 2;
+        }
+    }
+    if (argc - optind != 1) {
+        fprintf(stderr, "%s: expected one ENDPOINT (try '%s --help')\n", prog, prog);
+        return 2;
+    }
+    char err[512];
+    kdsim_script *script = NULL;
+    if (!is_target) {
+        if (!script_path) {
+            fprintf(stderr, "%s: debugger: --script FILE is required\n", prog);
+            return 2;
+        }
+        script = kdsim_script_load(script_path, err, sizeof err);
+        if (!script) {
+            fprintf(stderr, "%s: %s:%s\n", prog, script_path, err);
+            return 2;
+        }
+    }
+    kdsim_model *model = NULL;
+    if (is_target && !(model = kdsim_model_new(&mo))) {
+        fprintf(stderr, "%s: target: this architecture and protocol do not go together\n", prog);
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    kd_endpoint *ep = kd_endpoint_open(argv[optind], &eo, err, sizeof err);
+    if (!ep) {
+        fprintf(stderr, "%s: %s\n", prog, err);
+        kdsim_script_free(script);
+        kdsim_model_free(model);
+        return 2;
+    }
+    if (kd_endpoint_pty_path(ep)) {
+        fprintf(stderr, "%s: pty: %s\n", prog, kd_endpoint_pty_path(ep));
+        fflush(stderr);
+    }
+    if (record_path && record_open(record_path, argc, argv) != 0)
+        return 3;
+    lo.tap = tap;
+    kdsim_io io = {ep_read, ep_write, ep};
+    kdsim_link *l = kdsim_link_new(&io, &lo);
+    int rc = 0;
+    if (is_target) {
+        kdsim_link_set_views(l, mo.arch, mo.protocol32 ? 32 : 64);
+        run_target(l, model, quiet);
+    } else {
+        FILE *log = quiet ? fopen("/dev/null", "w") : stdout;
+        int r = kdsim_script_run(script, l, log ? log : stdout, err, sizeof err);
+        if (log && log != stdout)
+            fclose(log);
+        if (r != 0) {
+            fprintf(stderr, "%s: %s:%s\n", prog, script_path, err);
+            rc = r > 0 ? 1 : 3;
+        }
+    }
+    if (!quiet) {
+        kdsim_link_stats st;
+        kdsim_link_get_stats(l, &st);
+        fprintf(stderr, "%s: %s: %llu packets sent, %llu retransmitted, %llu RESENDs sent, %llu duplicates, %llu resets\n",
+                prog, is_target ? "target" : "debugger", (unsigned long long)st.sent,
+                (unsigned long long)st.retransmitted, (unsigned long long)st.resends_sent,
+                (unsigned long long)st.duplicates, (unsigned long long)st.resets);
+    }
+    record_close();
+    kdsim_link_free(l);
+    kd_endpoint_close(ep);
+    kdsim_script_free(script);
+    kdsim_model_free(model);
+    return rc;
+}
