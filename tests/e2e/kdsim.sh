@@ -49,16 +49,23 @@ r=$(awk '/retransmissions|resends|checksum errors/ {s += $NF} END {print s + 0}'
 [ "$r" -gt 0 ] || fail "faults left no trace in the recording: $(cat "$WORK/noisy.stats")"
 echo "ok: with noise and drops the session completes ($n expects); the recording shows $r resends/retransmissions/bad checksums"
 
-# The sample regenerates byte for byte (captures/README.md has the commands).
-"$KDSIM" target --seed 1 --quiet "unix-listen:$WORK/kdsim.sock" & tpid=$!
-sleep 0.3
-mkdir -p "$WORK/regen"
-"$KDSIM" debugger --quiet --fixed-clock --script "$SCRIPTS/boot.kds" \
-  --record "$WORK/regen/kdsim-amd64-boot.pcapng" "unix:$WORK/kdsim.sock" > /dev/null || fail "regenerating the sample"
-wait "$tpid" 2>/dev/null || true
-cmp "$WORK/regen/kdsim-amd64-boot.pcapng" "$KDSCOPE_SRC/captures/kdsim-amd64-boot.pcapng" \
-  || fail "captures/kdsim-amd64-boot.pcapng is out of date (captures/README.md)"
-echo "ok: captures/kdsim-amd64-boot.pcapng regenerates"
+# The samples regenerate byte for byte (captures/README.md has the commands).
+while IFS='|' read -r name topts script; do
+  "$KDSIM" target $topts --quiet "unix-listen:$WORK/kdsim.sock" & tpid=$!
+  sleep 0.3
+  mkdir -p "$WORK/regen"
+  "$KDSIM" debugger --quiet --fixed-clock --script "$SCRIPTS/$script" \
+    --record "$WORK/regen/$name.pcapng" "unix:$WORK/kdsim.sock" > /dev/null || fail "regenerating $name"
+  wait "$tpid" 2>/dev/null || true
+  cmp "$WORK/regen/$name.pcapng" "$KDSCOPE_SRC/captures/$name.pcapng" \
+    || fail "captures/$name.pcapng is out of date (captures/README.md)"
+  echo "ok: captures/$name.pcapng regenerates"
+done <<'LIST'
+kdsim-amd64-boot|--seed 1|boot.kds
+kdsim-x86-xp|--seed 2 --arch x86 --build 2600|arch.kds
+kdsim-x86-protocol32|--seed 3 --arch x86 --protocol 32|arch.kds
+kdsim-arm64|--seed 4 --arch arm64|arch.kds
+LIST
 
 # Bad input: one line naming the script line or the endpoint, exit 2.
 printf 'reset\nread_virtual 0x1000 99999\n' > "$WORK/bad.kds"
