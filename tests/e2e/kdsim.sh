@@ -32,6 +32,9 @@ n=$(session tcp "--seed 1" "tcp-listen:127.0.0.1:$port" "tcp:127.0.0.1:$port" ""
 echo "ok: TCP on loopback, $n expects passed"
 n=$(session pty "--seed 1" pty "" "" "$SCRIPTS/boot.kds")
 echo "ok: pty (the slave as a serial device), $n expects passed"
+n=$(session reset "--seed 5" "unix-listen:$WORK/r.sock" "unix:$WORK/r.sock" "" "$SCRIPTS/reset.kds")
+[ "$n" = 3 ] || fail "RESET mid-session: $n expects"
+echo "ok: a RESET mid-session brings the state change again"
 for a in x86 arm64; do
   n=$(session "$a" "--arch $a" "unix-listen:$WORK/$a.sock" "unix:$WORK/$a.sock" "" "$SCRIPTS/arch.kds")
   echo "ok: $a target, $n expects passed"

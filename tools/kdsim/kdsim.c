@@ -129,75 +129,55 @@ static void record_close(void)
 
 /* ------------------------------------------------------------ the target */
 
-static int run_target(kdsim_link *l, kdsim_model *m, int quiet)
+/* Sends a message, again after each RESET (§3.5: the pending packet is
+ * re-sent).  0, or -1 when the debugger went away. */
+static int send_resending(kdsim_link *l, const kdsim_msg *msg)
 {
-    static kdsim_msg out, pending;
-    int stopped = 0;     /* in the manipulate loop after a state change */
+    int rc;
+    while ((rc = kdsim_link_send(l, &msg->msg)) == 1)
+        ;
+    return rc < 0 ? -1 : 0;
+}
+
+/* The target's loop, driven by the model's state: events to send first,
+ * then requests while stopped, a DbgPrompt's answer, or break-in polling
+ * while running. */
+static int run_target(kdsim_link *l, kdsim_model *m)
+{
+    static kdsim_msg out;
     for (;;) {
-        if (!stopped) {
-            if (kdsim_model_next_event(m, &out)) {
-                int is_state = out.msg.type == KD_TYPE_STATE_CHANGE64 || out.msg.type == KD_TYPE_STATE_CHANGE32;
-                if (is_state)
-                    pending = out;
-                int rc;
-                /* §3.5: after a RESET the pending packet is sent again. */
-                while ((rc = kdsim_link_send(l, &out.msg)) == 1)
-                    ;
-                if (rc < 0)
-                    return 0; /* the debugger went away */
-                if (is_state)
-                    stopped = 1;
-                if (out.msg.type == KD_TYPE_DEBUG_IO && out.msg.api == 0x3231) {
-                    /* DbgPrompt: wait for the debugger's DEBUG_IO answer. */
-                    kdsim_event ev;
-                    do
-                        kdsim_link_recv(l, -1, &ev);
-                    while (ev.kind == KDSIM_EV_DATA && ev.msg->type != KD_TYPE_DEBUG_IO);
-                    if (ev.kind == KDSIM_EV_CLOSED)
-                        return 0;
-                    if (ev.kind == KDSIM_EV_DATA) {
-                        const kd_node *r = kd_msg_find(ev.msg, KD_F_DIO_RESPONSE);
-                        kdsim_model_prompt_answer(m, r ? (const char *)r->data : "", r ? r->length : 0);
-                    }
-                }
-                continue;
-            }
-            /* Running with nothing scheduled: poll for a break-in. */
-            kdsim_event ev;
-            kdsim_link_recv(l, 100, &ev);
-            if (ev.kind == KDSIM_EV_CLOSED)
+        if (kdsim_model_next_event(m, &out)) {
+            if (send_resending(l, &out) != 0)
                 return 0;
-            if (ev.kind == KDSIM_EV_BREAKIN)
-                kdsim_model_break_in(m);
             continue;
         }
+        kdsim_run_state st = kdsim_model_state(m);
         kdsim_event ev;
-        kdsim_link_recv(l, -1, &ev);
+        kdsim_link_recv(l, st == KDSIM_RUNNING ? 100 : -1, &ev);
         switch (ev.kind) {
         case KDSIM_EV_CLOSED:
             return 0;
-        case KDSIM_EV_RESET: {
-            int rc;
-            while ((rc = kdsim_link_send(l, &pending.msg)) == 1)
-                ;
-            if (rc < 0)
+        case KDSIM_EV_BREAKIN:
+            kdsim_model_break_in(m);
+            break;
+        case KDSIM_EV_RESET:
+            /* §3.5: stopped, the target answers RESET by sending its
+             * current state change again (the model rebuilds it). */
+            if (st == KDSIM_STOPPED && kdsim_model_state_change(m, &out) && send_resending(l, &out) != 0)
                 return 0;
             break;
-        }
         case KDSIM_EV_DATA:
-            if (ev.msg->type != KD_TYPE_STATE_MANIPULATE)
-                break;
-            if (kdsim_model_handle(m, ev.msg, &out)) {
-                if (kdsim_link_send(l, &out.msg) < 0)
+            if (st == KDSIM_PROMPT && ev.msg->type == KD_TYPE_DEBUG_IO) {
+                const kd_node *r = kd_msg_find(ev.msg, KD_F_DIO_RESPONSE);
+                kdsim_model_prompt_answer(m, r ? (const char *)r->data : "", r ? r->length : 0);
+            } else if (ev.msg->type == KD_TYPE_STATE_MANIPULATE && kdsim_model_handle(m, ev.msg, &out)) {
+                if (send_resending(l, &out) != 0)
                     return 0;
-            } else if (ev.msg->api == 0x3136 || ev.msg->api == 0x313C) {
-                stopped = 0; /* Continue / Continue2: resume */
             }
             break;
         default:
             break;
         }
-        (void)quiet;
     }
 }
 
@@ -373,8 +353,9 @@ int main(int argc, char **argv)
     kdsim_link *l = kdsim_link_new(&io, &lo);
     int rc = 0;
     if (is_target) {
-        kdsim_link_set_views(l, mo.arch, mo.protocol32 ? 32 : 64);
-        run_target(l, model, quiet);
+        kd_decode_opts views = kdsim_model_decode_opts(model);
+        kdsim_link_set_views(l, views.arch, views.width);
+        run_target(l, model);
     } else {
         FILE *log = quiet ? fopen("/dev/null", "w") : stdout;
         int r = kdsim_script_run(script, l, log ? log : stdout, err, sizeof err);
