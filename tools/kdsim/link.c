@@ -245,6 +245,15 @@ static handled handle(kdsim_link *l, qitem *q)
     return H_DATA;
 }
 
+/* Takes the oldest framed incoming item off the queue (there must be one). */
+static qitem *pop_item(kdsim_link *l)
+{
+    qitem *q = &l->inq[l->head];
+    l->head = (l->head + 1) % INQ;
+    l->count--;
+    return q;
+}
+
 /* Moves a delivered data packet from the inbound queue to the delivery queue. */
 static void keep_for_recv(kdsim_link *l, const qitem *q)
 {
@@ -272,10 +281,8 @@ int kdsim_link_send(kdsim_link *l, const kd_enc_msg *m)
     uint64_t deadline = now_ms() + (uint64_t)l->o.ack_timeout_ms;
     for (;;) {
         while (l->count) {
-            qitem *q = &l->inq[l->head];
+            qitem *q = pop_item(l);
             handled h = handle(l, q);
-            l->head = (l->head + 1) % INQ;
-            l->count--;
             if (h == H_ACK && q->it.id == (l->send_id & ~KD_SYNC_PACKET_ID)) {
                 l->st.acks++;
                 l->send_id = (l->send_id ^ 1) & ~KD_SYNC_PACKET_ID; /* kddll.c:170, 372 */
@@ -316,9 +323,7 @@ int kdsim_link_reset(kdsim_link *l)
         uint64_t deadline = now_ms() + (uint64_t)l->o.ack_timeout_ms;
         for (;;) {
             while (l->count) {
-                qitem *q = &l->inq[l->head];
-                l->head = (l->head + 1) % INQ;
-                l->count--;
+                qitem *q = pop_item(l);
                 if (q->it.kind == KD_ITEM_CONTROL && q->it.type == KD_TYPE_RESET)
                     return 0; /* the target answered */
                 /* Choice: anything else before the answer is stale. */
@@ -358,10 +363,8 @@ void kdsim_link_recv(kdsim_link *l, int timeout_ms, kdsim_event *ev)
     uint64_t deadline = timeout_ms < 0 ? UINT64_MAX : now_ms() + (uint64_t)timeout_ms;
     for (;;) {
         while (l->count) {
-            qitem *q = &l->inq[l->head];
+            qitem *q = pop_item(l);
             handled h = handle(l, q);
-            l->head = (l->head + 1) % INQ;
-            l->count--;
             if (h == H_DATA) {
                 deliver_event(l, q, ev);
                 return;

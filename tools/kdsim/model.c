@@ -16,14 +16,6 @@
 
 /* ------------------------------------------------------------ constants */
 
-/* §1.8 status codes */
-#define ST_SUCCESS 0x00000000u
-#define ST_UNSUCCESSFUL 0xC0000001u
-#define ST_INVALID_PARAMETER 0xC000000Du
-#define ST_NO_SUCH_DEVICE 0xC000000Eu
-#define ST_NOT_FOUND 0xC0000225u
-#define ST_BREAKPOINT 0x80000003u
-#define ST_SINGLE_STEP 0x80000004u
 
 /* §1.3 */
 #define NS_EXCEPTION 0x3030u
@@ -1065,7 +1057,7 @@ int kdsim_model_next_event(kdsim_model *m, kdsim_msg *o)
         if (m->boot_stage < 2)
             do_stop(m, STOP_LOAD_SYMBOLS, 0, m->kern + KDSIM_RVA_DEBUG_SERVICE, 0, m->boot_stage);
         else {
-            do_stop(m, STOP_EXCEPTION, ST_BREAKPOINT, m->kern + KDSIM_RVA_BREAK_WITH_STATUS, 1, 0);
+            do_stop(m, STOP_EXCEPTION, KD_STATUS_BREAKPOINT, m->kern + KDSIM_RVA_BREAK_WITH_STATUS, 1, 0);
             ctx_set(m, f_arg(m), DBG_STATUS_CONTROL_C);
         }
         m->boot_stage++;
@@ -1084,14 +1076,14 @@ int kdsim_model_next_event(kdsim_model *m, kdsim_msg *o)
         break;
     }
     if (m->break_pending) {
-        do_stop(m, STOP_EXCEPTION, ST_BREAKPOINT, m->kern + KDSIM_RVA_BREAK_WITH_STATUS, 1, 0);
+        do_stop(m, STOP_EXCEPTION, KD_STATUS_BREAKPOINT, m->kern + KDSIM_RVA_BREAK_WITH_STATUS, 1, 0);
         ctx_set(m, f_arg(m), DBG_STATUS_CONTROL_C);
         build_state_change(m, o);
         return 1;
     }
     if (m->pending & P_STEP) {
         uint64_t next = ctx_pc(m) + (m->arch == KD_ARCH_ARM64 ? 4 : 1);
-        do_stop(m, STOP_EXCEPTION, ST_SINGLE_STEP, next, 0, 0);
+        do_stop(m, STOP_EXCEPTION, KD_STATUS_SINGLE_STEP, next, 0, 0);
         build_state_change(m, o);
         return 1;
     }
@@ -1123,7 +1115,7 @@ int kdsim_model_next_event(kdsim_model *m, kdsim_msg *o)
     }
     if (m->pending & P_BUGCHECK_STOP) {
         m->bugchecked = 1;
-        do_stop(m, STOP_EXCEPTION, ST_BREAKPOINT, m->kern + KDSIM_RVA_BUGCHECK, 1, 0);
+        do_stop(m, STOP_EXCEPTION, KD_STATUS_BREAKPOINT, m->kern + KDSIM_RVA_BUGCHECK, 1, 0);
         build_state_change(m, o);
         return 1;
     }
@@ -1144,7 +1136,7 @@ int kdsim_model_next_event(kdsim_model *m, kdsim_msg *o)
         m->pending &= ~(unsigned)P_BP;
         const bpoint *b = lowest_bp(m);
         if (b) {
-            do_stop(m, STOP_EXCEPTION, ST_BREAKPOINT, b->addr, 1, 0);
+            do_stop(m, STOP_EXCEPTION, KD_STATUS_BREAKPOINT, b->addr, 1, 0);
             build_state_change(m, o);
             return 1;
         }
@@ -1224,7 +1216,7 @@ static void reply_init(const kdsim_model *m, const kd_msg *rq, kdsim_msg *o)
     msg_init(m, o, KD_TYPE_STATE_MANIPULATE, rq->api);
     f_add(o, KD_F_M_PROCESSOR_LEVEL, rq_val(rq, KD_F_M_PROCESSOR_LEVEL));
     f_add(o, KD_F_M_PROCESSOR, rq_val(rq, KD_F_M_PROCESSOR));
-    f_add(o, KD_F_M_RETURN_STATUS, ST_UNSUCCESSFUL);
+    f_add(o, KD_F_M_RETURN_STATUS, KD_STATUS_UNSUCCESSFUL);
     uint16_t i = 0;
     while (i < rq->n && !(rq->nodes[i].depth == 1 && kd_fields[rq->nodes[i].field].type == KD_FT_NONE &&
                           rq->nodes[i].field != KD_F_CTX))
@@ -1259,7 +1251,7 @@ static void api_read_memory(kdsim_model *m, const kd_msg *rq, kdsim_msg *o, int 
     size_t n = mem_read(m, phys, a, o->data, want);
     o->msg.data_len = n;
     f_set(o, KD_F_M_RM_ACTUAL_BYTES_READ, n);
-    status(o, n == want ? ST_SUCCESS : ST_UNSUCCESSFUL);
+    status(o, n == want ? KD_STATUS_SUCCESS : KD_STATUS_UNSUCCESSFUL);
 }
 
 static void api_write_memory(kdsim_model *m, const kd_msg *rq, kdsim_msg *o, int phys)
@@ -1268,7 +1260,7 @@ static void api_write_memory(kdsim_model *m, const kd_msg *rq, kdsim_msg *o, int
     const uint8_t *d = rq_data(rq, &len);
     size_t n = d ? mem_write(m, phys, rq_val(rq, KD_F_M_WM_TARGET_BASE_ADDRESS), d, len) : 0;
     f_set(o, KD_F_M_WM_ACTUAL_BYTES_WRITTEN, n);
-    status(o, n == len ? ST_SUCCESS : ST_UNSUCCESSFUL);
+    status(o, n == len ? KD_STATUS_SUCCESS : KD_STATUS_UNSUCCESSFUL);
 }
 
 static void api_get_context(kdsim_model *m, const kd_msg *rq, kdsim_msg *o)
@@ -1277,7 +1269,7 @@ static void api_get_context(kdsim_model *m, const kd_msg *rq, kdsim_msg *o)
         return;
     d_put(o, m->ctx, m->ctx_size);
     m->context_sent = 1;
-    status(o, ST_SUCCESS);
+    status(o, KD_STATUS_SUCCESS);
 }
 
 static void api_set_context(kdsim_model *m, const kd_msg *rq, kdsim_msg *o)
@@ -1287,7 +1279,7 @@ static void api_set_context(kdsim_model *m, const kd_msg *rq, kdsim_msg *o)
     if (!only_cpu0(rq) || !m->context_sent || !d || len != m->ctx_size)
         return;
     memcpy(m->ctx, d, len);
-    status(o, ST_SUCCESS);
+    status(o, KD_STATUS_SUCCESS);
 }
 
 static size_t bp_len(const kdsim_model *m)
@@ -1378,7 +1370,7 @@ static void api_read_control(kdsim_model *m, const kd_msg *rq, kdsim_msg *o)
             o->data[i] = *x86_pstate_byte(m, (size_t)a + i);
         o->msg.data_len = n;
         f_set(o, KD_F_M_RM_ACTUAL_BYTES_READ, n);
-        status(o, ST_SUCCESS);
+        status(o, KD_STATUS_SUCCESS);
         return;
     }
     uint8_t ptr[8];
@@ -1403,7 +1395,7 @@ static void api_read_control(kdsim_model *m, const kd_msg *rq, kdsim_msg *o)
     memcpy(o->data, src, n);
     o->msg.data_len = n;
     f_set(o, KD_F_M_RM_ACTUAL_BYTES_READ, n);
-    status(o, ST_SUCCESS);
+    status(o, KD_STATUS_SUCCESS);
 }
 
 static void api_write_control(kdsim_model *m, const kd_msg *rq, kdsim_msg *o)
@@ -1427,7 +1419,7 @@ static void api_write_control(kdsim_model *m, const kd_msg *rq, kdsim_msg *o)
         memcpy(m->kspecial, d, len);
     }
     f_set(o, KD_F_M_WM_ACTUAL_BYTES_WRITTEN, len);
-    status(o, ST_SUCCESS);
+    status(o, KD_STATUS_SUCCESS);
 }
 
 static int io_size_ok(uint64_t size)
@@ -1456,7 +1448,7 @@ static void api_io(const kd_msg *rq, kdsim_msg *o, int write, int extended)
         if (!write)
             f_set(o, KD_F_M_IO_DATA_VALUE, io_ones(size));
     }
-    status(o, ST_SUCCESS);
+    status(o, KD_STATUS_SUCCESS);
 }
 
 static uint16_t machine_type(const kdsim_model *m)
@@ -1503,7 +1495,7 @@ static void api_get_version(kdsim_model *m, kdsim_msg *o)
         f_set(o, KD_F_M_GV_PS_LOADED_MODULE_LIST, ext(m, mods));
         f_set(o, KD_F_M_GV_DEBUGGER_DATA_LIST, ext(m, ddl));
     }
-    status(o, ST_SUCCESS);
+    status(o, KD_STATUS_SUCCESS);
 }
 
 static msr_ent *find_msr(kdsim_model *m, uint32_t msr)
@@ -1518,7 +1510,7 @@ static void api_msr(kdsim_model *m, const kd_msg *rq, kdsim_msg *o, int write)
 {
     msr_ent *e = find_msr(m, (uint32_t)rq_val(rq, KD_F_M_MSR_MSR));
     if (!e) {
-        status(o, ST_NO_SUCH_DEVICE);
+        status(o, KD_STATUS_NO_SUCH_DEVICE);
         return;
     }
     if (write) {
@@ -1529,7 +1521,7 @@ static void api_msr(kdsim_model *m, const kd_msg *rq, kdsim_msg *o, int write)
         if (e->msr == 0x10)
             e->value += 0x10000; /* the TSC moves on */
     }
-    status(o, ST_SUCCESS);
+    status(o, KD_STATUS_SUCCESS);
 }
 
 /* Searches [lo, last] (all mapped) for the first start of pat. */
@@ -1590,11 +1582,11 @@ static void api_search(kdsim_model *m, const kd_msg *rq, kdsim_msg *o)
         }
     }
     if (!found) {
-        status(o, ST_NOT_FOUND);
+        status(o, KD_STATUS_NOT_FOUND);
         return;
     }
     f_set(o, KD_F_M_SM_FOUND_ADDRESS, ext(m, best));
-    status(o, ST_SUCCESS);
+    status(o, KD_STATUS_SUCCESS);
 }
 
 static void api_fill(kdsim_model *m, const kd_msg *rq, kdsim_msg *o)
@@ -1623,21 +1615,21 @@ static void api_fill(kdsim_model *m, const kd_msg *rq, kdsim_msg *o)
             break;
     }
     f_set(o, KD_F_M_FM_LENGTH, done);
-    status(o, done == len ? ST_SUCCESS : ST_UNSUCCESSFUL);
+    status(o, done == len ? KD_STATUS_SUCCESS : KD_STATUS_UNSUCCESSFUL);
 }
 
 static void api_query(kdsim_model *m, const kd_msg *rq, kdsim_msg *o)
 {
     uint64_t a = va(m, rq_val(rq, KD_F_M_QM_ADDRESS));
     if (rq_val(rq, KD_F_M_QM_ADDRESS_SPACE) != 0) { /* DBGKD_QUERY_MEMORY_VIRTUAL */
-        status(o, ST_INVALID_PARAMETER);
+        status(o, KD_STATUS_INVALID_PARAMETER);
         return;
     }
     uint64_t user_max = m->arch == KD_ARCH_X86 ? 0x7FFEFFFFull : 0x7FFFFFFEFFFFull;
     f_set(o, KD_F_M_QM_ADDRESS_SPACE, a <= user_max ? 0 : 2); /* PROCESS / KERNEL */
     f_set(o, KD_F_M_QM_FLAGS, vmapped(m, a) ? 0x7 : 0);      /* READ|WRITE|EXECUTE */
     f_set(o, KD_F_M_QM_RESERVED, 0);
-    status(o, ST_SUCCESS);
+    status(o, KD_STATUS_SUCCESS);
 }
 
 static void api_context_ex(kdsim_model *m, const kd_msg *rq, kdsim_msg *o, int set)
@@ -1658,7 +1650,7 @@ static void api_context_ex(kdsim_model *m, const kd_msg *rq, kdsim_msg *o, int s
         m->context_sent = 1;
     }
     f_set(o, KD_F_M_CX_BYTES_COPIED, cnt);
-    status(o, ST_SUCCESS);
+    status(o, KD_STATUS_SUCCESS);
 }
 
 int kdsim_model_handle(kdsim_model *m, const kd_msg *rq, kdsim_msg *o)
@@ -1710,11 +1702,11 @@ int kdsim_model_handle(kdsim_model *m, const kd_msg *rq, kdsim_msg *o)
     case 0x3134: {
         uint32_t h = bp_add(m, rq_val(rq, KD_F_M_WB_BREAK_POINT_ADDRESS));
         f_set(o, KD_F_M_WB_BREAK_POINT_HANDLE, h);
-        status(o, h ? ST_SUCCESS : ST_UNSUCCESSFUL);
+        status(o, h ? KD_STATUS_SUCCESS : KD_STATUS_UNSUCCESSFUL);
         break;
     }
     case 0x3135:
-        status(o, bp_del(m, rq_val(rq, KD_F_M_RB_BREAK_POINT_HANDLE)) == 0 ? ST_SUCCESS : ST_UNSUCCESSFUL);
+        status(o, bp_del(m, rq_val(rq, KD_F_M_RB_BREAK_POINT_HANDLE)) == 0 ? KD_STATUS_SUCCESS : KD_STATUS_UNSUCCESSFUL);
         break;
     case 0x3137:
         api_read_control(m, rq, o);
@@ -1757,16 +1749,16 @@ int kdsim_model_handle(kdsim_model *m, const kd_msg *rq, kdsim_msg *o)
             n = m->max_read;
         d_put(o, NULL, n);
         f_set(o, KD_F_M_BUS_LENGTH, n);
-        status(o, ST_SUCCESS);
+        status(o, KD_STATUS_SUCCESS);
         break;
     }
     case 0x3158:
         rq_data(rq, &len);
         f_set(o, KD_F_M_BUS_LENGTH, len);
-        status(o, ST_SUCCESS);
+        status(o, KD_STATUS_SUCCESS);
         break;
     case 0x3159: /* CheckLowMemory */
-        status(o, ST_SUCCESS);
+        status(o, KD_STATUS_SUCCESS);
         break;
     case 0x315B:
         api_fill(m, rq, o);

@@ -306,7 +306,7 @@ static int request(kdsim_script *s, kdsim_link *l, FILE *log, kd_enc_msg *m)
 /* Continue2 (§3.7 item 8) with DBG_CONTINUE: no reply, the target resumes. */
 static int send_continue(kdsim_script *s, kdsim_link *l, FILE *log, int trace)
 {
-    kd_enc_field f[] = {{KD_F_M_C2_CONTINUE_STATUS, 0x00010002u}, {KD_F_CS_TRACE_FLAG, (uint64_t)trace},
+    kd_enc_field f[] = {{KD_F_M_C2_CONTINUE_STATUS, KD_DBG_CONTINUE}, {KD_F_CS_TRACE_FLAG, (uint64_t)trace},
                         {KD_F_CS_CURRENT_SYMBOL_START, 1}};
     kd_enc_msg m = {.type = KD_TYPE_STATE_MANIPULATE, .api = 0x313C, .dir = KD_DIR_D2T,
                     .arch = s->arch ? s->arch : KD_ARCH_AMD64, .width = s->width, .fields = f, .n_fields = 3};

@@ -52,6 +52,17 @@ enum kd_packet_type {
     KD_TYPE_MAX = 12
 };
 
+/* §1.8 status codes kdscope's tools send or test (all of them, with names,
+ * are in kd_vals_ntstatus). */
+#define KD_STATUS_SUCCESS 0x00000000u
+#define KD_STATUS_UNSUCCESSFUL 0xC0000001u
+#define KD_STATUS_INVALID_PARAMETER 0xC000000Du
+#define KD_STATUS_NO_SUCH_DEVICE 0xC000000Eu
+#define KD_STATUS_NOT_FOUND 0xC0000225u
+#define KD_STATUS_BREAKPOINT 0x80000003u
+#define KD_STATUS_SINGLE_STEP 0x80000004u
+#define KD_DBG_CONTINUE 0x00010002u
+
 /*
  * Directions, named from the debugger host's point of view (design.md).
  * The numeric values are those of the exported-PDU P2P direction tag 35
