@@ -54,10 +54,12 @@ echo "ok: with noise and drops the session completes ($n expects); the recording
 
 # The samples regenerate byte for byte (captures/README.md has the commands).
 while IFS='|' read -r name topts script; do
-  "$KDSIM" target $topts --quiet "unix-listen:$WORK/kdsim.sock" & tpid=$!
-  sleep 0.3
+  # A long ACK timeout on both sides: a retransmission caused by a busy
+  # machine would be a real event in the recording, but not a reproducible one.
+  "$KDSIM" target $topts --timeout 10000 --quiet "unix-listen:$WORK/kdsim.sock" & tpid=$!
+  for _ in $(seq 50); do [ -S "$WORK/kdsim.sock" ] && break; sleep 0.1; done
   mkdir -p "$WORK/regen"
-  "$KDSIM" debugger --quiet --fixed-clock --script "$SCRIPTS/$script" \
+  "$KDSIM" debugger --quiet --timeout 10000 --fixed-clock --script "$SCRIPTS/$script" \
     --record "$WORK/regen/$name.pcapng" "unix:$WORK/kdsim.sock" > /dev/null || fail "regenerating $name"
   wait "$tpid" 2>/dev/null || true
   cmp "$WORK/regen/$name.pcapng" "$KDSCOPE_SRC/captures/$name.pcapng" \
