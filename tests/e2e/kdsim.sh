@@ -14,10 +14,12 @@ session() {
   timeout 60 "$KDSIM" target $topts "$tep" > "$WORK/$name.target" 2>&1 &
   local tpid=$!
   if [ "$tep" = pty ]; then # the target prints its slave path
-    for _ in $(seq 50); do grep -q 'pty: ' "$WORK/$name.target" && break; sleep 0.1; done
+    for _ in $(seq 100); do grep -q 'pty: ' "$WORK/$name.target" && break; sleep 0.1; done
     dep=$(sed -n 's/^kdsim: pty: //p' "$WORK/$name.target")
+  elif [ "${tep#unix-listen:}" != "$tep" ]; then # until the socket exists
+    for _ in $(seq 50); do [ -S "${tep#unix-listen:}" ] && break; sleep 0.1; done
   else
-    sleep 0.3
+    sleep 1 # a TCP listener cannot be probed without taking its one connection
   fi
   timeout 60 "$KDSIM" debugger $dopts --script "$script" "$dep" > "$WORK/$name.out" 2> "$WORK/$name.err" || rc=$?
   kill "$tpid" 2>/dev/null; wait "$tpid" 2>/dev/null || true
