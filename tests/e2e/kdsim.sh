@@ -34,6 +34,17 @@ n=$(session tcp "--seed 1" "tcp-listen:127.0.0.1:$port" "tcp:127.0.0.1:$port" ""
 echo "ok: TCP on loopback, $n expects passed"
 n=$(session pty "--seed 1" pty "" "" "$SCRIPTS/boot.kds")
 echo "ok: pty (the slave as a serial device), $n expects passed"
+# "-": stdin/stdout, e.g. under socat or ssh; two fifos stand in for the
+# pipes (the debugger opens its output first, or both would wait).  The
+# debugger's transcript goes to stderr, stdout being the link.
+mkfifo "$WORK/t2d.fifo" "$WORK/d2t.fifo"
+timeout 60 "$KDSIM" target --quiet - < "$WORK/d2t.fifo" > "$WORK/t2d.fifo" & tpid=$!
+rc=0; timeout 60 "$KDSIM" debugger --script "$SCRIPTS/boot.kds" - > "$WORK/d2t.fifo" < "$WORK/t2d.fifo" 2> "$WORK/stdio.err" || rc=$?
+wait "$tpid" 2>/dev/null || true
+[ "$rc" = 0 ] || fail "stdio: debugger exit $rc: $(tail -5 "$WORK/stdio.err")"
+n=$(grep -c '   ok: ' "$WORK/stdio.err")
+[ "$n" -ge 10 ] || fail "stdio: $n expects"
+echo "ok: stdio (-) through two pipes, $n expects passed"
 n=$(session reset "--seed 5" "unix-listen:$WORK/r.sock" "unix:$WORK/r.sock" "" "$SCRIPTS/reset.kds")
 [ "$n" = 3 ] || fail "RESET mid-session: $n expects"
 echo "ok: a RESET mid-session brings the state change again"
@@ -55,24 +66,52 @@ r=$(awk '/retransmissions|resends|checksum errors/ {s += $NF} END {print s + 0}'
 echo "ok: with noise and drops the session completes ($n expects); the recording shows $r resends/retransmissions/bad checksums"
 
 # The samples regenerate byte for byte (captures/README.md has the commands).
-while IFS='|' read -r name topts script; do
-  # A long ACK timeout on both sides: a retransmission caused by a busy
-  # machine would be a real event in the recording, but not a reproducible one.
-  "$KDSIM" target $topts --timeout 10000 --quiet "unix-listen:$WORK/kdsim.sock" & tpid=$!
+# A long ACK timeout on both sides where no fault is scheduled: a
+# retransmission caused by a busy machine would be a real event in the
+# recording, but not a reproducible one.  The noisy sample needs timeouts
+# to happen (lost packets): the target waits 1 s, the debugger 2.5 s, so
+# their timeouts never expire at the same moment (which would make the
+# order of the two retransmissions a race).
+slow="--timeout 10000"
+while IFS='|' read -r name topts dopts script; do
+  rm -f "$WORK/kdsim.sock"
+  "$KDSIM" target $topts --quiet "unix-listen:$WORK/kdsim.sock" & tpid=$!
   for _ in $(seq 50); do [ -S "$WORK/kdsim.sock" ] && break; sleep 0.1; done
-  mkdir -p "$WORK/regen"
-  "$KDSIM" debugger --quiet --timeout 10000 --fixed-clock --script "$SCRIPTS/$script" \
-    --record "$WORK/regen/$name.pcapng" "unix:$WORK/kdsim.sock" > /dev/null || fail "regenerating $name"
+  # KDSCOPE_REGENERATE=1 writes them into captures/ (after a deliberate change).
+  out="$WORK/regen"; [ -n "${KDSCOPE_REGENERATE:-}" ] && out="$KDSCOPE_SRC/captures"
+  mkdir -p "$out"
+  "$KDSIM" debugger $dopts --quiet --fixed-clock --script "$SCRIPTS/$script" \
+    --record "$out/$name.pcapng" "unix:$WORK/kdsim.sock" > /dev/null || fail "regenerating $name"
   wait "$tpid" 2>/dev/null || true
-  cmp "$WORK/regen/$name.pcapng" "$KDSCOPE_SRC/captures/$name.pcapng" \
-    || fail "captures/$name.pcapng is out of date (captures/README.md)"
+  cmp "$out/$name.pcapng" "$KDSCOPE_SRC/captures/$name.pcapng" \
+    || fail "captures/$name.pcapng is out of date (captures/README.md; KDSCOPE_REGENERATE=1 remakes it)"
   echo "ok: captures/$name.pcapng regenerates"
-done <<'LIST'
-kdsim-amd64-boot|--seed 1|boot.kds
-kdsim-x86-xp|--seed 2 --arch x86 --build 2600|arch.kds
-kdsim-x86-protocol32|--seed 3 --arch x86 --protocol 32|arch.kds
-kdsim-arm64|--seed 4 --arch arm64|arch.kds
+done <<LIST
+kdsim-amd64-boot|--seed 1 $slow|$slow|boot.kds
+kdsim-x86-xp|--seed 2 --arch x86 --build 2600 $slow|$slow|arch.kds
+kdsim-x86-protocol32|--seed 3 --arch x86 --protocol 32 $slow|$slow|arch.kds
+kdsim-arm64|--seed 4 --arch arm64 $slow|$slow|arch.kds
+kdsim-noisy|--seed 7 --timeout 1000 --corrupt-packets 5,9 --drop-packets 14|--timeout 2500 --corrupt-packets 7 --drop-packets 12,20|boot.kds
+kdsim-breakin|--seed 6 $slow|$slow|breakin.kds
 LIST
+
+# What the noisy and break-in samples are for is in them.
+"$KDCAT" --stats "$KDSCOPE_SRC/captures/kdsim-noisy.pcapng" > "$WORK/noisy-sample.stats"
+grep -Eq 'RESEND +1$' "$WORK/noisy-sample.stats" && grep -Eq 'checksum errors +1$' "$WORK/noisy-sample.stats" \
+  || fail "kdsim-noisy: $(cat "$WORK/noisy-sample.stats")"
+"$KDCAT" "$KDSCOPE_SRC/captures/kdsim-noisy.pcapng" > "$WORK/noisy-sample.txt"
+[ "$(grep -c 'retransmission of' "$WORK/noisy-sample.txt")" -ge 3 ] || fail "kdsim-noisy: too few retransmissions"
+grep -q 'acknowledges nothing' "$WORK/noisy-sample.txt" || fail "kdsim-noisy: no damaged ACK"
+"$KDCAT" "$KDSCOPE_SRC/captures/kdsim-breakin.pcapng" > "$WORK/breakin.txt"
+for want in 'd2t  Break-in' 'DbgPrint "kdsim: amd64' 'DbgPrompt "kdsim: say something> "' \
+  'DbgPrompt answer "kdsim-was-here"' 'DbgPrint "kdsim: the debugger said \"kdsim-was-here\"'; do
+  grep -qF "$want" "$WORK/breakin.txt" || fail "kdsim-breakin: no $want: $(cat "$WORK/breakin.txt")"
+done
+# The target's state changes carry the code bytes at the PC (int 2Dh at the
+# boot load-symbols spot), which kd_encode alone would leave zero.
+"$KDCAT" -V "$KDSCOPE_SRC/captures/kdsim-amd64-boot.pcapng" | grep -q 'InstructionStream: cd2dcc' \
+  || fail "the control report's InstructionStream is not sent"
+echo "ok: the noisy sample shows a RESEND, retransmissions and a damaged ACK; the break-in sample a break-in, DbgPrint and an answered DbgPrompt"
 
 # Bad input: one line naming the script line or the endpoint, exit 2.
 printf 'reset\nread_virtual 0x1000 99999\n' > "$WORK/bad.kds"
@@ -82,4 +121,8 @@ rc=0; "$KDSIM" debugger --script "$SCRIPTS/boot.kds" unix:/nonexistent/x 2> "$WO
 [ "$rc" = 2 ] && grep -q "^kdsim: unix:/nonexistent/x: No such file or directory" "$WORK/err" || fail "bad endpoint: $rc $(cat "$WORK/err")"
 rc=0; "$KDSIM" target frob:1 2> "$WORK/err" || rc=$?
 [ "$rc" = 2 ] && grep -q "frob:1: unknown endpoint" "$WORK/err" || fail "unknown endpoint: $rc $(cat "$WORK/err")"
-echo "ok: bad scripts and endpoints"
+rc=0; "$KDSIM" target --drop-packets 3,x pty 2> "$WORK/err" || rc=$?
+[ "$rc" = 2 ] && grep -q "^kdsim: --drop-packets: '3,x' is not a list of packet numbers" "$WORK/err" || fail "bad packet list: $rc $(cat "$WORK/err")"
+rc=0; "$KDSIM" debugger --script "$WORK/nonexistent.kds" pty 2> "$WORK/err" || rc=$?
+[ "$rc" = 2 ] && grep -q "nonexistent.kds: No such file or directory" "$WORK/err" || fail "missing script: $rc $(cat "$WORK/err")"
+echo "ok: bad scripts, options and endpoints"

@@ -10,6 +10,7 @@
  * from its machine model -> Continue -> running (DbgPrint, DbgPrompt,
  * breakpoint hits, break-in) -> the next state change.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -129,12 +130,17 @@ static void record_close(void)
 
 /* ------------------------------------------------------------ the target */
 
+static long encode_target_msg(const void *msg, uint32_t id, uint8_t *buf, size_t cap)
+{
+    return kdsim_msg_encode(msg, id, KD_TRANSPORT_SERIAL, buf, cap);
+}
+
 /* Sends a message, again after each RESET (§3.5: the pending packet is
  * re-sent).  0, or -1 when the debugger went away. */
 static int send_resending(kdsim_link *l, const kdsim_msg *msg)
 {
     int rc;
-    while ((rc = kdsim_link_send(l, &msg->msg)) == 1)
+    while ((rc = kdsim_link_send_with(l, encode_target_msg, msg)) == 1)
         ;
     return rc < 0 ? -1 : 0;
 }
@@ -183,6 +189,27 @@ static int run_target(kdsim_link *l, kdsim_model *m)
 
 /* ------------------------------------------------------------ main */
 
+#define MAX_SCHEDULED 64
+
+/* "3,7,12" -> packet numbers (from 1).  The count, or -1 on a bad list. */
+static int parse_packet_list(const char *opt, const char *list, uint32_t *v)
+{
+    int n = 0;
+    for (const char *s = list;;) {
+        char *end;
+        unsigned long k = strtoul(s, &end, 10);
+        if (end == s || k == 0 || k > UINT32_MAX || n == MAX_SCHEDULED || (*end && *end != ',')) {
+            fprintf(stderr, "%s: --%s: '%s' is not a list of packet numbers (1,2,...; at most %d)\n", prog, opt,
+                    list, MAX_SCHEDULED);
+            return -1;
+        }
+        v[n++] = (uint32_t)k;
+        if (!*end)
+            return n;
+        s = end + 1;
+    }
+}
+
 static void usage(FILE *to)
 {
     fprintf(to,
@@ -198,6 +225,7 @@ static void usage(FILE *to)
             "Both:     --record FILE   write what crossed the link as kdscope pcapng\n"
             "          --fixed-clock   timestamps 1 ms apart from 2023-11-14 (reproducible files)\n"
             "          --noise RATE --drop RATE --delay MS --jitter MS   faults on what it sends\n"
+            "          --drop-packets N,.. --corrupt-packets N,..   lose / damage the N-th packet sent\n"
             "          --baud N  --timeout MS (ACK timeout, default 1000)  --quiet\n"
             "\n"
             "Exit status: 0 done, 1 an expect failed, 2 bad usage, 3 the link failed.\n",
@@ -207,7 +235,7 @@ static void usage(FILE *to)
 int main(int argc, char **argv)
 {
     enum { O_ARCH = 256, O_BUILD, O_PROTOCOL, O_SEED, O_SCRIPT, O_RECORD, O_FIXED, O_NOISE, O_DROP, O_DELAY,
-           O_JITTER, O_BAUD, O_TIMEOUT, O_QUIET, O_VERSION };
+           O_JITTER, O_BAUD, O_TIMEOUT, O_QUIET, O_VERSION, O_DROP_PACKETS, O_CORRUPT_PACKETS };
     static const struct option longopts[] = {
         {"arch", required_argument, NULL, O_ARCH},     {"build", required_argument, NULL, O_BUILD},
         {"protocol", required_argument, NULL, O_PROTOCOL}, {"seed", required_argument, NULL, O_SEED},
@@ -216,6 +244,8 @@ int main(int argc, char **argv)
         {"drop", required_argument, NULL, O_DROP},     {"delay", required_argument, NULL, O_DELAY},
         {"jitter", required_argument, NULL, O_JITTER}, {"baud", required_argument, NULL, O_BAUD},
         {"timeout", required_argument, NULL, O_TIMEOUT}, {"quiet", no_argument, NULL, O_QUIET},
+        {"drop-packets", required_argument, NULL, O_DROP_PACKETS},
+        {"corrupt-packets", required_argument, NULL, O_CORRUPT_PACKETS},
         {"help", no_argument, NULL, 'h'},              {"version", no_argument, NULL, O_VERSION},
         {NULL, 0, NULL, 0},
     };
@@ -235,6 +265,7 @@ int main(int argc, char **argv)
     kdsim_model_opts mo = {.arch = KD_ARCH_AMD64};
     kdsim_link_opts lo = {.role = is_target ? KDSIM_TARGET : KDSIM_DEBUGGER};
     kd_endpoint_opts eo = {.listen_timeout_ms = -1};
+    static uint32_t drop_nth[MAX_SCHEDULED], corrupt_nth[MAX_SCHEDULED];
     const char *script_path = NULL, *record_path = NULL;
     int quiet = 0, c;
     char *end;
@@ -286,6 +317,21 @@ int main(int argc, char **argv)
                 lo.drop = v;
             break;
         }
+        case O_DROP_PACKETS:
+        case O_CORRUPT_PACKETS: {
+            int drop = c == O_DROP_PACKETS;
+            int n = parse_packet_list(drop ? "drop-packets" : "corrupt-packets", optarg, drop ? drop_nth : corrupt_nth);
+            if (n < 0)
+                return 2;
+            if (drop) {
+                lo.drop_nth = drop_nth;
+                lo.n_drop_nth = (size_t)n;
+            } else {
+                lo.corrupt_nth = corrupt_nth;
+                lo.n_corrupt_nth = (size_t)n;
+            }
+            break;
+        }
         case O_DELAY:
             lo.delay_ms = atoi(optarg);
             break;
@@ -325,7 +371,8 @@ int main(int argc, char **argv)
         }
         script = kdsim_script_load(script_path, err, sizeof err);
         if (!script) {
-            fprintf(stderr, "%s: %s:%s\n", prog, script_path, err);
+            /* "FILE:LINE: what" for a bad line, "FILE: why" when it cannot be read */
+            fprintf(stderr, "%s: %s:%s%s\n", prog, script_path, isdigit((unsigned char)err[0]) ? "" : " ", err);
             return 2;
         }
     }
@@ -357,9 +404,13 @@ int main(int argc, char **argv)
         kdsim_link_set_views(l, views.arch, views.width);
         run_target(l, model);
     } else {
-        FILE *log = quiet ? fopen("/dev/null", "w") : stdout;
-        int r = kdsim_script_run(script, l, log ? log : stdout, err, sizeof err);
-        if (log && log != stdout)
+        /* The transcript goes to stdout, unless stdout is the link; line by
+         * line, so it can be watched through a pipe (| tee). */
+        FILE *shown = strcmp(argv[optind], "-") == 0 ? stderr : stdout;
+        setvbuf(shown, NULL, _IOLBF, 0);
+        FILE *log = quiet ? fopen("/dev/null", "w") : shown;
+        int r = kdsim_script_run(script, l, log ? log : shown, err, sizeof err);
+        if (log && log != shown)
             fclose(log);
         if (r != 0) {
             fprintf(stderr, "%s: %s:%s\n", prog, script_path, err);

@@ -33,6 +33,7 @@ struct kdsim_link {
     uint64_t rng;
     int closed;
     kdsim_link_stats st;
+    uint32_t packets_written; /* for the scheduled faults */
     uint8_t out[KD_ITEM_MAX_BYTES];
     size_t out_len;
 };
@@ -122,22 +123,43 @@ void kdsim_link_get_stats(const kdsim_link *l, kdsim_link_stats *out)
 
 /* ------------------------------------------------------------ bytes out */
 
+static int scheduled(const uint32_t *v, size_t n, uint32_t k)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i] == k)
+            return 1;
+    return 0;
+}
+
+typedef enum { W_PACKET, W_RESET, W_BREAKIN } write_kind;
+
 /* Writes bytes as they cross the link: faults applied, then recorded. */
-static int wire_write(kdsim_link *l, const uint8_t *p, size_t n, int droppable)
+static int wire_write(kdsim_link *l, const uint8_t *p, size_t n, write_kind kind)
 {
     if (l->o.delay_ms || l->o.jitter_ms) {
         long ms = l->o.delay_ms + (l->o.jitter_ms ? (long)(rnd(l) % (uint64_t)(l->o.jitter_ms + 1)) : 0);
         struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
         nanosleep(&ts, NULL);
     }
-    if (droppable && l->o.drop > 0 && chance(l) < l->o.drop)
+    uint32_t k = kind == W_BREAKIN ? 0 : ++l->packets_written;
+    if (k && scheduled(l->o.drop_nth, l->o.n_drop_nth, k))
         return 0; /* lost on the line */
+    /* Random drops spare RESET: the target's answer to one is never repeated. */
+    if (kind == W_PACKET && l->o.drop > 0 && chance(l) < l->o.drop)
+        return 0;
+    int corrupt = k && scheduled(l->o.corrupt_nth, l->o.n_corrupt_nth, k) && n >= KD_PACKET_HEADER_SIZE;
     uint8_t buf[KD_ITEM_MAX_BYTES];
-    if (l->o.noise > 0 && n <= sizeof buf) {
+    if ((l->o.noise > 0 || corrupt) && n <= sizeof buf) {
         memcpy(buf, p, n);
-        for (size_t i = 0; i < n; i++)
-            if (chance(l) < l->o.noise)
-                buf[i] ^= (uint8_t)(1u << (rnd(l) % 8));
+        if (l->o.noise > 0)
+            for (size_t i = 0; i < n; i++)
+                if (chance(l) < l->o.noise)
+                    buf[i] ^= (uint8_t)(1u << (rnd(l) % 8));
+        if (corrupt) {
+            size_t at = n > KD_PACKET_HEADER_SIZE + 1 ? KD_PACKET_HEADER_SIZE + (n - KD_PACKET_HEADER_SIZE - 1) / 2
+                                                      : KD_OFF_ID;
+            buf[at] ^= 0x01;
+        }
         p = buf;
     }
     if (l->o.tap)
@@ -149,14 +171,13 @@ static int send_control(kdsim_link *l, uint16_t type, uint32_t id)
 {
     uint8_t pkt[KD_PACKET_HEADER_SIZE];
     kd_frame_control(type, id, pkt, sizeof pkt);
-    /* Control packets can be lost too, but not ACKs of the handshake's RESET. */
-    return wire_write(l, pkt, sizeof pkt, type != KD_TYPE_RESET);
+    return wire_write(l, pkt, sizeof pkt, type == KD_TYPE_RESET ? W_RESET : W_PACKET);
 }
 
 int kdsim_link_break_in(kdsim_link *l)
 {
     uint8_t b = KD_BREAKIN_BYTE;
-    return wire_write(l, &b, 1, 0);
+    return wire_write(l, &b, 1, W_BREAKIN);
 }
 
 /* ------------------------------------------------------------ bytes in */
@@ -266,17 +287,27 @@ static void keep_for_recv(kdsim_link *l, const qitem *q)
 
 /* ------------------------------------------------------------ sending */
 
+static long encode_plain(const void *m, uint32_t id, uint8_t *buf, size_t cap)
+{
+    kd_enc_msg msg = *(const kd_enc_msg *)m;
+    msg.id = id;
+    return kd_encode(&msg, KD_TRANSPORT_SERIAL, buf, cap);
+}
+
 int kdsim_link_send(kdsim_link *l, const kd_enc_msg *m)
 {
-    kd_enc_msg msg = *m;
-    msg.id = l->send_id;
-    long n = kd_encode(&msg, KD_TRANSPORT_SERIAL, l->out, sizeof l->out);
+    return kdsim_link_send_with(l, encode_plain, m);
+}
+
+int kdsim_link_send_with(kdsim_link *l, kdsim_encode_fn enc, const void *m)
+{
+    long n = enc(m, l->send_id, l->out, sizeof l->out);
     if (n < 0)
         return -1;
     l->out_len = (size_t)n;
     l->st.sent++;
     int tries = l->o.retries;
-    if (wire_write(l, l->out, l->out_len, 1) != 0)
+    if (wire_write(l, l->out, l->out_len, W_PACKET) != 0)
         return -1;
     uint64_t deadline = now_ms() + (uint64_t)l->o.ack_timeout_ms;
     for (;;) {
@@ -290,7 +321,7 @@ int kdsim_link_send(kdsim_link *l, const kd_enc_msg *m)
             }
             if (h == H_RESEND) {
                 l->st.retransmitted++;
-                if (wire_write(l, l->out, l->out_len, 1) != 0)
+                if (wire_write(l, l->out, l->out_len, W_PACKET) != 0)
                     return -1;
                 deadline = now_ms() + (uint64_t)l->o.ack_timeout_ms;
             } else if (h == H_RESET) {
@@ -304,7 +335,7 @@ int kdsim_link_send(kdsim_link *l, const kd_enc_msg *m)
             if (--tries <= 0)
                 return -1;
             l->st.retransmitted++;
-            if (wire_write(l, l->out, l->out_len, 1) != 0)
+            if (wire_write(l, l->out, l->out_len, W_PACKET) != 0)
                 return -1;
             deadline = now_ms() + (uint64_t)l->o.ack_timeout_ms;
             continue;

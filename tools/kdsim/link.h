@@ -41,6 +41,13 @@ typedef struct kdsim_link_opts {
     double noise;       /* probability that a sent byte is flipped */
     double drop;        /* probability that a sent packet is lost */
     int delay_ms, jitter_ms;
+    /* Faults by schedule, for reproducible sessions: the n-th packet this
+     * end writes (data or control, retransmissions included, from 1) is
+     * lost / has one bit flipped (a data packet in the middle of its
+     * payload, so its checksum fails; a control packet in its id).  Sorted
+     * or not; the arrays must outlive the link. */
+    const uint32_t *drop_nth, *corrupt_nth;
+    size_t n_drop_nth, n_corrupt_nth;
     uint64_t seed;
     kdsim_tap_fn tap;
     void *tap_user;
@@ -76,6 +83,13 @@ void kdsim_link_set_views(kdsim_link *l, kd_arch arch, uint8_t width);
  * down or the retries ran out.
  */
 int kdsim_link_send(kdsim_link *l, const kd_enc_msg *m);
+
+/* The same for a message that kd_encode alone cannot frame: enc(msg, id,
+ * buf, cap) writes the serial packet with this id and returns its length or
+ * -1 (the target's state changes, whose InstructionStream kdsim_msg_encode
+ * places). */
+typedef long (*kdsim_encode_fn)(const void *msg, uint32_t id, uint8_t *buf, size_t cap);
+int kdsim_link_send_with(kdsim_link *l, kdsim_encode_fn enc, const void *msg);
 
 /* Sends RESET (ids restart).  As the debugger: waits for the target's
  * RESET back (1000 ms per try); returns 0 or -1. */

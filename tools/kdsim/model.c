@@ -156,7 +156,6 @@ struct kdsim_model {
 
     uint64_t rng;
     uint32_t nt_stamp, nt_sum, hal_stamp, hal_sum;
-    unsigned prompt_every;
     size_t max_read;     /* §3.7 item 5: 3944 */
     size_t sc32_ctx_off; /* where the CONTEXT sits in a type-1 state change's data */
 
@@ -690,7 +689,6 @@ static int model_reset(kdsim_model *m)
     m->nt_sum = 0x00900000u | (uint32_t)(rnd(m) & 0x000FFFFFu);
     m->hal_stamp = 0x5F000000u | (uint32_t)(rnd(m) & 0x00FFFFFFu);
     m->hal_sum = 0x00070000u | (uint32_t)(rnd(m) & 0x0000FFFFu);
-    m->prompt_every = 2 + (unsigned)(rnd(m) % 3);
 
     write_pe(m, m->kern, (uint32_t)m->image_size, m->nt_stamp, m->nt_sum, 0);
     write_pe(m, m->hal, KDSIM_HAL_SIZE, m->hal_stamp, m->hal_sum, 1);
@@ -1034,7 +1032,7 @@ static void resume(kdsim_model *m, int trace)
         return;
     }
     m->pending = P_PRINT | P_BP;
-    if (m->resumes % m->prompt_every == 0)
+    if (m->resumes % KDSIM_PROMPT_EVERY == 0)
         m->pending |= P_PROMPT;
 }
 

@@ -47,7 +47,8 @@
  *   - otherwise a DbgPrint line "kdsim: ...\n" (every resume), then
  *       a STATUS_BREAKPOINT state change at the lowest-address active software
  *       breakpoint, if there is one; else
- *       a DbgPrompt when n is a multiple of P, P = 2 + seed-derived (0..2);
+ *       a DbgPrompt when n is a multiple of KDSIM_PROMPT_EVERY (2: the
+ *       same for every seed, so scripts can count on it);
  *       after the answer, a DbgPrint echoing it; else
  *       nothing: the target runs until a break-in.
  *   A break-in while RUNNING preempts the rest: the next event is a
@@ -172,6 +173,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* The schedule: a DbgPrompt on every second resume (see above). */
+#define KDSIM_PROMPT_EVERY 2u
 
 /* Layout of the fake kernel (offsets from KernBase; see "Choices"). */
 #define KDSIM_IMAGE_SIZE_64 0x00800000u /* ntoskrnl SizeOfImage, AMD64 / ARM64 */

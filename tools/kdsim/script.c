@@ -8,7 +8,7 @@
 
 typedef enum {
     C_RESET, C_WAIT_STATE, C_GET_VERSION, C_READ_VIRTUAL, C_WRITE_VIRTUAL, C_READ_PHYSICAL,
-    C_GET_CONTEXT, C_SET_CONTEXT, C_BP, C_BC, C_CONTINUE, C_STEP, C_BREAK, C_PROMPT_ANSWER, C_EXPECT
+    C_GET_CONTEXT, C_SET_CONTEXT, C_BP, C_BC, C_CONTINUE, C_STEP, C_BREAK, C_PROMPT_ANSWER, C_EXPECT, C_WAIT_IO
 } cmd_kind;
 
 static const struct {
@@ -23,7 +23,7 @@ static const struct {
     {"bp", C_BP, 1, 1},                 {"bc", C_BC, 1, 1},
     {"continue", C_CONTINUE, 0, 0},     {"step", C_STEP, 0, 0},
     {"break", C_BREAK, 0, 0},           {"prompt_answer", C_PROMPT_ANSWER, 1, 1},
-    {"expect", C_EXPECT, 3, 3},
+    {"expect", C_EXPECT, 3, 3},         {"wait_io", C_WAIT_IO, 0, 1},
 };
 
 typedef struct cmd {
@@ -45,6 +45,7 @@ struct kdsim_script {
     size_t context_len;
     uint32_t context_flags;
     kd_msg *last;              /* the last message received, for expect */
+    kd_msg *sent;              /* scratch: what we send, decoded for the log */
     uint8_t last_bytes[KD_ITEM_MAX_BYTES];
     kd_item last_item;
 };
@@ -63,6 +64,7 @@ void kdsim_script_free(kdsim_script *s)
         return;
     free_cmds(s);
     free(s->last);
+    free(s->sent);
     free(s);
 }
 
@@ -158,6 +160,10 @@ kdsim_script *kdsim_script_load(const char *path, char *err, size_t errlen)
                 strcmp(tok[1], "command_string"))
                 why = "expected exception, load_symbols or command_string";
             break;
+        case C_WAIT_IO:
+            if (nt == 2 && strcmp(tok[1], "print") && strcmp(tok[1], "prompt"))
+                why = "expected print or prompt";
+            break;
         case C_EXPECT:
             if (kd_field_by_name(tok[1]) < 0)
                 why = "no such field (kdcat --list-fields)";
@@ -191,6 +197,12 @@ kdsim_script *kdsim_script_load(const char *path, char *err, size_t errlen)
         return NULL;
     }
     s->last = calloc(1, sizeof *s->last);
+    s->sent = calloc(1, sizeof *s->sent);
+    if (!s->last || !s->sent) {
+        kdsim_script_free(s);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
     snprintf(s->prompt_answer, sizeof s->prompt_answer, "g");
     return s;
 oom:
@@ -230,8 +242,8 @@ static void log_sent(kdsim_script *s, FILE *log, const kd_enc_msg *m)
         return;
     kd_item it = kd_item_from_bytes(pkt, (size_t)n, KD_ITEM_DATA, 0, KD_DIR_D2T);
     kd_decode_opts o = {.arch = s->arch, .width = s->width};
-    kd_decode(&it, &o, s->last);
-    log_msg(log, "->", s->last);
+    kd_decode(&it, &o, s->sent);
+    log_msg(log, "->", s->sent);
 }
 
 /* Keeps the received message for expect. */
@@ -246,9 +258,10 @@ static void remember(kdsim_script *s, const kdsim_event *ev)
 /*
  * Waits for a data packet from the target: prints DbgPrint lines, answers
  * DbgPrompts, and returns the first message of packet type want (or any
- * state change when want is 0).  0 or -1.
+ * state change when want is 0; with want KD_TYPE_DEBUG_IO, the first
+ * DEBUG_IO of API io_api, any when 0).  0 or -1.
  */
-static int wait_for(kdsim_script *s, kdsim_link *l, FILE *log, uint16_t want, kdsim_event *ev)
+static int wait_for(kdsim_script *s, kdsim_link *l, FILE *log, uint16_t want, uint32_t io_api, kdsim_event *ev)
 {
     for (;;) {
         kdsim_link_recv(l, 30000, ev);
@@ -259,6 +272,9 @@ static int wait_for(kdsim_script *s, kdsim_link *l, FILE *log, uint16_t want, kd
         const kd_msg *m = ev->msg;
         if (m->type == KD_TYPE_DEBUG_IO) {
             log_msg(log, "<-", m);
+            int done = want == KD_TYPE_DEBUG_IO && (io_api == 0 || m->api == io_api);
+            if (done)
+                remember(s, ev);
             if (m->api == 0x3231) {
                 kd_enc_msg a = {.type = KD_TYPE_DEBUG_IO, .api = 0x3231, .dir = KD_DIR_D2T,
                                 .data = (const uint8_t *)s->prompt_answer, .data_len = strlen(s->prompt_answer)};
@@ -266,6 +282,8 @@ static int wait_for(kdsim_script *s, kdsim_link *l, FILE *log, uint16_t want, kd
                 if (kdsim_link_send(l, &a) != 0)
                     return -1;
             }
+            if (done)
+                return 0;
             continue;
         }
         int is_state = m->type == KD_TYPE_STATE_CHANGE64 || m->type == KD_TYPE_STATE_CHANGE32;
@@ -296,7 +314,7 @@ static int request(kdsim_script *s, kdsim_link *l, FILE *log, kd_enc_msg *m)
         return -1;
     kdsim_event ev;
     for (;;) {
-        if (wait_for(s, l, log, KD_TYPE_STATE_MANIPULATE, &ev) != 0)
+        if (wait_for(s, l, log, KD_TYPE_STATE_MANIPULATE, 0, &ev) != 0)
             return -1;
         if (s->last->api == m->api)
             return 0;
@@ -384,7 +402,7 @@ int kdsim_script_run(kdsim_script *s, kdsim_link *l, FILE *log, char *err, size_
             break;
         case C_WAIT_STATE: {
             kdsim_event ev;
-            rc = wait_for(s, l, log, 0, &ev);
+            rc = wait_for(s, l, log, 0, 0, &ev);
             if (rc == 0 && c->argc == 1) {
                 uint32_t want = strcmp(c->argv[0], "exception") == 0      ? 0x3030
                                 : strcmp(c->argv[0], "load_symbols") == 0 ? 0x3031
@@ -394,9 +412,15 @@ int kdsim_script_run(kdsim_script *s, kdsim_link *l, FILE *log, char *err, size_
                 while (rc == 0 && s->last->api != want) {
                     rc = send_continue(s, l, log, 0);
                     if (rc == 0)
-                        rc = wait_for(s, l, log, 0, &ev);
+                        rc = wait_for(s, l, log, 0, 0, &ev);
                 }
             }
+            break;
+        }
+        case C_WAIT_IO: {
+            kdsim_event ev;
+            uint32_t api = c->argc == 0 ? 0 : strcmp(c->argv[0], "print") == 0 ? 0x3230 : 0x3231;
+            rc = wait_for(s, l, log, KD_TYPE_DEBUG_IO, api, &ev);
             break;
         }
         case C_GET_VERSION:

@@ -6,6 +6,8 @@
  *   wait_state [exception|load_symbols|command_string]
  *                              wait for the next state change (DbgPrint lines on the way
  *                              are printed; a DbgPrompt is answered with the prompt_answer)
+ *   wait_io [print|prompt]     wait for the next DbgPrint / DbgPrompt (either when not
+ *                              named; a prompt is answered) and keep it for expect
  *   get_version                GetVersion (learns the architecture)
  *   read_virtual ADDR LEN      ReadVirtualMemory
  *   write_virtual ADDR HEX     WriteVirtualMemory of the bytes HEX
