@@ -104,9 +104,10 @@ typedef struct stored_item {
     guint64 response_time_ns;
 } stored_item;
 
+/* A record's items, in one allocation. */
 typedef struct frame_items {
     guint n;
-    stored_item *items;
+    stored_item items[];
 } frame_items;
 
 /* One direction of one carrier: a byte stream. */
@@ -133,7 +134,9 @@ typedef struct collect {
     guint32 frame;
     guint64 record_start; /* stream offset of the record's first byte */
     gint32 tvb_base;      /* where the record's bytes start in the tvb */
-    GArray *items;        /* of stored_item */
+    stored_item *items;   /* small, or grown on the heap for records of many items */
+    guint n, cap;
+    stored_item small[4];
     int late;             /* items of an earlier record: too late for the tracker */
 } collect;
 
@@ -164,6 +167,32 @@ static void kd_cleanup(void)
 }
 
 static void on_item(const kd_item *it, void *user);
+
+static void collect_init(collect *c, guint32 frame)
+{
+    memset(c, 0, sizeof *c);
+    c->frame = frame;
+    c->items = c->small;
+    c->cap = G_N_ELEMENTS(c->small);
+}
+
+static void collect_free(collect *c)
+{
+    if (c->items != c->small)
+        g_free(c->items);
+}
+
+static void collect_add(collect *c, const stored_item *s)
+{
+    if (c->n == c->cap) {
+        stored_item *grown = g_new(stored_item, c->cap * 2);
+        memcpy(grown, c->items, c->n * sizeof *grown);
+        collect_free(c);
+        c->items = grown;
+        c->cap *= 2;
+    }
+    c->items[c->n++] = *s;
+}
 
 static frame_items *frame_get(guint32 num)
 {
@@ -241,7 +270,7 @@ static void on_item(const kd_item *it, void *user)
     s.kind = (guint8)it->kind;
     s.flags = (guint8)it->flags;
     s.dir = (guint8)it->dir;
-    s.index = (guint16)(c->items->len & MAX_ITEMS);
+    s.index = (guint16)(c->n & MAX_ITEMS);
     guint64 key = (guint64)c->frame << KEY_BITS | s.index;
     s.tvb_offset = it->offset >= c->record_start ? c->tvb_base + (gint32)(it->offset - c->record_start) : -1;
     /* An item that lies in its record is read back from the record's tvb;
@@ -264,16 +293,16 @@ static void on_item(const kd_item *it, void *user)
         annot_store(&s, &a);
         g_file->epoch = a.reset_epoch;
     }
-    g_array_append_val(c->items, s);
+    collect_add(c, &s);
 }
 
-static frame_items *store_items(guint32 frame, GArray *items)
+static frame_items *store_items(guint32 frame, const collect *c)
 {
-    frame_items *fi = wmem_new0(wmem_file_scope(), frame_items);
-    fi->n = items->len > MAX_ITEMS ? MAX_ITEMS : items->len;
-    fi->items = wmem_alloc_array(wmem_file_scope(), stored_item, fi->n ? fi->n : 1);
-    if (fi->n)
-        memcpy(fi->items, items->data, fi->n * sizeof(stored_item));
+    guint n = c->n > MAX_ITEMS ? MAX_ITEMS : c->n;
+    frame_items *fi = wmem_alloc(wmem_file_scope(), sizeof(frame_items) + n * sizeof(stored_item));
+    fi->n = n;
+    if (n)
+        memcpy(fi->items, c->items, n * sizeof(stored_item));
     frame_set(frame, fi);
     /* Links to earlier records that these items just created. */
     for (guint i = 0; i < fi->n; i++) {
@@ -305,16 +334,18 @@ static int starts_with_leader(tvbuff_t *tvb)
  */
 static void close_open_record(stream *st)
 {
-    collect c = {.frame = st->open_frame, .record_start = st->open_start, .late = TRUE,
-                 .items = g_array_new(FALSE, TRUE, sizeof(stored_item))};
+    collect c;
+    collect_init(&c, st->open_frame);
+    c.record_start = st->open_start;
+    c.late = TRUE;
     frame_items *old = frame_get(st->open_frame);
-    if (old)
-        g_array_append_vals(c.items, old->items, old->n);
+    for (guint i = 0; old && i < old->n; i++)
+        collect_add(&c, &old->items[i]);
     kd_framer_set_user(st->framer, &c);
     kd_framer_finish(st->framer);
     kd_framer_set_user(st->framer, NULL);
-    store_items(st->open_frame, c.items);
-    g_array_free(c.items, TRUE);
+    store_items(st->open_frame, &c);
+    collect_free(&c);
     st->open_frame = 0;
 }
 
@@ -323,7 +354,8 @@ static frame_items *first_pass(tvbuff_t *tvb, packet_info *pinfo, stream *st)
 {
     if (st->open_frame && st->records_are_items && starts_with_leader(tvb))
         close_open_record(st);
-    collect c = {.frame = pinfo->num, .items = g_array_new(FALSE, TRUE, sizeof(stored_item))};
+    collect c;
+    collect_init(&c, pinfo->num);
     kd_framer *f = st->framer;
     c.record_start = kd_framer_offset(f);
     guint len = tvb_captured_length(tvb);
@@ -340,8 +372,8 @@ static frame_items *first_pass(tvbuff_t *tvb, packet_info *pinfo, stream *st)
     } else {
         st->open_frame = 0;
     }
-    frame_items *fi = store_items(pinfo->num, c.items);
-    g_array_free(c.items, TRUE);
+    frame_items *fi = store_items(pinfo->num, &c);
+    collect_free(&c);
     return fi;
 }
 
@@ -565,7 +597,8 @@ static int dissect_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, s
         if (cut)
             fi = cut;
     }
-    char info[1024] = "";
+    char info[1024];
+    info[0] = '\0'; /* an initialiser would clear 1 KiB a packet */
     if (fi) {
         for (guint i = 0; i < fi->n; i++)
             show_item(tvb, pinfo, tree, &fi->items[i], visited, info, sizeof info);

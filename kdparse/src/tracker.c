@@ -101,13 +101,21 @@ struct kd_tracker {
     side sd[2];          /* indexed by kd_dir: D2T = 0, T2D = 1 */
     req reqs[MAX_REQ];   /* oldest first */
     unsigned nreq;
-    kd_annot *ann;       /* cap slots, slot = seq % cap */
+    kd_annot *ann;       /* cap slots, slot = seq % cap (slot_of) */
     uint8_t *bits;       /* SB_* per slot */
     uint64_t cap;        /* grows to WIN while the ring has not wrapped */
     int cap_frozen;      /* out of memory once: this is the window now */
 };
 
 /* ------------------------------------------------------------ helpers */
+
+/* cap is a power of two (FIRST_CAP doubled, at most WIN): a mask, not a
+ * division, which the hot paths would pay several times an item. */
+_Static_assert((WIN & (WIN - 1)) == 0 && (FIRST_CAP & (FIRST_CAP - 1)) == 0, "ring sizes must be powers of two");
+static inline uint64_t slot_of(const kd_tracker *t, uint64_t seq)
+{
+    return seq & (t->cap - 1);
+}
 
 static int is_known_dir(kd_dir d)
 {
@@ -130,19 +138,19 @@ static kd_annot *ann_at(kd_tracker *t, uint64_t seq)
 {
     if (seq >= t->count || t->count - seq > t->cap)
         return NULL;
-    return &t->ann[seq % t->cap];
+    return &t->ann[slot_of(t, seq)];
 }
 
 static void clear_bits(kd_tracker *t, uint64_t seq, uint8_t b)
 {
     if (ann_at(t, seq))
-        t->bits[seq % t->cap] &= (uint8_t)~b;
+        t->bits[slot_of(t, seq)] &= (uint8_t)~b;
 }
 
 static void set_bits(kd_tracker *t, uint64_t seq, uint8_t b)
 {
     if (ann_at(t, seq))
-        t->bits[seq % t->cap] |= b;
+        t->bits[slot_of(t, seq)] |= b;
 }
 
 /*
@@ -549,9 +557,9 @@ void kd_tracker_add(kd_tracker *t, const kd_track_in *in, kd_annot *out)
     if (t->count == t->cap)
         grow(t);
     uint64_t seq = t->count++;
-    kd_annot *a = &t->ann[seq % t->cap];
+    kd_annot *a = &t->ann[slot_of(t, seq)];
     memset(a, 0, sizeof *a);
-    t->bits[seq % t->cap] = 0;
+    t->bits[slot_of(t, seq)] = 0;
     a->frame = in->frame;
     a->reset_epoch = t->epoch;
 
@@ -599,20 +607,29 @@ const kd_annot *kd_tracker_get(const kd_tracker *t, uint64_t frame)
         return NULL;
     uint64_t lo = t->count > t->cap ? t->count - t->cap : 0, hi = t->count; /* [lo, hi) */
     /* Fast path: consecutive frame numbers. */
-    uint64_t last = t->ann[(t->count - 1) % t->cap].frame;
+    uint64_t last = t->ann[slot_of(t, t->count - 1)].frame;
     if (frame > last)
         return NULL;
     if (last - frame < hi - lo) {
-        const kd_annot *a = &t->ann[(hi - 1 - (last - frame)) % t->cap];
+        const kd_annot *a = &t->ann[slot_of(t, hi - 1 - (last - frame))];
         if (a->frame == frame)
             return a;
+    }
+    /* Sparse keys (the plugin's frame << 16 | index): callers mostly ask
+     * about the newest few items, so look there before searching. */
+    for (uint64_t seq = hi; seq > lo && hi - seq < 8;) {
+        const kd_annot *a = &t->ann[slot_of(t, --seq)];
+        if (a->frame == frame)
+            return a;
+        if (a->frame < frame)
+            return NULL;
     }
     /* Frames increase with seq: binary search. */
     while (lo < hi) {
         uint64_t mid = lo + (hi - lo) / 2;
-        uint64_t f = t->ann[mid % t->cap].frame;
+        uint64_t f = t->ann[slot_of(t, mid)].frame;
         if (f == frame)
-            return &t->ann[mid % t->cap];
+            return &t->ann[slot_of(t, mid)];
         if (f < frame)
             lo = mid + 1;
         else
@@ -637,8 +654,8 @@ void kd_tracker_finish(kd_tracker *t)
         return;
     uint64_t lo = t->count > t->cap ? t->count - t->cap : 0;
     for (uint64_t seq = lo; seq < t->count; seq++) {
-        kd_annot *a = &t->ann[seq % t->cap];
-        uint8_t b = t->bits[seq % t->cap];
+        kd_annot *a = &t->ann[slot_of(t, seq)];
+        uint8_t b = t->bits[slot_of(t, seq)];
         /* A copy superseded by its retransmission is not flagged: the
          * chain's fate is told on its newest copy.  Choice: KDNET acks
          * every data packet too, so this holds in both modes. */
@@ -646,7 +663,7 @@ void kd_tracker_finish(kd_tracker *t)
             a->problems |= KD_TRACK_NO_ACK;
         if ((b & SB_REQUEST) && a->response_in == 0)
             a->problems |= KD_TRACK_NO_RESPONSE;
-        t->bits[seq % t->cap] = (uint8_t)(b & ~(SB_AWAIT_ACK | SB_AWAIT_RESP));
+        t->bits[slot_of(t, seq)] = (uint8_t)(b & ~(SB_AWAIT_ACK | SB_AWAIT_RESP));
     }
     /* Choice: items added after finish are still tracked, but nothing is
      * pending any more and finish's flags are not withdrawn. */
