@@ -319,6 +319,12 @@ static void on_delivered(kd_tracker *t, uint64_t seq, kd_annot *a, const kd_trac
         nr.resp_dir = KD_DIR_D2T;
         nr.resp_type = KD_TYPE_DEBUG_IO;
         nr.match_api = 0;
+    } else if (d == KD_DIR_T2D && in->type == KD_TYPE_FILE_IO) {
+        /* The target asks (CreateFile, ReadFile, ... of a .kdfiles
+         * replacement), the debugger answers with the same ApiNumber. */
+        nr.resp_dir = KD_DIR_D2T;
+        nr.resp_type = KD_TYPE_FILE_IO;
+        nr.match_api = 1;
     } else {
         return;
     }

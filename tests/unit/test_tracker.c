@@ -540,6 +540,39 @@ static void test_mid_session_start(void **state)
     sess_close(&s);
 }
 
+/* FILE_IO: the target's request (CreateFile 0x3430, ReadFile 0x3431) is
+ * answered by the debugger's FILE_IO with the same ApiNumber; a print in
+ * between is no answer. */
+static void test_file_io_pairs(void **state)
+{
+    (void)state;
+    sess s;
+    sess_open(&s, NULL);
+    kd_track_in create = data(T2D, KD_TYPE_FILE_IO, ID0, 0x100, 0x3430);
+    create.ts_ns = 1000000;
+    uint64_t c = feed(&s, create);
+    assert_true(kd_tracker_pending(s.t, c));
+    feed(&s, ack(D2T, ID0));
+    /* The debugger's answer to something else does not pair. */
+    feed(&s, data(D2T, KD_TYPE_FILE_IO, ID0, 0x200, 0x3431));
+    assert_int_equal(s.out.request_in, 0);
+    feed(&s, ack(T2D, ID0));
+    kd_track_in reply = data(D2T, KD_TYPE_FILE_IO, ID1, 0x300, 0x3430);
+    reply.ts_ns = 3500000;
+    uint64_t r = feed(&s, reply);
+    assert_int_equal(s.out.request_in, c);
+    assert_int_equal(s.out.response_time_ns, 2500000u);
+    assert_int_equal(s.out.request_api, 0x3430);
+    assert_false(kd_tracker_pending(s.t, c));
+    feed(&s, ack(T2D, ID1));
+    assert_pair(&s, c, r, 0x3430);
+    /* The debugger does not ask: its FILE_IO waits for nothing. */
+    uint64_t d = feed(&s, data(D2T, KD_TYPE_FILE_IO, ID0, 0x400, 0x3433));
+    feed(&s, ack(T2D, ID0));
+    assert_false(kd_tracker_pending(s.t, d));
+    sess_close(&s);
+}
+
 /* DbgPrompt (§3.7.10): the target's GetString is answered by the
  * debugger's next DEBUG_IO. */
 static void test_get_string_prompt(void **state)
@@ -1099,6 +1132,7 @@ int main(void)
         cmocka_unit_test(test_unexpected_id_once),
         cmocka_unit_test(test_mid_session_start),
         cmocka_unit_test(test_get_string_prompt),
+        cmocka_unit_test(test_file_io_pairs),
         cmocka_unit_test(test_no_response_finish),
         cmocka_unit_test(test_no_reply_apis),
         cmocka_unit_test(test_error_status),
