@@ -62,8 +62,13 @@ kdcap_writer *kdcap_writer_open(int fd, const kdcap_writer_opts *opts);
 int kdcap_write_item(kdcap_writer *w, kd_dir dir, uint64_t ts_ns, const uint8_t *bytes,
                      size_t len);
 
-/* Pushes buffered blocks to the fd.  0 or -1 with errno. */
+/* Pushes buffered blocks to the fd.  0 or -1 with errno; a block the
+ * failure cut is taken back out of a regular file (the file ends with a
+ * whole block) and stays pending with the rest. */
 int kdcap_writer_flush(kdcap_writer *w);
+
+/* The bytes kdcap_write_item adds to the file for an item of len bytes. */
+size_t kdcap_block_size(size_t len);
 
 /* Flushes and frees.  0 or -1 with errno (the writer is freed either way). */
 int kdcap_writer_close(kdcap_writer *w);

@@ -58,6 +58,7 @@ struct kdcap_writer {
     uint8_t *buf; /* bytes made but not yet written, always in file order */
     size_t len;
     size_t cap;
+    int aligned;  /* buf starts with a whole block (no tail of a cut one) */
 };
 
 static size_t pad4(size_t n)
@@ -207,12 +208,30 @@ static int rollback(int fd, size_t partial)
     return 0;
 }
 
+/* The end of the last whole block within the first n pending bytes (the
+ * buffer must start with a whole block: w->aligned). */
+static size_t whole_blocks(const kdcap_writer *w, size_t n)
+{
+    size_t off = 0;
+    while (off + 8 <= w->len) {
+        size_t size = (size_t)w->buf[off + 4] | (size_t)w->buf[off + 5] << 8 |
+                      (size_t)w->buf[off + 6] << 16 | (size_t)w->buf[off + 7] << 24;
+        if (size < 12 || size > w->len - off || off + size > n)
+            break;
+        off += size;
+    }
+    return off;
+}
+
 /*
  * Writes the pending bytes.  newest is the offset in the buffer of a block
  * that the caller is about to report as failed (SIZE_MAX: none): on failure
  * that block is taken out of the file and the buffer, whereas older bytes
- * that did not get out stay pending, so the file remains a prefix of the
- * intended stream.  errno is kept from the failing write.
+ * that did not get out stay pending.  A block cut by the failure is taken
+ * back out of a regular file, so the file ends with a whole block; where
+ * that cannot be done (a pipe) its tail stays pending so a retry completes
+ * it, and the file remains a prefix of the intended stream.  errno is kept
+ * from the failing write.
  */
 static int write_pending(kdcap_writer *w, size_t newest)
 {
@@ -221,24 +240,24 @@ static int write_pending(kdcap_writer *w, size_t newest)
         return 0;
     if (write_all(w->fd, w->buf, w->len, &done) == 0) {
         w->len = 0;
+        w->aligned = 1;
         return 0;
     }
     int err = errno;
     size_t end = w->len;
-    if (newest != SIZE_MAX) {
-        if (done > newest) {
-            /* Part of the newest block is in the file: take it back if we can,
-             * else leave its tail pending so a retry completes it. */
-            if (rollback(w->fd, done - newest) == 0) {
-                done = newest;
-                end = newest;
-            }
-        } else {
-            end = newest;
-        }
+    if (w->aligned) {
+        size_t whole = whole_blocks(w, done);
+        if (whole < done && rollback(w->fd, done - whole) == 0)
+            done = whole;
     }
+    /* The newest block leaves the buffer unless part of it is in the file
+     * for good (it could not be taken back): then its tail stays pending. */
+    if (newest != SIZE_MAX && done <= newest)
+        end = newest;
+    int at_block = w->aligned && whole_blocks(w, done) == done;
     memmove(w->buf, w->buf + done, end - done);
     w->len = end - done;
+    w->aligned = at_block;
     errno = err;
     return -1;
 }
@@ -334,6 +353,7 @@ kdcap_writer *kdcap_writer_open(int fd, const kdcap_writer_opts *opts)
     }
     w->fd = fd;
     w->flush_each = opts ? opts->flush_each_block : 0;
+    w->aligned = 1;
 
     size_t s = shb_size(opts), i0 = idb_size(opts, 0), i1 = idb_size(opts, 1);
     if (reserve(w, s + i0 + i1) < 0) {
@@ -402,6 +422,11 @@ int kdcap_write_item(kdcap_writer *w, kd_dir dir, uint64_t ts_ns, const uint8_t 
     if (w->flush_each || w->len >= BUFFER_LIMIT)
         return write_pending(w, start);
     return 0;
+}
+
+size_t kdcap_block_size(size_t len)
+{
+    return EPB_OVERHEAD + pad4(TLV_HEADER_LEN + len);
 }
 
 int kdcap_writer_flush(kdcap_writer *w)

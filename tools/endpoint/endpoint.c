@@ -38,6 +38,24 @@
 
 enum ep_kind { EP_SERIAL, EP_PTY, EP_UNIX, EP_TCP, EP_STDIO };
 
+/* kd_endpoint_set_cancel_fd: readable means "stop waiting". */
+static int g_cancel_fd = -1;
+
+void kd_endpoint_set_cancel_fd(int fd)
+{
+    g_cancel_fd = fd < 0 ? -1 : fd;
+}
+
+/* True when the cancel descriptor is readable (a revents from a poll that
+ * included it, or a fresh look). */
+static int cancel_pending(void)
+{
+    if (g_cancel_fd < 0)
+        return 0;
+    struct pollfd p = {.fd = g_cancel_fd, .events = POLLIN};
+    return poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR));
+}
+
 struct kd_endpoint {
     enum ep_kind kind;
     int rfd, wfd;    /* the same descriptor except for stdio */
@@ -145,11 +163,15 @@ static int connect_fd(int fd, const struct sockaddr *sa, socklen_t len)
         return 0;
     if (errno != EINTR && errno != EINPROGRESS)
         return -1;
-    struct pollfd p = {.fd = fd, .events = POLLOUT};
+    struct pollfd p[2] = {{.fd = fd, .events = POLLOUT}, {.fd = g_cancel_fd, .events = POLLIN}};
     for (;;) {
-        int r = poll(&p, 1, -1);
-        if (r > 0)
+        int r = poll(p, 2, -1);
+        if (r > 0 && p[0].revents)
             break;
+        if (r > 0 && p[1].revents) {
+            errno = ECANCELED;
+            return -1;
+        }
         if (r < 0 && errno != EINTR)
             return -1;
     }
@@ -169,12 +191,13 @@ static int connect_fd(int fd, const struct sockaddr *sa, socklen_t len)
  * -1 with errno (ETIMEDOUT when nobody came). */
 static int accept_one(const int *fds, int n, int timeout_ms)
 {
-    struct pollfd p[EP_MAX_LISTEN];
+    struct pollfd p[EP_MAX_LISTEN + 1];
     long long deadline = deadline_of(timeout_ms);
     for (;;) {
         for (int i = 0; i < n; i++)
             p[i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
-        int r = poll(p, (nfds_t)n, time_left(deadline));
+        p[n] = (struct pollfd){.fd = g_cancel_fd, .events = POLLIN};
+        int r = poll(p, (nfds_t)n + 1, time_left(deadline));
         if (r < 0) {
             if (errno == EINTR)
                 continue;
@@ -182,6 +205,10 @@ static int accept_one(const int *fds, int n, int timeout_ms)
         }
         if (r == 0) {
             errno = ETIMEDOUT;
+            return -1;
+        }
+        if (p[n].revents) {
+            errno = ECANCELED;
             return -1;
         }
         for (int i = 0; i < n; i++) {
@@ -255,9 +282,10 @@ static int make_raw(int fd)
     return tcsetattr(fd, TCSANOW, &t);
 }
 
-/* Opens path as a serial line: raw 8N1, no flow control, VMIN=1 VTIME=0. */
+/* Opens path as a serial line: raw 8N1, no flow control, VMIN=1 VTIME=0;
+ * receive-only (O_RDONLY, a terminal required) when read_only. */
 static int open_serial(kd_endpoint *ep, const char *path, unsigned long baud,
-                       const char *baud_text, char *err, size_t errlen)
+                       const char *baud_text, int read_only, char *err, size_t errlen)
 {
     speed_t code;
     if (!baud_code(baud, &code)) {
@@ -268,13 +296,17 @@ static int open_serial(kd_endpoint *ep, const char *path, unsigned long baud,
         return -1;
     }
     /* O_NONBLOCK so that open does not wait for carrier on modem lines. */
-    int fd = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+    int fd = open(path, (read_only ? O_RDONLY : O_RDWR) | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         set_err(err, errlen, ep->name, "%s", strerror(errno));
         return -1;
     }
     ep->rfd = ep->wfd = fd;
     ep->tty = 1;
+    if (read_only && !isatty(fd)) {
+        set_err(err, errlen, ep->name, "not a tty");
+        return -1;
+    }
 
     struct termios t;
     if (tcgetattr(fd, &t) != 0) {
@@ -698,8 +730,8 @@ static unsigned long parse_baud(const char *digits)
     return v;
 }
 
-kd_endpoint *kd_endpoint_open(const char *spec, const kd_endpoint_opts *opts, char *err,
-                              size_t errlen)
+static kd_endpoint *open_endpoint(const char *spec, const kd_endpoint_opts *opts, int read_only,
+                                  char *err, size_t errlen)
 {
     if (err && errlen)
         err[0] = '\0';
@@ -721,7 +753,12 @@ kd_endpoint *kd_endpoint_open(const char *spec, const kd_endpoint_opts *opts, ch
     ep->rfd = ep->wfd = ep->pty_keeper = ep->pty_watch = -1;
 
     int r;
-    if (strcmp(spec, "-") == 0) {
+    if (read_only && (strcmp(spec, "-") == 0 || strcmp(spec, "pty") == 0 ||
+                      has_prefix(spec, "unix:") || has_prefix(spec, "unix-listen:") ||
+                      has_prefix(spec, "tcp:") || has_prefix(spec, "tcp-listen:"))) {
+        set_err(err, errlen, spec, "not a serial device (a receive-only port is needed)");
+        r = -1;
+    } else if (strcmp(spec, "-") == 0) {
         ep->kind = EP_STDIO;
         r = open_stdio(ep, err, errlen);
     } else if (strcmp(spec, "pty") == 0) {
@@ -751,10 +788,11 @@ kd_endpoint *kd_endpoint_open(const char *spec, const kd_endpoint_opts *opts, ch
             int st_ok = path[0] && stat(path, &st) == 0;
             int st_errno = errno;
             if (has_prefix(path, "/dev/") || (st_ok && S_ISCHR(st.st_mode))) {
-                r = open_serial(ep, path, digits ? parse_baud(digits) : baud, digits, err,
-                                errlen);
+                r = open_serial(ep, path, digits ? parse_baud(digits) : baud, digits, read_only,
+                                err, errlen);
             } else if (st_ok) {
-                set_err(err, errlen, spec, "not a serial device (a character device is needed)");
+                set_err(err, errlen, spec, read_only ? "not a tty"
+                                                     : "not a serial device (a character device is needed)");
                 r = -1;
             } else if (strchr(path, '/')) {
                 set_err(err, errlen, spec, "%s", strerror(st_errno));
@@ -771,6 +809,18 @@ kd_endpoint *kd_endpoint_open(const char *spec, const kd_endpoint_opts *opts, ch
         return NULL;
     }
     return ep;
+}
+
+kd_endpoint *kd_endpoint_open(const char *spec, const kd_endpoint_opts *opts, char *err,
+                              size_t errlen)
+{
+    return open_endpoint(spec, opts, 0, err, errlen);
+}
+
+kd_endpoint *kd_endpoint_open_receive_only(const char *spec, const kd_endpoint_opts *opts, char *err,
+                                           size_t errlen)
+{
+    return open_endpoint(spec, opts, 1, err, errlen);
 }
 
 /* -------------------------------------------------------- accessors */
@@ -811,9 +861,11 @@ ssize_t kd_endpoint_read(kd_endpoint *ep, void *buf, size_t n, int timeout_ms)
     for (;;) {
         if (ep->kind == EP_PTY)
             pty_check_watch(ep);
-        struct pollfd p[2] = {{.fd = ep->rfd, .events = POLLIN},
-                              {.fd = ep->pty_watch, .events = POLLIN}};
-        int r = poll(p, ep->pty_watch >= 0 ? 2 : 1, time_left(deadline));
+        /* Unused entries have fd -1, which poll() skips. */
+        struct pollfd p[3] = {{.fd = ep->rfd, .events = POLLIN},
+                              {.fd = ep->pty_watch, .events = POLLIN},
+                              {.fd = g_cancel_fd, .events = POLLIN}};
+        int r = poll(p, 3, time_left(deadline));
         if (r < 0) {
             if (errno == EINTR)
                 continue;
@@ -825,8 +877,11 @@ ssize_t kd_endpoint_read(kd_endpoint *ep, void *buf, size_t n, int timeout_ms)
             errno = EBADF;
             return -1;
         }
-        if (!p[0].revents)
+        if (!p[0].revents) {
+            if (p[2].revents)
+                return 0; /* cancelled: as on a timeout */
             continue; /* only inotify: checked at the top */
+        }
 
         ssize_t got = ep->rsock ? recv(ep->rfd, buf, n, MSG_DONTWAIT) : read(ep->rfd, buf, n);
         if (got > 0) {
@@ -839,7 +894,7 @@ ssize_t kd_endpoint_read(kd_endpoint *ep, void *buf, size_t n, int timeout_ms)
             return -1;
         }
         if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) {
-            if (time_left(deadline) == 0)
+            if (time_left(deadline) == 0 || cancel_pending())
                 return 0;
             continue;
         }
@@ -873,12 +928,17 @@ static int wait_writable(kd_endpoint *ep)
 {
     for (;;) {
         int stall = ep->pty_keeper >= 0 && ep->pty_watch >= 0;
-        struct pollfd p[2] = {{.fd = ep->wfd, .events = POLLOUT},
-                              {.fd = ep->pty_watch, .events = POLLIN}};
-        int r = poll(p, stall ? 2 : 1, stall ? EP_PTY_STALL_MS : -1);
+        struct pollfd p[3] = {{.fd = ep->wfd, .events = POLLOUT},
+                              {.fd = stall ? ep->pty_watch : -1, .events = POLLIN},
+                              {.fd = g_cancel_fd, .events = POLLIN}};
+        int r = poll(p, 3, stall ? EP_PTY_STALL_MS : -1);
         if (r < 0) {
             if (errno == EINTR)
                 continue;
+            return -1;
+        }
+        if (r > 0 && !p[0].revents && p[2].revents) {
+            errno = ECANCELED;
             return -1;
         }
         if (r == 0) {

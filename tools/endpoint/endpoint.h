@@ -70,6 +70,28 @@ typedef struct kd_endpoint_opts {
 kd_endpoint *kd_endpoint_open(const char *spec, const kd_endpoint_opts *opts, char *err,
                               size_t errlen);
 
+/*
+ * The same for a receive-only serial port, a tap that must never transmit:
+ * the device is opened O_RDONLY | O_NOCTTY and set up as above; one that is
+ * not a terminal is refused ("/dev/null: not a tty"), and so is every
+ * other kind of endpoint ("pty: not a serial device (a receive-only port
+ * is needed)").  Writes fail with EBADF.
+ */
+kd_endpoint *kd_endpoint_open_receive_only(const char *spec, const kd_endpoint_opts *opts, char *err,
+                                           size_t errlen);
+
+/*
+ * A descriptor, e.g. the read end of a self-pipe that a SIGINT/SIGTERM
+ * handler writes to, whose becoming readable cuts every wait of every
+ * endpoint short: kd_endpoint_read then returns 0 (as on a timeout) unless
+ * bytes are there, kd_endpoint_write fails with errno ECANCELED (part of
+ * the bytes may have gone), and kd_endpoint_open fails ("...: Operation
+ * canceled") instead of waiting for a listener's peer or a slow connect.
+ * Process-wide; -1 (the default) turns it off.  Set it before opening
+ * endpoints (it is read, not locked, by threads that open them).
+ */
+void kd_endpoint_set_cancel_fd(int fd);
+
 /* For "pty": the slave path (e.g. "/dev/pts/5"); NULL otherwise.  The pty
  * is raw (cfmakeraw) on both sides. */
 const char *kd_endpoint_pty_path(const kd_endpoint *ep);

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# kdtap as Wireshark's extcap program: its answers to the extcap calls;
+# cmake --install puts it in Wireshark's extcap folder; and, run by tshark
+# as a user would (nobody, WIRESHARK_EXTCAP_DIR), tshark -D lists it and
+# tshark -i kdtap-tap records a session from two ptys: with the packet
+# limit of the extcap settings, and stopped by tshark itself.
+. "$(dirname "$0")/lib.sh"
+KDTAP="$KDSCOPE_BIN/kdtap"
+KDFEED="$KDSCOPE_BIN/kdfeed"
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# --- The extcap calls -------------------------------------------------------
+"$KDTAP" --extcap-interfaces --extcap-version=4.0 > "$WORK/ifaces"
+grep -q '^extcap {version=[0-9.]*}' "$WORK/ifaces" || fail "no extcap line: $(cat "$WORK/ifaces")"
+grep -q '^interface {value=kdtap-tap}{display=' "$WORK/ifaces" || fail "no kdtap-tap: $(cat "$WORK/ifaces")"
+grep -q '^interface {value=kdtap-relay}{display=' "$WORK/ifaces" || fail "no kdtap-relay: $(cat "$WORK/ifaces")"
+for i in kdtap-tap kdtap-relay; do
+  [ "$("$KDTAP" --extcap-interface "$i" --extcap-dlts)" = "dlt {number=252}{name=WIRESHARK_UPPER_PDU}{display=Windows KD (exported PDU)}" ] \
+    || fail "$i: dlts"
+done
+"$KDTAP" --extcap-interface kdtap-tap --extcap-config > "$WORK/tap.cfg"
+"$KDTAP" --extcap-interface kdtap-relay --extcap-config > "$WORK/relay.cfg"
+for call in t2d-port d2t-port baud packets duration; do
+  grep -q "{call=--$call}" "$WORK/tap.cfg" || fail "tap config lacks --$call: $(cat "$WORK/tap.cfg")"
+done
+for call in target debugger reconnect baud packets duration; do
+  grep -q "{call=--$call}" "$WORK/relay.cfg" || fail "relay config lacks --$call: $(cat "$WORK/relay.cfg")"
+done
+grep -q '^value {arg=2}{value=115200}{display=115200}{default=true}$' "$WORK/tap.cfg" || fail "no default baud"
+# Every serial port present is offered (ttyS only with a UART behind it).
+for p in /dev/ttyUSB* /dev/ttyACM*; do
+  [ -e "$p" ] || continue
+  grep -q "^value {arg=0}{value=$p}" "$WORK/tap.cfg" || fail "port $p not offered"
+done
+rc=0; "$KDTAP" --extcap-interface kdtap-nope --extcap-config 2> "$WORK/err" || rc=$?
+[ "$rc" = 2 ] && grep -q "unknown interface 'kdtap-nope'" "$WORK/err" || fail "unknown interface: $rc $(cat "$WORK/err")"
+rc=0; "$KDTAP" --capture --extcap-interface kdtap-tap --fifo "$WORK/fifo" 2> "$WORK/err" || rc=$?
+[ "$rc" = 2 ] && grep -q "needs --t2d-port and --d2t-port" "$WORK/err" || fail "capture without ports: $rc $(cat "$WORK/err")"
+echo "ok: --extcap-interfaces, --extcap-dlts, --extcap-config (ports present, rates, endpoints, stops)"
+
+# --- cmake --install puts it in Wireshark's extcap folder -------------------
+if [ -f "$KDSCOPE_BUILD/cmake_install.cmake" ] && grep -q 'wireshark/extcap' "$KDSCOPE_BUILD/tools/kdtap/cmake_install.cmake"; then
+  DESTDIR="$WORK/dest" cmake --install "$KDSCOPE_BUILD" > "$WORK/install.log" 2>&1 || fail "cmake --install: $(tail -5 "$WORK/install.log")"
+  inst=$(find "$WORK/dest" -path '*/wireshark/extcap/kdtap' -type f | head -1)
+  [ -n "$inst" ] && [ -x "$inst" ] || fail "no kdtap in an extcap folder: $(grep -i extcap "$WORK/install.log")"
+  "$inst" --extcap-interfaces | grep -q kdtap-tap || fail "the installed extcap does not answer"
+  echo "ok: cmake --install puts kdtap in ${inst#"$WORK/dest"}"
+fi
+
+command -v tshark > /dev/null || skip "tshark is not installed"
+
+# --- tshark, as a user runs it ----------------------------------------------
+EXTCAP="$WORK/extcap"
+mkdir -p "$EXTCAP" "$WORK/out"
+cp "$KDTAP" "$EXTCAP/"
+chmod 755 "$WORK" "$EXTCAP" "$EXTCAP/kdtap"; chmod 777 "$WORK/out"
+tshark_extcap() { WIRESHARK_EXTCAP_DIR="$EXTCAP" tshark_env "$@"; }
+tshark_env() {
+  if [ "$(id -u)" = 0 ]; then
+    local home; home=$(mktemp -d "$WORK/home.XXXX"); chmod 777 "$home"
+    env HOME="$home" TZ=UTC WIRESHARK_EXTCAP_DIR="$WIRESHARK_EXTCAP_DIR" \
+      setpriv --reuid=65534 --regid=65534 --clear-groups tshark "$@"
+  else
+    env TZ=UTC tshark "$@"
+  fi
+}
+tshark_extcap -D > "$WORK/D" 2> "$WORK/D.err" || fail "tshark -D: $(cat "$WORK/D.err")"
+grep -q '\. kdtap-tap (Windows KD serial tap' "$WORK/D" && grep -q '\. kdtap-relay (' "$WORK/D" \
+  || fail "tshark -D does not list kdtap: $(cat "$WORK/D")"
+echo "ok: tshark -D lists kdtap-tap and kdtap-relay"
+
+wait_for() { # FILE REGEX [TENTHS]
+  local n=${3:-300}
+  while [ "$n" -gt 0 ]; do grep -qE -- "$2" "$1" 2>/dev/null && return 0; sleep 0.1; n=$((n - 1)); done
+  return 1
+}
+"$KDFEED" split "$KDSCOPE_SRC/captures/kdsim-amd64-boot.pcapng" "$WORK/boot.d2t" "$WORK/boot.t2d"
+packets=$("$KDCAT" --json "$KDSCOPE_SRC/captures/kdsim-amd64-boot.pcapng" | grep -cE '"kind":"(data|control)"')
+
+# capture NAME "TSHARK OPTIONS": the boot session through two ptys, recorded by tshark -i kdtap-tap.
+capture() {
+  local name=$1 topts=$2
+  "$KDFEED" play --seed 31 "$WORK/boot.t2d" "$WORK/boot.d2t" > "$WORK/$name.feed" & local fp=$!; PIDS+=("$fp")
+  wait_for "$WORK/$name.feed" '^d2t ' || fail "$name: no ptys"
+  local t d; t=$(awk '$1 == "t2d" {print $2}' "$WORK/$name.feed"); d=$(awk '$1 == "d2t" {print $2}' "$WORK/$name.feed")
+  chmod 666 "$t" "$d" # the user's ports
+  local rc=0
+  timeout 60 bash -c 'tshark_extcap "$@"' _ -i kdtap-tap -o "extcap.kdtap_tap.t2dport:$t" -o "extcap.kdtap_tap.d2tport:$d" \
+    $topts -w "$WORK/out/$name.pcapng" > "$WORK/$name.tshark" 2>&1 || rc=$?
+  kill "$fp"; wait "$fp" || true
+  [ "$rc" = 0 ] || fail "$name: tshark exit $rc: $(cat "$WORK/$name.tshark")"
+  "$KDCAT" "$WORK/out/$name.pcapng" > "$WORK/$name.txt" || fail "$name: kdcat cannot read tshark's file"
+}
+export -f tshark_extcap tshark_env
+export EXTCAP WORK
+
+capture limit "-o extcap.kdtap_tap.packets:$packets -o extcap.kdtap_tap.baud:57600"
+"$KDFEED" check "$WORK/out/limit.pcapng" "$WORK/boot.d2t" "$WORK/boot.t2d" > "$WORK/limit.check" \
+  || fail "tshark -i kdtap-tap: the file is not the session"
+grep -q 'GetVersion -> STATUS_SUCCESS' "$WORK/limit.txt" || fail "tshark -i kdtap-tap: the file does not decode"
+echo "ok: tshark -i kdtap-tap (packet limit $packets) records the session from two ptys, and it decodes ($(tr '\n' ' ' < "$WORK/limit.check"))"
+
+# Stopped by tshark (Wireshark's stop: SIGTERM to the extcap); the file is
+# complete up to then.
+capture stopped "-a duration:3"
+"$KDFEED" split "$WORK/out/stopped.pcapng" "$WORK/stopped.d2t" "$WORK/stopped.t2d"
+for d in d2t t2d; do
+  cmp -s "$WORK/stopped.$d" "$WORK/boot.$d" || fail "stopped by tshark: $d is not the stream"
+done
+echo "ok: tshark -a duration:3 stops kdtap-tap; the file holds the whole session"

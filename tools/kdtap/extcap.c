@@ -1,0 +1,334 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * extcap.c - kdtap as a Wireshark extcap program (man 4 extcap).
+ *
+ * Two interfaces, one per mode, so each shows only its own settings:
+ *   kdtap-tap    the Y-cable tap: the two receive-only ports (the serial
+ *                ports present are offered: /dev/ttyS* with a UART behind
+ *                them, /dev/ttyUSB*, /dev/ttyACM*), the baud rate
+ *   kdtap-relay  the relay: target and debugger endpoints, --reconnect,
+ *                the baud rate of serial endpoints
+ * both with the stop conditions.  Link type 252 (exported PDU, "kd").
+ *
+ * A capture is an ordinary kdtap run writing pcapng to Wireshark's fifo, a
+ * block at a time; Wireshark stops it with SIGTERM.  Selector defaults are
+ * not passed by Wireshark, so every option has its default here too.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kdtap.h"
+
+#define IF_TAP "kdtap-tap"
+#define IF_RELAY "kdtap-relay"
+#define DEFAULT_BAUD 115200u
+#define MAX_PORTS 256
+
+int kdtap_is_extcap_call(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strncmp(argv[i], "--extcap-", 9) == 0 || strcmp(argv[i], "--capture") == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ ports */
+
+/* A ttyS line is listed when the kernel found a UART behind it (its sysfs
+ * "type" is not 0, PORT_UNKNOWN); when sysfs cannot say, it is listed. */
+static int uart_present(const char *name)
+{
+    char path[300], buf[16];
+    snprintf(path, sizeof path, "/sys/class/tty/%s/type", name);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 1;
+    int ok = fgets(buf, sizeof buf, f) != NULL && atoi(buf) != 0;
+    fclose(f);
+    return ok;
+}
+
+/* Natural order: ttyS2 before ttyS10, ttyACM before ttyS before ttyUSB. */
+static int port_cmp(const void *a, const void *b)
+{
+    const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+    size_t px = strcspn(x, "0123456789"), py = strcspn(y, "0123456789");
+    int c = strncmp(x, y, px < py ? px : py);
+    if (c || px != py)
+        return c ? c : (px < py ? -1 : 1);
+    long nx = atol(x + px), ny = atol(y + py);
+    return nx < ny ? -1 : nx > ny;
+}
+
+/* The serial ports present, as "/dev/NAME" strings (malloc'd); returns the count. */
+static size_t list_ports(char **out, size_t max)
+{
+    DIR *d = opendir("/dev");
+    if (!d)
+        return 0;
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < max) {
+        const char *nm = e->d_name;
+        int serial = strncmp(nm, "ttyS", 4) == 0 && isdigit((unsigned char)nm[4]);
+        int usb = (strncmp(nm, "ttyUSB", 6) == 0 && isdigit((unsigned char)nm[6])) ||
+                  (strncmp(nm, "ttyACM", 6) == 0 && isdigit((unsigned char)nm[6]));
+        if (!(usb || (serial && uart_present(nm))))
+            continue;
+        size_t len = strlen(nm) + 6;
+        char *p = malloc(len);
+        if (!p)
+            break;
+        snprintf(p, len, "/dev/%s", nm);
+        out[n++] = p;
+    }
+    closedir(d);
+    qsort(out, n, sizeof *out, port_cmp);
+    return n;
+}
+
+static void print_port_values(int arg, int with_default)
+{
+    char *ports[MAX_PORTS];
+    size_t n = list_ports(ports, MAX_PORTS);
+    size_t def = arg == 1 && n > 1 ? 1 : 0; /* t2d: the first port, d2t: the second */
+    for (size_t i = 0; i < n; i++) {
+        printf("value {arg=%d}{value=%s}{display=%s}%s\n", arg, ports[i], ports[i],
+               with_default && i == def ? "{default=true}" : "");
+        free(ports[i]);
+    }
+}
+
+/* ------------------------------------------------------------ answers */
+
+static void print_interfaces(void)
+{
+    printf("extcap {version=%s}{display=kdscope KD recorder}\n", KDSCOPE_VERSION);
+    printf("interface {value=" IF_TAP "}{display=Windows KD serial tap (two receive-only ports on a Y-cable)}\n");
+    printf("interface {value=" IF_RELAY "}{display=Windows KD serial relay (VM serial pipe <-> debugger)}\n");
+}
+
+static void print_dlts(void)
+{
+    printf("dlt {number=252}{name=WIRESHARK_UPPER_PDU}{display=Windows KD (exported PDU)}\n");
+}
+
+static void print_baud(int arg)
+{
+    printf("arg {number=%d}{call=--baud}{display=Baud rate}{type=selector}"
+           "{tooltip=Rate of the serial ports (8N1, no flow control)}\n",
+           arg);
+    for (unsigned i = 0; i < kdtap_nbauds; i++) {
+        if (kdtap_bauds[i] < 9600)
+            continue;
+        printf("value {arg=%d}{value=%u}{display=%u}%s\n", arg, kdtap_bauds[i], kdtap_bauds[i],
+               kdtap_bauds[i] == DEFAULT_BAUD ? "{default=true}" : "");
+    }
+}
+
+static void print_stops(int arg)
+{
+    printf("arg {number=%d}{call=--packets}{display=Stop after packets}{type=unsigned}{default=0}"
+           "{tooltip=Stop after this many KD packets, both directions (0: no limit)}{group=Stop}\n",
+           arg);
+    printf("arg {number=%d}{call=--duration}{display=Stop after seconds}{type=unsigned}{default=0}"
+           "{tooltip=Stop after this many seconds (0: no limit)}{group=Stop}\n",
+           arg + 1);
+}
+
+static void print_config(const char *iface)
+{
+    if (strcmp(iface, IF_TAP) == 0) {
+        printf("arg {number=0}{call=--t2d-port}{display=Target's transmit line (t2d)}{type=selector}"
+               "{required=true}{reload=true}{placeholder=Rescan}"
+               "{tooltip=The receive-only port wired to the target's TX: what the target sends}\n");
+        print_port_values(0, 1);
+        printf("arg {number=1}{call=--d2t-port}{display=Debugger's transmit line (d2t)}{type=selector}"
+               "{required=true}{reload=true}{placeholder=Rescan}"
+               "{tooltip=The receive-only port wired to the debugger's TX: what the debugger sends}\n");
+        print_port_values(1, 1);
+        print_baud(2);
+        print_stops(3);
+    } else {
+        printf("arg {number=0}{call=--target}{display=Target endpoint}{type=string}{required=true}"
+               "{placeholder=unix:/tmp/vm.sock}"
+               "{tooltip=The VM's serial pipe or the target's line: unix:PATH, tcp:HOST:PORT, "
+               "unix-listen:PATH, tcp-listen:[HOST:]PORT, a serial device, pty}\n");
+        printf("arg {number=1}{call=--debugger}{display=Debugger endpoint}{type=string}{required=true}"
+               "{placeholder=tcp-listen:9999}"
+               "{tooltip=Where the debugger connects or is: tcp-listen:[HOST:]PORT, unix-listen:PATH, "
+               "pty, a serial device, tcp:HOST:PORT, unix:PATH}\n");
+        printf("arg {number=2}{call=--reconnect}{display=Wait for a side that goes away}{type=boolflag}"
+               "{default=true}{tooltip=Debuggers and VMs restart: wait for them instead of stopping}\n");
+        print_baud(3);
+        print_stops(4);
+    }
+}
+
+/* ------------------------------------------------------------ main */
+
+static int usage_error(const char *what)
+{
+    fprintf(stderr, "kdtap: extcap: %s\n", what);
+    return KDTAP_EXIT_USAGE;
+}
+
+/* A global, so that early returns leave nothing unreachable. */
+static char *comment;
+
+int kdtap_extcap_main(int argc, char **argv)
+{
+    enum {
+        O_INTERFACES = 256, O_VERSION, O_INTERFACE, O_DLTS, O_CONFIG, O_RELOAD, O_FILTER, O_CONTROL_IN,
+        O_CONTROL_OUT, O_CAPTURE, O_FIFO, O_DEBUG, O_DEBUG_FILE, O_T2D, O_D2T, O_TARGET, O_DEBUGGER,
+        O_BAUD, O_RECONNECT, O_PACKETS, O_DURATION
+    };
+    static const struct option longopts[] = {
+        {"extcap-interfaces", no_argument, NULL, O_INTERFACES},
+        {"extcap-version", optional_argument, NULL, O_VERSION},
+        {"extcap-interface", required_argument, NULL, O_INTERFACE},
+        {"extcap-dlts", no_argument, NULL, O_DLTS},
+        {"extcap-config", no_argument, NULL, O_CONFIG},
+        {"extcap-reload-option", required_argument, NULL, O_RELOAD},
+        {"extcap-capture-filter", required_argument, NULL, O_FILTER},
+        {"extcap-control-in", required_argument, NULL, O_CONTROL_IN},
+        {"extcap-control-out", required_argument, NULL, O_CONTROL_OUT},
+        {"capture", no_argument, NULL, O_CAPTURE},
+        {"fifo", required_argument, NULL, O_FIFO},
+        {"debug", no_argument, NULL, O_DEBUG},
+        {"debug-file", required_argument, NULL, O_DEBUG_FILE},
+        {"t2d-port", required_argument, NULL, O_T2D},
+        {"d2t-port", required_argument, NULL, O_D2T},
+        {"target", required_argument, NULL, O_TARGET},
+        {"debugger", required_argument, NULL, O_DEBUGGER},
+        {"baud", required_argument, NULL, O_BAUD},
+        {"reconnect", no_argument, NULL, O_RECONNECT},
+        {"packets", required_argument, NULL, O_PACKETS},
+        {"duration", required_argument, NULL, O_DURATION},
+        {NULL, 0, NULL, 0},
+    };
+    int want_interfaces = 0, want_dlts = 0, want_config = 0, capture = 0;
+    const char *iface = NULL, *fifo = NULL, *reload = NULL;
+    kdtap_config c = {.out_fd = -1, .quiet = 1}; /* Wireshark shows any stderr output as an error */
+    int opt;
+    char *end;
+    comment = kdtap_command_comment(argc, argv); /* before getopt permutes argv */
+    opterr = 0;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (opt) {
+        case O_INTERFACES:
+            want_interfaces = 1;
+            break;
+        case O_INTERFACE:
+            iface = optarg;
+            break;
+        case O_DLTS:
+            want_dlts = 1;
+            break;
+        case O_CONFIG:
+            want_config = 1;
+            break;
+        case O_RELOAD:
+            reload = optarg;
+            break;
+        case O_CAPTURE:
+            capture = 1;
+            break;
+        case O_FIFO:
+            fifo = optarg;
+            break;
+        case O_T2D:
+            c.spec[KDTAP_TARGET] = optarg;
+            break;
+        case O_D2T:
+            c.spec[KDTAP_DEBUGGER] = optarg;
+            break;
+        case O_TARGET:
+            c.spec[KDTAP_TARGET] = optarg;
+            break;
+        case O_DEBUGGER:
+            c.spec[KDTAP_DEBUGGER] = optarg;
+            break;
+        case O_BAUD: {
+            unsigned long b = strtoul(optarg, &end, 10);
+            if (*end || !kdtap_baud_ok(b))
+                return usage_error("--baud: not a standard rate");
+            c.baud = (unsigned)b;
+            break;
+        }
+        case O_RECONNECT:
+            c.reconnect = 1;
+            break;
+        case O_PACKETS:
+            c.packets = strtoull(optarg, &end, 10);
+            if (*end)
+                return usage_error("--packets: not a number");
+            break;
+        case O_DURATION:
+            c.duration = strtod(optarg, &end);
+            if (*end || c.duration < 0)
+                return usage_error("--duration: not a number of seconds");
+            break;
+        case O_VERSION: case O_FILTER: case O_CONTROL_IN: case O_CONTROL_OUT: case O_DEBUG:
+        case O_DEBUG_FILE:
+            break; /* no capture filters (Wireshark's display filters apply), no toolbar */
+        default:
+            fprintf(stderr, "kdtap: extcap: unknown option '%s'\n", argv[optind - 1]);
+            return KDTAP_EXIT_USAGE;
+        }
+    }
+    if (want_interfaces) {
+        print_interfaces();
+        return 0;
+    }
+    if (!iface)
+        return usage_error("--extcap-interface is needed");
+    int tap = strcmp(iface, IF_TAP) == 0;
+    if (!tap && strcmp(iface, IF_RELAY) != 0) {
+        fprintf(stderr, "kdtap: extcap: unknown interface '%s' (" IF_TAP " or " IF_RELAY ")\n", iface);
+        return KDTAP_EXIT_USAGE;
+    }
+    if (want_dlts) {
+        print_dlts();
+        return 0;
+    }
+    if (reload) {
+        if (tap && (strcmp(reload, "t2d-port") == 0 || strcmp(reload, "d2t-port") == 0))
+            print_port_values(strcmp(reload, "t2d-port") == 0 ? 0 : 1, 0);
+        return 0;
+    }
+    if (want_config) {
+        print_config(iface);
+        return 0;
+    }
+    if (!capture)
+        return usage_error("nothing to do (--extcap-interfaces, --extcap-dlts, --extcap-config or --capture)");
+    if (!fifo)
+        return usage_error("--capture needs --fifo PATH");
+    c.mode = tap ? KDTAP_TAP : KDTAP_RELAY;
+    if (!c.spec[KDTAP_TARGET] || !c.spec[KDTAP_DEBUGGER])
+        return usage_error(tap ? "the tap needs --t2d-port and --d2t-port"
+                               : "the relay needs --target and --debugger");
+    if (tap)
+        c.reconnect = 0;
+    c.out = fifo;
+    c.out_fd = open(fifo, O_WRONLY | O_CLOEXEC);
+    if (c.out_fd < 0) {
+        fprintf(stderr, "kdtap: %s: %s\n", fifo, strerror(errno));
+        return KDTAP_EXIT_IO;
+    }
+    c.comment = comment;
+    int rc = comment ? kdtap_run(&c) : KDTAP_EXIT_IO;
+    free(comment);
+    close(c.out_fd);
+    return rc;
+}

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * live.c - decode, track and summarise items as they are recorded (live.h).
+ */
+#include "live.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kdparse/decode.h"
+#include "kdparse/tracker.h"
+
+struct kdtap_live {
+    FILE *lines;
+    kd_arch arch;
+    uint8_t width;
+    kd_tracker *tracker;
+    int have_t0;
+    uint64_t t0_ns;
+    char last[2][48];
+    kd_msg msg; /* large: one, reused */
+};
+
+kdtap_live *kdtap_live_new(FILE *lines, kd_arch arch, uint8_t width)
+{
+    kdtap_live *l = calloc(1, sizeof *l);
+    if (!l)
+        return NULL;
+    kd_tracker_opts to = {.arch = arch, .width = width};
+    l->tracker = kd_tracker_new(&to);
+    if (!l->tracker) {
+        free(l);
+        return NULL;
+    }
+    l->lines = lines;
+    l->arch = arch;
+    l->width = width;
+    return l;
+}
+
+void kdtap_live_free(kdtap_live *l)
+{
+    if (!l)
+        return;
+    kd_tracker_free(l->tracker);
+    free(l);
+}
+
+/* "DbgKdExceptionStateChange" -> "Exception". */
+static void state_name(char *out, size_t n, uint32_t state)
+{
+    const char *name = kd_val_name(kd_vals_state, state);
+    if (!name) {
+        snprintf(out, n, "StateChange 0x%04" PRIx32, state);
+        return;
+    }
+    size_t len = strlen(name);
+    const char *pre = "DbgKd", *suf = "StateChange";
+    if (strncmp(name, pre, strlen(pre)) == 0) {
+        name += strlen(pre);
+        len -= strlen(pre);
+    }
+    if (len > strlen(suf) && strcmp(name + len - strlen(suf), suf) == 0)
+        len -= strlen(suf);
+    snprintf(out, n, "%.*s", (int)len, name);
+}
+
+static void note_api(kdtap_live *l, const kd_msg *m)
+{
+    const kd_item *it = m->item;
+    if (it->kind != KD_ITEM_DATA || it->dir > KD_DIR_T2D)
+        return;
+    char *out = l->last[it->dir];
+    size_t n = sizeof l->last[0];
+    const char *name = NULL;
+    switch (m->type) {
+    case KD_TYPE_STATE_MANIPULATE:
+        name = kd_val_name(kd_vals_api_short, m->api);
+        if (!name) {
+            snprintf(out, n, "API 0x%04" PRIx32, m->api);
+            return;
+        }
+        break;
+    case KD_TYPE_STATE_CHANGE32:
+    case KD_TYPE_STATE_CHANGE64:
+        state_name(out, n, m->api);
+        return;
+    case KD_TYPE_DEBUG_IO:
+        name = m->api == 0x3230 ? "DbgPrint" : m->api == 0x3231 ? "DbgPrompt" : "DebugIo";
+        break;
+    default:
+        name = kd_packet_type_name(m->type);
+        break;
+    }
+    snprintf(out, n, "%s", name ? name : "?");
+}
+
+void kdtap_live_item(kdtap_live *l, const kd_item *it, uint64_t record)
+{
+    kd_decode_opts o = {.arch = l->arch, .width = l->width};
+    if (o.arch == KD_ARCH_UNKNOWN)
+        o.arch = kd_tracker_arch(l->tracker);
+    if (o.width == 0)
+        o.width = kd_tracker_width(l->tracker);
+    kd_decode(it, &o, &l->msg);
+    l->msg.track.frame = record;
+    kd_annot a;
+    kd_tracker_add(l->tracker, &l->msg.track, &a);
+    note_api(l, &l->msg);
+    if (!l->lines)
+        return;
+    if (!l->have_t0) {
+        l->have_t0 = 1;
+        l->t0_ns = it->ts_ns;
+    }
+    char line[1024];
+    kd_msg_summary(&l->msg, &a, line, sizeof line);
+    uint64_t rel = it->ts_ns >= l->t0_ns ? it->ts_ns - l->t0_ns : 0;
+    fprintf(l->lines, "%6" PRIu64 " %" PRIu64 ".%09" PRIu64 " %s  %s\n", record, rel / 1000000000u,
+            rel % 1000000000u, kd_dir_name(it->dir), line);
+    fflush(l->lines);
+}
+
+const char *kdtap_live_last_api(const kdtap_live *l, kd_dir dir)
+{
+    return dir <= KD_DIR_T2D ? l->last[dir] : "";
+}
