@@ -103,6 +103,13 @@ kdsim_script *kdsim_script_load(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "%s", strerror(errno));
         return NULL;
     }
+    kdsim_script *s = kdsim_script_read(f, err, errlen);
+    fclose(f);
+    return s;
+}
+
+kdsim_script *kdsim_script_read(FILE *f, char *err, size_t errlen)
+{
     kdsim_script *s = calloc(1, sizeof *s);
     size_t cap = 0;
     char line[8192];
@@ -191,7 +198,6 @@ kdsim_script *kdsim_script_load(const char *path, char *err, size_t errlen)
         }
         s->v[s->n++] = c;
     }
-    fclose(f);
     if (!s) {
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -208,7 +214,6 @@ kdsim_script *kdsim_script_load(const char *path, char *err, size_t errlen)
 oom:
     snprintf(err, errlen, "out of memory");
 bad:
-    fclose(f);
     kdsim_script_free(s);
     return NULL;
 }

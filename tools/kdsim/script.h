@@ -37,6 +37,8 @@ typedef struct kdsim_script kdsim_script;
 
 /* Parses the whole script; NULL and "LINE: reason" in err on a bad line. */
 kdsim_script *kdsim_script_load(const char *path, char *err, size_t errlen);
+/* The same from an open stream (left open). */
+kdsim_script *kdsim_script_read(FILE *f, char *err, size_t errlen);
 void kdsim_script_free(kdsim_script *s);
 
 /* Runs it over the link, printing what happens to log.  0 all done, 1 an
