@@ -87,28 +87,52 @@ static expert_field ei_error_status = EI_INIT;
 #define MAX_ITEMS ((1u << KEY_BITS) - 1)
 
 /*
- * One item, as the first pass framed and decoded it, kept small: a capture
- * holds millions.  Its bytes are read back from the record (or a copy when
- * it was reassembled across records) and its header fields re-read from
- * them; session links are kept as frame numbers.
+ * One item, as the first pass framed and decoded it, kept small (56 bytes):
+ * a capture holds millions, and the memory they take is most of what the
+ * plugin costs tshark.  Its bytes are read back from the record (or from a
+ * copy, kept aside, when it was reassembled across records) and its header
+ * fields re-read from them; session links are kept as frame numbers.
  */
 typedef struct stored_item {
-    const guint8 *copy;  /* own bytes when not inside its record, else NULL */
     gint32 tvb_offset;   /* where it lies in the record's tvb, or -1 */
     guint16 len;
-    guint8 kind, flags, dir;
     guint16 index;       /* its place among its record's items: the tracker's key is frame << KEY_BITS | index */
-    guint8 arch, width;  /* views used on the first pass */
+    guint8 kind, flags;
+    guint8 arch;         /* the view used on the first pass */
+    guint8 bits;         /* SI_* */
     guint32 ack_in, acks, response_in, request_in, retransmission_of, duplicate_of;
     guint32 reset_epoch, problems, request_api;
     guint64 response_time_ns;
 } stored_item;
 
-/* A record's items, in one allocation. */
+G_STATIC_ASSERT(sizeof(stored_item) == 56);
+
+#define SI_DIR 0x03u      /* kd_dir */
+#define SI_WIDTH32 0x04u  /* decoded with the 32-bit layout (else 64) */
+#define SI_COPY 0x08u     /* its bytes are in g_file->copies, not in its record */
+
+static kd_dir si_dir(const stored_item *s)
+{
+    return (kd_dir)(s->bits & SI_DIR);
+}
+
+static guint8 si_width(const stored_item *s)
+{
+    return s->bits & SI_WIDTH32 ? 32 : 64;
+}
+
+/* A record's items: a view into g_file->items (valid until items are
+ * stored again). */
 typedef struct frame_items {
     guint n;
-    stored_item items[];
+    stored_item *items;
 } frame_items;
+
+/* Where a record's items are in g_file->items. */
+typedef struct frame_slot {
+    guint32 first;
+    guint32 n_plus_1; /* 0: the record was not seen yet */
+} frame_slot;
 
 /* One direction of one carrier: a byte stream. */
 typedef struct stream {
@@ -120,7 +144,9 @@ typedef struct stream {
 
 typedef struct kd_file {
     kd_tracker *tracker;
-    GPtrArray *frames;   /* record number -> frame_items */
+    GArray *items;       /* of stored_item, every record's in turn */
+    GArray *frames;      /* of frame_slot, by record number */
+    GHashTable *copies;  /* key (frame << KEY_BITS | index) -> bytes, for SI_COPY items */
     GPtrArray *streams;  /* every stream, to free at the end */
     stream *exported[3]; /* exported-PDU records: one stream per direction */
     guint32 epoch;       /* the latest item's reset epoch */
@@ -146,7 +172,9 @@ static void kd_init(void)
     g_file = g_new0(kd_file, 1);
     kd_tracker_opts o = {.arch = (kd_arch)pref_arch, .width = (uint8_t)pref_width};
     g_file->tracker = kd_tracker_new(&o);
-    g_file->frames = g_ptr_array_new();
+    g_file->items = g_array_new(FALSE, FALSE, sizeof(stored_item));
+    g_file->frames = g_array_new(FALSE, TRUE, sizeof(frame_slot));
+    g_file->copies = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
     g_file->streams = g_ptr_array_new();
 }
 
@@ -160,7 +188,9 @@ static void kd_cleanup(void)
         g_free(s);
     }
     g_ptr_array_free(g_file->streams, TRUE);
-    g_ptr_array_free(g_file->frames, TRUE);
+    g_array_free(g_file->items, TRUE);
+    g_array_free(g_file->frames, TRUE);
+    g_hash_table_destroy(g_file->copies);
     kd_tracker_free(g_file->tracker);
     g_free(g_file);
     g_file = NULL;
@@ -194,16 +224,29 @@ static void collect_add(collect *c, const stored_item *s)
     c->items[c->n++] = *s;
 }
 
-static frame_items *frame_get(guint32 num)
-{
-    return num < g_file->frames->len ? g_ptr_array_index(g_file->frames, num) : NULL;
-}
-
-static void frame_set(guint32 num, frame_items *fi)
+/* The items of record num, or FALSE when it was not seen yet. */
+static gboolean frame_get(guint32 num, frame_items *fi)
 {
     if (num >= g_file->frames->len)
-        g_ptr_array_set_size(g_file->frames, num + 1);
-    g_ptr_array_index(g_file->frames, num) = fi;
+        return FALSE;
+    const frame_slot *fs = &g_array_index(g_file->frames, frame_slot, num);
+    if (!fs->n_plus_1)
+        return FALSE;
+    fi->n = fs->n_plus_1 - 1;
+    fi->items = fi->n ? &g_array_index(g_file->items, stored_item, fs->first) : NULL;
+    return TRUE;
+}
+
+static const guint8 *copy_get(guint64 key)
+{
+    return g_hash_table_lookup(g_file->copies, &key);
+}
+
+static void copy_put(guint64 key, const guint8 *bytes, guint len)
+{
+    guint64 *k = g_new(guint64, 1);
+    *k = key;
+    g_hash_table_replace(g_file->copies, k, g_memdup2(bytes, len));
 }
 
 /* Tracker annotations in and out of the compact form (frame numbers). */
@@ -228,7 +271,7 @@ static kd_annot annot_load(const stored_item *s)
         .request_in = s->request_in, .response_time_ns = s->response_time_ns,
         .retransmission_of = s->retransmission_of, .duplicate_of = s->duplicate_of,
         .reset_epoch = s->reset_epoch, .problems = s->problems, .arch = (kd_arch)s->arch,
-        .width = s->width, .request_api = s->request_api,
+        .width = si_width(s), .request_api = s->request_api,
     };
     return a;
 }
@@ -236,7 +279,7 @@ static kd_annot annot_load(const stored_item *s)
 /* The framer's item again, from its bytes and the few facts kept. */
 static kd_item item_load(const stored_item *s, const guint8 *bytes)
 {
-    return kd_item_from_bytes(bytes, s->len, (kd_item_kind)s->kind, s->flags, (kd_dir)s->dir);
+    return kd_item_from_bytes(bytes, s->len, (kd_item_kind)s->kind, s->flags, si_dir(s));
 }
 
 static stream *stream_new(kd_dir dir, collect *c)
@@ -249,16 +292,17 @@ static stream *stream_new(kd_dir dir, collect *c)
 
 /* ------------------------------------------------------------ first pass */
 
-static kd_msg g_msg; /* decoding scratch: one message at a time */
+static kd_msg g_msg;   /* decoding scratch: one message at a time */
+static kd_item g_item; /* the item g_msg was decoded from on the first pass */
 
 static void refresh(guint64 key)
 {
     if (!key)
         return;
-    frame_items *fi = frame_get((guint32)(key >> KEY_BITS));
+    frame_items fi;
     const kd_annot *a = kd_tracker_get(g_file->tracker, key);
-    if (fi && a && (key & MAX_ITEMS) < fi->n)
-        annot_store(&fi->items[key & MAX_ITEMS], a);
+    if (a && frame_get((guint32)(key >> KEY_BITS), &fi) && (key & MAX_ITEMS) < fi.n)
+        annot_store(&fi.items[key & MAX_ITEMS], a);
 }
 
 static void on_item(const kd_item *it, void *user)
@@ -269,20 +313,24 @@ static void on_item(const kd_item *it, void *user)
     s.len = (guint16)it->len;
     s.kind = (guint8)it->kind;
     s.flags = (guint8)it->flags;
-    s.dir = (guint8)it->dir;
+    s.bits = (guint8)(it->dir & SI_DIR);
     s.index = (guint16)(c->n & MAX_ITEMS);
     guint64 key = (guint64)c->frame << KEY_BITS | s.index;
     s.tvb_offset = it->offset >= c->record_start ? c->tvb_base + (gint32)(it->offset - c->record_start) : -1;
     /* An item that lies in its record is read back from the record's tvb;
      * only one reassembled across records needs its own copy. */
-    if (s.tvb_offset < 0 || c->late)
-        s.copy = (const guint8 *)wmem_memdup(wmem_file_scope(), it->bytes, it->len);
+    if (s.tvb_offset < 0 || c->late) {
+        s.bits |= SI_COPY;
+        copy_put(key, it->bytes, it->len);
+    }
 
     kd_decode_opts o = {.arch = kd_tracker_arch(g_file->tracker), .width = kd_tracker_width(g_file->tracker)};
     kd_decode(it, &o, &g_msg);
     g_msg_key = key;
+    g_item = *it;
     s.arch = (guint8)g_msg.arch;
-    s.width = g_msg.width;
+    if (g_msg.width == 32)
+        s.bits |= SI_WIDTH32;
     g_msg.track.frame = key;
     if (c->late) {
         /* The tracker takes frames in order; a cut packet links nothing. */
@@ -296,16 +344,21 @@ static void on_item(const kd_item *it, void *user)
     collect_add(c, &s);
 }
 
-static frame_items *store_items(guint32 frame, const collect *c)
+/* Stores a record's items (again, for a record cut late: the new block
+ * replaces the old one, which stays unused) and returns them. */
+static frame_items store_items(guint32 frame, const collect *c)
 {
     guint n = c->n > MAX_ITEMS ? MAX_ITEMS : c->n;
-    frame_items *fi = wmem_alloc(wmem_file_scope(), sizeof(frame_items) + n * sizeof(stored_item));
-    fi->n = n;
-    if (n)
-        memcpy(fi->items, c->items, n * sizeof(stored_item));
-    frame_set(frame, fi);
+    if (frame >= g_file->frames->len)
+        g_array_set_size(g_file->frames, frame + 1);
+    frame_slot *fs = &g_array_index(g_file->frames, frame_slot, frame);
+    fs->first = g_file->items->len;
+    fs->n_plus_1 = n + 1;
+    g_array_append_vals(g_file->items, c->items, n);
+    frame_items fi;
+    frame_get(frame, &fi);
     /* Links to earlier records that these items just created. */
-    for (guint i = 0; i < fi->n; i++) {
+    for (guint i = 0; i < fi.n; i++) {
         const kd_annot *a = kd_tracker_get(g_file->tracker, (guint64)frame << KEY_BITS | i);
         if (!a)
             continue;
@@ -338,9 +391,10 @@ static void close_open_record(stream *st)
     collect_init(&c, st->open_frame);
     c.record_start = st->open_start;
     c.late = TRUE;
-    frame_items *old = frame_get(st->open_frame);
-    for (guint i = 0; old && i < old->n; i++)
-        collect_add(&c, &old->items[i]);
+    frame_items old;
+    if (frame_get(st->open_frame, &old))
+        for (guint i = 0; i < old.n; i++)
+            collect_add(&c, &old.items[i]);
     kd_framer_set_user(st->framer, &c);
     kd_framer_finish(st->framer);
     kd_framer_set_user(st->framer, NULL);
@@ -350,7 +404,7 @@ static void close_open_record(stream *st)
 }
 
 /* Feeds a record's bytes to its stream; returns the items it completed. */
-static frame_items *first_pass(tvbuff_t *tvb, packet_info *pinfo, stream *st)
+static frame_items first_pass(tvbuff_t *tvb, packet_info *pinfo, stream *st)
 {
     if (st->open_frame && st->records_are_items && starts_with_leader(tvb))
         close_open_record(st);
@@ -372,19 +426,19 @@ static frame_items *first_pass(tvbuff_t *tvb, packet_info *pinfo, stream *st)
     } else {
         st->open_frame = 0;
     }
-    frame_items *fi = store_items(pinfo->num, &c);
+    frame_items fi = store_items(pinfo->num, &c);
     collect_free(&c);
     return fi;
 }
 
-/* A record still unfinished when the capture ended: show it as what it is. */
-static frame_items *cut_at_end(tvbuff_t *tvb, packet_info *pinfo, stream *st)
+/* A record still unfinished when the capture ended: show it as what it is
+ * (TRUE and its items in *fi). */
+static gboolean cut_at_end(packet_info *pinfo, stream *st, frame_items *fi)
 {
     if (st->open_frame != pinfo->num)
-        return NULL;
+        return FALSE;
     close_open_record(st);
-    (void)tvb;
-    return frame_get(pinfo->num);
+    return frame_get(pinfo->num, fi);
 }
 
 /* ------------------------------------------------------------ tree */
@@ -502,28 +556,39 @@ static void add_session(proto_tree *tree, tvbuff_t *tvb, const kd_annot *a, int 
 static void show_item(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, stored_item *s, int visited,
                       char *info, size_t info_size)
 {
-    tvbuff_t *itvb;
+    /* Without a tree (tshark's one pass, summary lines only) no tvb is
+     * needed: the Info column and the expert infos come from the bytes. */
+    tvbuff_t *itvb = NULL;
     const guint8 *bytes;
-    if (!s->copy && s->tvb_offset >= 0 && (guint)s->tvb_offset + s->len <= tvb_captured_length(tvb)) {
-        itvb = tvb_new_subset_length(tvb, s->tvb_offset, s->len);
+    guint64 key = (guint64)pinfo->num << KEY_BITS | s->index;
+    const guint8 *copy = s->bits & SI_COPY ? copy_get(key) : NULL;
+    if (!(s->bits & SI_COPY) && s->tvb_offset >= 0 && (guint)s->tvb_offset + s->len <= tvb_captured_length(tvb)) {
         bytes = tvb_get_ptr(tvb, s->tvb_offset, s->len);
-    } else if (s->copy) {
-        itvb = tvb_new_child_real_data(tvb, s->copy, s->len, s->len);
-        add_new_data_source(pinfo, itvb, "Reassembled KD packet");
-        bytes = s->copy;
+        if (tree)
+            itvb = tvb_new_subset_length(tvb, s->tvb_offset, s->len);
+    } else if (copy) {
+        bytes = copy;
+        if (tree) {
+            itvb = tvb_new_child_real_data(tvb, copy, s->len, s->len);
+            add_new_data_source(pinfo, itvb, "Reassembled KD packet");
+        }
     } else {
         return; /* cannot happen: an item in its record always fits it */
     }
-    kd_item it = item_load(s, bytes);
-    guint64 key = (guint64)pinfo->num << KEY_BITS | s->index;
+    kd_item it;
     if (g_msg_key == key) {
         /* Decoded a moment ago by the first pass, from the framer's buffer:
-         * point its byte fields at the same bytes here. */
+         * point the item and the byte fields at the same bytes here. */
+        it = g_item;
+        it.bytes = bytes;
+        if (it.body)
+            it.body = bytes + KD_PACKET_HEADER_SIZE;
         for (guint16 i = 0; i < g_msg.n; i++)
             if (g_msg.nodes[i].data)
                 g_msg.nodes[i].data = bytes + g_msg.nodes[i].offset;
     } else {
-        kd_decode_opts o = {.arch = (kd_arch)s->arch, .width = s->width};
+        it = item_load(s, bytes);
+        kd_decode_opts o = {.arch = (kd_arch)s->arch, .width = si_width(s)};
         kd_decode(&it, &o, &g_msg);
         g_msg_key = key;
     }
@@ -554,12 +619,12 @@ static void show_item(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, store
         tap->has_response_time = a->request_in != 0;
         tap_queue_packet(kd_tap, pinfo, tap);
     }
-    proto_item *ti = proto_tree_add_item(tree, proto_kd, itvb, 0, -1, ENC_NA);
     if (!tree) {
         /* Nobody looks at the tree; the problems still reach the expert system. */
-        add_expert(pinfo, ti, &g_msg, a, visited);
+        add_expert(pinfo, NULL, &g_msg, a, visited);
         return;
     }
+    proto_item *ti = proto_tree_add_item(tree, proto_kd, itvb, 0, -1, ENC_NA);
     proto_item_append_text(ti, ", %s", line);
     proto_tree *kt = proto_item_add_subtree(ti, ett_kd);
     proto_tree *stack[256];
@@ -589,20 +654,23 @@ static int dissect_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, s
         col_set_str(pinfo->cinfo, COL_DEF_DST, dir == KD_DIR_D2T ? "target" : "debugger");
     }
     int visited = PINFO_FD_VISITED(pinfo);
-    frame_items *fi = frame_get(pinfo->num);
-    if (!fi && !visited)
+    frame_items fi;
+    gboolean have = frame_get(pinfo->num, &fi);
+    if (!have && !visited) {
         fi = first_pass(tvb, pinfo, st);
-    if (fi && fi->n == 0 && visited) {
-        frame_items *cut = cut_at_end(tvb, pinfo, st);
-        if (cut)
+        have = TRUE;
+    }
+    if (have && fi.n == 0 && visited) {
+        frame_items cut;
+        if (cut_at_end(pinfo, st, &cut))
             fi = cut;
     }
     char info[1024];
     info[0] = '\0'; /* an initialiser would clear 1 KiB a packet */
-    if (fi) {
-        for (guint i = 0; i < fi->n; i++)
-            show_item(tvb, pinfo, tree, &fi->items[i], visited, info, sizeof info);
-        if (fi->n == 0)
+    if (have) {
+        for (guint i = 0; i < fi.n; i++)
+            show_item(tvb, pinfo, tree, &fi.items[i], visited, info, sizeof info);
+        if (fi.n == 0)
             g_strlcpy(info, "[part of a KD packet]", sizeof info);
     }
     col_add_str(pinfo->cinfo, COL_INFO, info);

@@ -16,7 +16,7 @@ run() { # run LABEL TSHARK-ARGS...
   local label=$1; shift
   local as=(); [ "$(id -u)" = 0 ] && as=(setpriv --reuid=65534 --regid=65534 --clear-groups)
   for _ in $(seq "$RUNS"); do
-    env HOME="$work/home" WIRESHARK_PLUGIN_DIR="$work/plugins" /usr/bin/time -f "$label %e s %M KB" \
+    env HOME="$work/home" WIRESHARK_PLUGIN_DIR="$work/plugins" /usr/bin/time -f "$label %e s wall, %U s user + %S s sys, %M KB" \
       "${as[@]}" tshark -r "$work/big.pcapng" "$@" > /dev/null
   done
 }
