@@ -9,12 +9,6 @@
 . "$(dirname "$0")/lib.sh"
 KDTAP="$KDSCOPE_BIN/kdtap"
 KDFEED="$KDSCOPE_BIN/kdfeed"
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
 
 # wait_for FILE REGEX [TENTHS_OF_A_SECOND]: until a line of FILE matches.
 wait_for() {

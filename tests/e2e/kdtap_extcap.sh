@@ -7,12 +7,6 @@
 . "$(dirname "$0")/lib.sh"
 KDTAP="$KDSCOPE_BIN/kdtap"
 KDFEED="$KDSCOPE_BIN/kdfeed"
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
 
 # --- The extcap calls -------------------------------------------------------
 "$KDTAP" --extcap-interfaces --extcap-version=4.0 > "$WORK/ifaces"

@@ -11,12 +11,6 @@ KDTAP="$KDSCOPE_BIN/kdtap"
 KDSIM="$KDSCOPE_BIN/kdsim"
 KDFEED="$KDSCOPE_BIN/kdfeed"
 SCRIPTS="$KDSCOPE_SRC/tests/kdsim"
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
 
 wait_for() { # FILE REGEX [TENTHS]
   local n=${3:-300}

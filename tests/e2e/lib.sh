@@ -6,7 +6,13 @@ set -euo pipefail
 KDCAT="$KDSCOPE_BIN/kdcat"
 SAMPLE="$KDSCOPE_SRC/captures/serial-demo.pcapng"
 WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
+# Background programs a script starts (PIDS+=($!)) are killed on the way out.
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 skip() { echo "SKIP: $*"; exit 77; }
