@@ -10,15 +10,6 @@
 KDTAP="$KDSCOPE_BIN/kdtap"
 KDFEED="$KDSCOPE_BIN/kdfeed"
 
-# wait_for FILE REGEX [TENTHS_OF_A_SECOND]: until a line of FILE matches.
-wait_for() {
-  local n=${3:-300}
-  while [ "$n" -gt 0 ]; do
-    grep -qE -- "$2" "$1" 2>/dev/null && return 0
-    sleep 0.1; n=$((n - 1))
-  done
-  return 1
-}
 
 # feed NAME T2D_IN D2T_IN [kdfeed play options]: the cable; sets T2D, D2T, FEED_PID.
 feed() {

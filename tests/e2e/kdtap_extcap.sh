@@ -68,11 +68,6 @@ grep -q '\. kdtap-tap (Windows KD serial tap' "$WORK/D" && grep -q '\. kdtap-rel
   || fail "tshark -D does not list kdtap: $(cat "$WORK/D")"
 echo "ok: tshark -D lists kdtap-tap and kdtap-relay"
 
-wait_for() { # FILE REGEX [TENTHS]
-  local n=${3:-300}
-  while [ "$n" -gt 0 ]; do grep -qE -- "$2" "$1" 2>/dev/null && return 0; sleep 0.1; n=$((n - 1)); done
-  return 1
-}
 "$KDFEED" split "$KDSCOPE_SRC/captures/kdsim-amd64-boot.pcapng" "$WORK/boot.d2t" "$WORK/boot.t2d"
 packets=$("$KDCAT" --json "$KDSCOPE_SRC/captures/kdsim-amd64-boot.pcapng" | grep -cE '"kind":"(data|control)"')
 

@@ -12,14 +12,6 @@ KDSIM="$KDSCOPE_BIN/kdsim"
 KDFEED="$KDSCOPE_BIN/kdfeed"
 SCRIPTS="$KDSCOPE_SRC/tests/kdsim"
 
-wait_for() { # FILE REGEX [TENTHS]
-  local n=${3:-300}
-  while [ "$n" -gt 0 ]; do
-    grep -qE -- "$2" "$1" 2>/dev/null && return 0
-    sleep 0.1; n=$((n - 1))
-  done
-  return 1
-}
 wait_sock() { # PATH
   local n=300
   while [ "$n" -gt 0 ]; do [ -S "$1" ] && return 0; sleep 0.1; n=$((n - 1)); done

@@ -15,6 +15,17 @@ cleanup() {
 trap cleanup EXIT
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# wait_for FILE REGEX [TENTHS_OF_A_SECOND]: until a line of FILE matches
+# (default 30 s); 1 if none does in time.
+wait_for() {
+  local n=${3:-300}
+  while [ "$n" -gt 0 ]; do
+    grep -qE -- "$2" "$1" 2>/dev/null && return 0
+    sleep 0.1; n=$((n - 1))
+  done
+  return 1
+}
 skip() { echo "SKIP: $*"; exit 77; }
 
 # Runs tshark the way a user's non-root session would: as root, tshark
