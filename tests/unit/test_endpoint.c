@@ -211,6 +211,20 @@ static int remove_tmpdir(void **state)
 
 /* --------------------------------------------------------------- pty */
 
+/* The kind of a spec, by its form (kdtap decides what an end means by it). */
+static void test_kind_of(void **state)
+{
+    (void)state;
+    assert_int_equal(kd_endpoint_kind_of("-"), KD_ENDPOINT_STDIO);
+    assert_int_equal(kd_endpoint_kind_of("pty"), KD_ENDPOINT_PTY);
+    assert_int_equal(kd_endpoint_kind_of("unix:/tmp/a"), KD_ENDPOINT_UNIX);
+    assert_int_equal(kd_endpoint_kind_of("unix-listen:/tmp/a"), KD_ENDPOINT_UNIX);
+    assert_int_equal(kd_endpoint_kind_of("tcp:localhost:1"), KD_ENDPOINT_TCP);
+    assert_int_equal(kd_endpoint_kind_of("tcp-listen:1"), KD_ENDPOINT_TCP);
+    assert_int_equal(kd_endpoint_kind_of("/dev/ttyUSB0@921600"), KD_ENDPOINT_SERIAL);
+    assert_int_equal(kd_endpoint_kind_of("ptyx"), KD_ENDPOINT_SERIAL);
+}
+
 static void test_pty_serial_exchange(void **state)
 {
     (void)state;
@@ -955,6 +969,7 @@ int main(void)
      * of SIGPIPE; the endpoint itself installs no handler. */
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_kind_of),
         cmocka_unit_test(test_pty_serial_exchange),
         cmocka_unit_test(test_serial_baud),
         cmocka_unit_test(test_serial_via_symlink),

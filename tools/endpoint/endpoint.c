@@ -36,7 +36,6 @@
 /* tcp-listen binds at most this many addresses (e.g. 0.0.0.0 and ::). */
 #define EP_MAX_LISTEN 8
 
-enum ep_kind { EP_SERIAL, EP_PTY, EP_UNIX, EP_TCP, EP_STDIO };
 
 /* kd_endpoint_set_cancel_fd: readable means "stop waiting". */
 static int g_cancel_fd = -1;
@@ -57,7 +56,7 @@ static int cancel_pending(void)
 }
 
 struct kd_endpoint {
-    enum ep_kind kind;
+    kd_endpoint_kind kind;
     int rfd, wfd;    /* the same descriptor except for stdio */
     int rsock;       /* rfd is a socket: recv() */
     int wsock;       /* wfd is a socket: send() with MSG_NOSIGNAL */
@@ -730,6 +729,21 @@ static unsigned long parse_baud(const char *digits)
     return v;
 }
 
+kd_endpoint_kind kd_endpoint_kind_of(const char *spec)
+{
+    if (!spec)
+        return KD_ENDPOINT_SERIAL;
+    if (strcmp(spec, "-") == 0)
+        return KD_ENDPOINT_STDIO;
+    if (strcmp(spec, "pty") == 0)
+        return KD_ENDPOINT_PTY;
+    if (has_prefix(spec, "unix:") || has_prefix(spec, "unix-listen:"))
+        return KD_ENDPOINT_UNIX;
+    if (has_prefix(spec, "tcp:") || has_prefix(spec, "tcp-listen:"))
+        return KD_ENDPOINT_TCP;
+    return KD_ENDPOINT_SERIAL;
+}
+
 static kd_endpoint *open_endpoint(const char *spec, const kd_endpoint_opts *opts, int read_only,
                                   char *err, size_t errlen)
 {
@@ -753,31 +767,29 @@ static kd_endpoint *open_endpoint(const char *spec, const kd_endpoint_opts *opts
     ep->rfd = ep->wfd = ep->pty_keeper = ep->pty_watch = -1;
 
     int r;
-    if (read_only && (strcmp(spec, "-") == 0 || strcmp(spec, "pty") == 0 ||
-                      has_prefix(spec, "unix:") || has_prefix(spec, "unix-listen:") ||
-                      has_prefix(spec, "tcp:") || has_prefix(spec, "tcp-listen:"))) {
+    if (read_only && kd_endpoint_kind_of(spec) != KD_ENDPOINT_SERIAL) {
         set_err(err, errlen, spec, "not a serial device (a receive-only port is needed)");
         r = -1;
     } else if (strcmp(spec, "-") == 0) {
-        ep->kind = EP_STDIO;
+        ep->kind = KD_ENDPOINT_STDIO;
         r = open_stdio(ep, err, errlen);
     } else if (strcmp(spec, "pty") == 0) {
-        ep->kind = EP_PTY;
+        ep->kind = KD_ENDPOINT_PTY;
         r = open_pty(ep, err, errlen);
     } else if (has_prefix(spec, "unix:")) {
-        ep->kind = EP_UNIX;
+        ep->kind = KD_ENDPOINT_UNIX;
         r = open_unix(ep, spec + strlen("unix:"), err, errlen);
     } else if (has_prefix(spec, "unix-listen:")) {
-        ep->kind = EP_UNIX;
+        ep->kind = KD_ENDPOINT_UNIX;
         r = open_unix_listen(ep, spec + strlen("unix-listen:"), listen_ms, err, errlen);
     } else if (has_prefix(spec, "tcp:")) {
-        ep->kind = EP_TCP;
+        ep->kind = KD_ENDPOINT_TCP;
         r = open_tcp(ep, spec + strlen("tcp:"), err, errlen);
     } else if (has_prefix(spec, "tcp-listen:")) {
-        ep->kind = EP_TCP;
+        ep->kind = KD_ENDPOINT_TCP;
         r = open_tcp_listen(ep, spec + strlen("tcp-listen:"), listen_ms, err, errlen);
     } else {
-        ep->kind = EP_SERIAL;
+        ep->kind = KD_ENDPOINT_SERIAL;
         const char *digits;
         char *path = split_baud(spec, &digits);
         if (!path) {
@@ -859,7 +871,7 @@ ssize_t kd_endpoint_read(kd_endpoint *ep, void *buf, size_t n, int timeout_ms)
         n = SSIZE_MAX;
     long long deadline = deadline_of(timeout_ms);
     for (;;) {
-        if (ep->kind == EP_PTY)
+        if (ep->kind == KD_ENDPOINT_PTY)
             pty_check_watch(ep);
         /* Unused entries have fd -1, which poll() skips. */
         struct pollfd p[3] = {{.fd = ep->rfd, .events = POLLIN},
@@ -966,7 +978,7 @@ int kd_endpoint_write(kd_endpoint *ep, const void *buf, size_t n)
         errno = EINVAL;
         return -1;
     }
-    if (ep->kind == EP_PTY)
+    if (ep->kind == KD_ENDPOINT_PTY)
         pty_check_watch(ep);
     const unsigned char *p = buf;
     size_t off = 0;
@@ -1008,7 +1020,7 @@ void kd_endpoint_close(kd_endpoint *ep)
     if (!ep)
         return;
     int e = errno;
-    if (ep->kind != EP_STDIO) {
+    if (ep->kind != KD_ENDPOINT_STDIO) {
         if (ep->rfd >= 0)
             close(ep->rfd);
         if (ep->wfd >= 0 && ep->wfd != ep->rfd)

@@ -92,6 +92,18 @@ kd_endpoint *kd_endpoint_open_receive_only(const char *spec, const kd_endpoint_o
  */
 void kd_endpoint_set_cancel_fd(int fd);
 
+/* What kind of endpoint a spec names, by its form alone (nothing is
+ * opened): every word that is not one of the others is a serial device. */
+typedef enum kd_endpoint_kind {
+    KD_ENDPOINT_SERIAL,
+    KD_ENDPOINT_PTY,
+    KD_ENDPOINT_UNIX,   /* unix: and unix-listen: */
+    KD_ENDPOINT_TCP,    /* tcp: and tcp-listen: */
+    KD_ENDPOINT_STDIO   /* - */
+} kd_endpoint_kind;
+
+kd_endpoint_kind kd_endpoint_kind_of(const char *spec);
+
 /* For "pty": the slave path (e.g. "/dev/pts/5"); NULL otherwise.  The pty
  * is raw (cfmakeraw) on both sides. */
 const char *kd_endpoint_pty_path(const kd_endpoint *ep);

@@ -136,18 +136,12 @@ typedef struct side {
     kd_endpoint *found; /* what the thread opened (NULL: cancelled) */
 } side;
 
-static int has_prefix(const char *s, const char *p)
-{
-    return strncmp(s, p, strlen(p)) == 0;
-}
-
 static void classify(side *s)
 {
-    s->is_stdio = strcmp(s->spec, "-") == 0;
-    s->is_pty = strcmp(s->spec, "pty") == 0;
-    s->is_serial = !s->is_stdio && !s->is_pty && !has_prefix(s->spec, "unix:") &&
-                   !has_prefix(s->spec, "unix-listen:") && !has_prefix(s->spec, "tcp:") &&
-                   !has_prefix(s->spec, "tcp-listen:");
+    kd_endpoint_kind k = kd_endpoint_kind_of(s->spec);
+    s->is_stdio = k == KD_ENDPOINT_STDIO;
+    s->is_pty = k == KD_ENDPOINT_PTY;
+    s->is_serial = k == KD_ENDPOINT_SERIAL;
 }
 
 static void announce_pty(const side *s)
