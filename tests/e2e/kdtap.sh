@@ -212,6 +212,9 @@ if command -v script > /dev/null; then
   tr '\r' '\n' < "$WORK/status.tty" | sed 's/\x1b\[K//g' > "$WORK/status.lines"
   grep -aEq '^kdtap: 0:00:0[0-9]  t2d [0-9.]+ k?B [0-9]+ pkt [0-9]+ bad [0-9]+ resend.* \| d2t ' "$WORK/status.lines" \
     || fail "no status line: $(head -c 600 "$WORK/status.lines")"
+  # The last message of each direction, named as kdcat names it.
+  grep -aEq ' t2d [^|]* resends? (LoadSymbols|Exception|GetVersion|ReadVirtualMemory|GetContext|WriteVirtualMemory|SetContext|WriteBreakPoint|RestoreBreakPoint|DbgPrint) \| d2t ' \
+    "$WORK/status.lines" || fail "the status line names no t2d message: $(head -c 600 "$WORK/status.lines")"
   grep -aq "^kdtap: t2d ($T2D): [0-9]* bytes, [0-9]* packets, 0 checksum errors, 0 resends" "$WORK/status.lines" \
     || fail "no totals after the status line: $(tail -5 "$WORK/status.lines")"
   echo "ok: on a terminal, one status line redrawn in place ($(grep -ac '^kdtap: 0:' "$WORK/status.lines") times), then the totals"

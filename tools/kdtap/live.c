@@ -47,53 +47,14 @@ void kdtap_live_free(kdtap_live *l)
     free(l);
 }
 
-/* "DbgKdExceptionStateChange" -> "Exception". */
-static void state_name(char *out, size_t n, uint32_t state)
+/* The last message of a direction, named as kdcat's summary line names it
+ * (its first word: "ReadVirtualMemory", "LoadSymbols", "DbgPrint", ...). */
+static void note_api(kdtap_live *l, const kd_item *it, const char *summary)
 {
-    const char *name = kd_val_name(kd_vals_state, state);
-    if (!name) {
-        snprintf(out, n, "StateChange 0x%04" PRIx32, state);
-        return;
-    }
-    size_t len = strlen(name);
-    const char *pre = "DbgKd", *suf = "StateChange";
-    if (strncmp(name, pre, strlen(pre)) == 0) {
-        name += strlen(pre);
-        len -= strlen(pre);
-    }
-    if (len > strlen(suf) && strcmp(name + len - strlen(suf), suf) == 0)
-        len -= strlen(suf);
-    snprintf(out, n, "%.*s", (int)len, name);
-}
-
-static void note_api(kdtap_live *l, const kd_msg *m)
-{
-    const kd_item *it = m->item;
     if (it->kind != KD_ITEM_DATA || it->dir > KD_DIR_T2D)
         return;
-    char *out = l->last[it->dir];
-    size_t n = sizeof l->last[0];
-    const char *name = NULL;
-    switch (m->type) {
-    case KD_TYPE_STATE_MANIPULATE:
-        name = kd_val_name(kd_vals_api_short, m->api);
-        if (!name) {
-            snprintf(out, n, "API 0x%04" PRIx32, m->api);
-            return;
-        }
-        break;
-    case KD_TYPE_STATE_CHANGE32:
-    case KD_TYPE_STATE_CHANGE64:
-        state_name(out, n, m->api);
-        return;
-    case KD_TYPE_DEBUG_IO:
-        name = m->api == 0x3230 ? "DbgPrint" : m->api == 0x3231 ? "DbgPrompt" : "DebugIo";
-        break;
-    default:
-        name = kd_packet_type_name(m->type);
-        break;
-    }
-    snprintf(out, n, "%s", name ? name : "?");
+    size_t len = strcspn(summary, " ");
+    snprintf(l->last[it->dir], sizeof l->last[0], "%.*s", (int)len, summary);
 }
 
 void kdtap_live_item(kdtap_live *l, const kd_item *it, uint64_t record)
@@ -107,15 +68,15 @@ void kdtap_live_item(kdtap_live *l, const kd_item *it, uint64_t record)
     l->msg.track.frame = record;
     kd_annot a;
     kd_tracker_add(l->tracker, &l->msg.track, &a);
-    note_api(l, &l->msg);
+    char line[1024];
+    kd_msg_summary(&l->msg, &a, line, sizeof line);
+    note_api(l, it, line);
     if (!l->lines)
         return;
     if (!l->have_t0) {
         l->have_t0 = 1;
         l->t0_ns = it->ts_ns;
     }
-    char line[1024];
-    kd_msg_summary(&l->msg, &a, line, sizeof line);
     uint64_t rel = it->ts_ns >= l->t0_ns ? it->ts_ns - l->t0_ns : 0;
     fprintf(l->lines, "%6" PRIu64 " %" PRIu64 ".%09" PRIu64 " %s  %s\n", record, rel / 1000000000u,
             rel % 1000000000u, kd_dir_name(it->dir), line);
