@@ -17,10 +17,12 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +38,20 @@
 #include <unistd.h>
 
 #include "endpoint.h"
+
+/* The endpoint code's listen() resolves to this one (the executable's
+ * symbol comes first), so a test can widen the gap between bind and listen
+ * that a peer could otherwise hit only under load. */
+static int listen_delay_ms;
+int listen(int fd, int backlog)
+{
+    static int (*real_listen)(int, int);
+    if (!real_listen)
+        *(void **)&real_listen = dlsym(RTLD_NEXT, "listen");
+    if (listen_delay_ms > 0)
+        (void)poll(NULL, 0, listen_delay_ms);
+    return real_listen(fd, backlog);
+}
 
 #define USAGE_TAIL                                                                             \
     ": unknown endpoint (serial device path, pty, unix:PATH, unix-listen:PATH, "               \
@@ -656,6 +672,65 @@ static void test_unix_listen_files(void **state)
     }
 }
 
+/* Once a unix-listen socket file is there, a connect succeeds: the file
+ * appears only when the socket listens (a peer polling for it, as scripts
+ * and the e2e tests do, once hit the gap between bind and listen and got
+ * "Connection refused"). */
+static void test_unix_listen_path_means_listening(void **state)
+{
+    (void)state;
+    enum { ROUNDS = 20 };
+    char path[PATH_MAX], spec[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/race.sock", tmpdir);
+    snprintf(spec, sizeof spec, "unix-listen:%s", path);
+    int done[2];
+    assert_int_equal(pipe(done), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(done[0]);
+        listen_delay_ms = 20; /* the parent sees any early file for sure */
+        for (int i = 0; i < ROUNDS; i++) {
+            char e[256];
+            kd_endpoint_opts o = {0, 5000};
+            kd_endpoint *ep = kd_endpoint_open(spec, &o, e, sizeof e);
+            if (!ep)
+                _exit(1);
+            kd_endpoint_close(ep); /* removes the file before we say so */
+            if (write(done[1], "x", 1) != 1)
+                _exit(1);
+        }
+        _exit(0);
+    }
+    close(done[1]);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s/race.sock", tmpdir);
+    int refused = 0;
+    for (int i = 0; i < ROUNDS; i++) {
+        struct stat st;
+        long long t0 = now_ms();
+        while (lstat(path, &st) != 0 || !S_ISSOCK(st.st_mode))
+            assert_true(now_ms() - t0 < 5000);
+        int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        assert_true(fd >= 0);
+        if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0)
+            refused++;
+        close(fd);
+        if (refused)
+            break; /* the child keeps waiting for a connection; kill it */
+        char c;
+        assert_int_equal(read(done[0], &c, 1), 1);
+    }
+    if (refused)
+        kill(pid, SIGKILL);
+    close(done[0]);
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_int_equal(refused, 0);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 static int free_port(int family)
 {
     int fd = socket(family, SOCK_STREAM, 0);
@@ -978,6 +1053,7 @@ int main(void)
         cmocka_unit_test(test_read_timeout),
         cmocka_unit_test(test_unix_pair),
         cmocka_unit_test(test_unix_listen_files),
+        cmocka_unit_test(test_unix_listen_path_means_listening),
         cmocka_unit_test(test_tcp_pair),
         cmocka_unit_test(test_stdio),
         cmocka_unit_test(test_errors),

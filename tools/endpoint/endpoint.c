@@ -464,6 +464,50 @@ static int open_unix(kd_endpoint *ep, const char *path, char *err, size_t errlen
     return 0;
 }
 
+/* A listening socket whose file appears at PATH only once it listens: it
+ * is bound under a temporary name beside PATH and hard-linked to PATH
+ * (binding PATH itself left a window between bind and listen in which a
+ * peer that saw the file got "Connection refused"). link, unlike rename,
+ * never replaces a file already at PATH. Where the temporary name does not
+ * fit or the file system has no hard links, PATH is bound directly. */
+static int listen_unix_at(const char *path, const struct sockaddr_un *sa)
+{
+    struct sockaddr_un tmp = {.sun_family = AF_UNIX};
+    int n = snprintf(tmp.sun_path, sizeof tmp.sun_path, "%.*s.%ld~",
+                     (int)sizeof tmp.sun_path, path, (long)getpid());
+    int staged = n > 0 && (size_t)n < sizeof tmp.sun_path;
+    for (;;) {
+        const struct sockaddr_un *at = staged ? &tmp : sa;
+        if (staged)
+            (void)unlink(tmp.sun_path); /* ours from an earlier try, if any */
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+            return -1;
+        int bound = bind(fd, (const struct sockaddr *)at, sizeof *at) == 0;
+        if (!bound || listen(fd, 1) != 0) {
+            int e = errno;
+            if (bound)
+                (void)unlink(at->sun_path);
+            close(fd);
+            errno = e;
+            return -1;
+        }
+        if (!staged)
+            return fd;
+        int linked = link(tmp.sun_path, path) == 0;
+        int e = errno;
+        (void)unlink(tmp.sun_path);
+        if (linked)
+            return fd;
+        close(fd);
+        if (e == EEXIST) {
+            errno = EADDRINUSE; /* what bind says of a taken path */
+            return -1;
+        }
+        staged = 0;
+    }
+}
+
 static int open_unix_listen(kd_endpoint *ep, const char *path, int timeout_ms, char *err,
                             size_t errlen)
 {
@@ -476,14 +520,9 @@ static int open_unix_listen(kd_endpoint *ep, const char *path, int timeout_ms, c
     if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
         (void)unlink(path);
 
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    int fd = listen_unix_at(path, &sa);
     if (fd < 0) {
         set_err(err, errlen, ep->name, "%s", strerror(errno));
-        return -1;
-    }
-    if (bind(fd, (const struct sockaddr *)&sa, sizeof sa) != 0) {
-        set_err(err, errlen, ep->name, "%s", strerror(errno));
-        close(fd);
         return -1;
     }
     /* From here on the file is ours: kd_endpoint_close removes it. */
@@ -497,11 +536,6 @@ static int open_unix_listen(kd_endpoint *ep, const char *path, int timeout_ms, c
     if (lstat(path, &st) == 0) {
         ep->sock_dev = st.st_dev;
         ep->sock_ino = st.st_ino;
-    }
-    if (listen(fd, 1) != 0) {
-        set_err(err, errlen, ep->name, "%s", strerror(errno));
-        close(fd);
-        return -1;
     }
     int c = accept_one(&fd, 1, timeout_ms);
     close_keep_errno(fd);
