@@ -18,10 +18,16 @@ session() {
     dep=$(sed -n 's/^kdsim: pty: //p' "$WORK/$name.target")
   elif [ "${tep#unix-listen:}" != "$tep" ]; then # until the socket exists
     for _ in $(seq 50); do [ -S "${tep#unix-listen:}" ] && break; sleep 0.1; done
-  else
-    sleep 1 # a TCP listener cannot be probed without taking its one connection
   fi
-  timeout 60 "$KDSIM" debugger $dopts --script "$script" "$dep" > "$WORK/$name.out" 2> "$WORK/$name.err" || rc=$?
+  # A TCP listener cannot be probed without taking its one connection: the
+  # debugger tries again while the target is not listening yet.
+  local tries=100
+  while :; do
+    rc=0
+    timeout 60 "$KDSIM" debugger $dopts --script "$script" "$dep" > "$WORK/$name.out" 2> "$WORK/$name.err" || rc=$?
+    [ "$rc" = 2 ] && grep -q 'Connection refused' "$WORK/$name.err" && [ "$tries" -gt 0 ] || break
+    sleep 0.1; tries=$((tries - 1))
+  done
   kill "$tpid" 2>/dev/null; wait "$tpid" 2>/dev/null || true
   [ "$rc" = 0 ] || fail "$name: debugger exit $rc: $(tail -3 "$WORK/$name.err") $(tail -5 "$WORK/$name.out")"
   grep -c '   ok: ' "$WORK/$name.out"
