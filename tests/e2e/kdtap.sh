@@ -57,6 +57,24 @@ for s in "boot INT --seed=1" "demo TERM --seed=2 --max-chunk=1 --max-delay-us=30
     || fail "exact$n: totals: $(cat "$WORK/exact$n.err")"
   echo "ok: $1 streams ($fo, stopped by SIG$2): the recording holds exactly them ($(tr '\n' ' ' < "$WORK/exact$n.check"))"
 done
+# --interval: bytes read as they come (0), or gathered for 100 ms a round;
+# either way exactly the streams.  While bytes flow a round comes at most
+# every interval, so a session of T seconds has at most T / 0.1 + 1
+# distinct timestamps (the read times) at 100 ms; without the wait
+# thousands (the feeder writes 1-5 bytes every 0-200 us).
+for iv in 0 100; do
+  t0=$(date +%s%N)
+  tap "interval$iv" INT "$WORK/r2.t2d" "$WORK/r2.d2t" "--seed=12 --max-chunk=5 --max-delay-us=200" --interval "$iv"
+  t1=$(date +%s%N)
+  [ "$RC" = 0 ] || fail "--interval $iv: exit $RC: $(cat "$WORK/interval$iv.err")"
+  "$KDFEED" check "$WORK/interval$iv.pcapng" "$WORK/r2.d2t" "$WORK/r2.t2d" > /dev/null \
+    || fail "--interval $iv: the recording is not the streams"
+  rounds=$("$KDCAT" -q "$WORK/interval$iv.pcapng" | awk '{print $2}' | sort -u | wc -l)
+  most=$(( (t1 - t0) / 100000000 + 1 ))
+  echo "ok: --interval $iv: exactly the streams; $rounds distinct read times in $(( (t1 - t0) / 1000000 )) ms"
+done
+[ "$rounds" -le "$most" ] || fail "--interval 100: $rounds read times in $(( (t1 - t0) / 1000000 )) ms (at most $most)"
+
 # The section comment names the command line; the interfaces the ports.
 grep -aq "kdtap (kdscope [0-9.]*): tap $T2D $D2T -w $WORK/exact5.pcapng" "$WORK/exact5.pcapng" \
   || fail "the section comment does not hold the command line"
@@ -154,6 +172,9 @@ bad_case "kdtap: --reconnect is for relay (a tap only listens)" tap --reconnect 
 bad_case "kdtap: --ring-files 3 needs --ring-size" tap --ring-files 3 "$T2D" "$D2T" -w "$WORK/bad.pcapng"
 bad_case "kdtap: --decode prints on standard output: it cannot share it with -w -" tap --decode "$T2D" "$D2T" -w -
 bad_case "kdtap: --duration: 'soon' is not a number of seconds" tap --duration soon "$T2D" "$D2T" -w "$WORK/bad.pcapng"
+bad_case "kdtap: --interval: '-1' is not a number of milliseconds (0 to 100)" tap --interval -1 "$T2D" "$D2T" -w "$WORK/bad.pcapng"
+bad_case "kdtap: --interval: '5s' is not a number of milliseconds (0 to 100)" tap --interval 5s "$T2D" "$D2T" -w "$WORK/bad.pcapng"
+bad_case "kdtap: --interval is for tap (a relay forwards every byte at once)" relay --interval 5 "unix:$WORK/a" "unix:$WORK/b" -w "$WORK/bad.pcapng"
 kill "$FEED_PID"; wait "$FEED_PID" || true
 # At a legal rate the pty opens (a tap at 921600 and 9600 alike).
 echo "ok: bad ports, rates and options: exit 2, one line naming them, no file"

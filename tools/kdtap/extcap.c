@@ -217,7 +217,7 @@ int kdtap_extcap_main(int argc, char **argv)
     };
     int want_interfaces = 0, want_dlts = 0, want_config = 0, capture = 0;
     const char *iface = NULL, *fifo = NULL, *reload = NULL;
-    kdtap_config c = {.out_fd = -1, .quiet = 1}; /* Wireshark shows any stderr output as an error */
+    kdtap_config c = {.out_fd = -1, .quiet = 1, .interval_ms = -1}; /* Wireshark shows any stderr output as an error */
     int opt;
     char *end;
     comment = kdtap_command_comment(argc, argv); /* before getopt permutes argv */

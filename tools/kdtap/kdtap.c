@@ -95,6 +95,10 @@ static void usage(FILE *to)
             "  -w, --write=FILE       the pcapng file to write ('-': standard output)\n"
             "  -b, --baud=RATE        serial ports' rate, 50 to 921600 (default 115200);\n"
             "                         PORT@RATE sets one port's\n"
+            "      --interval=MS      tap: while bytes flow, read the ports at most every\n"
+            "                         MS ms, 0 to 100 (default 10); timestamps are within MS\n"
+            "                         of a byte's arrival; 0 reads bytes as they come\n"
+            "                         (the finest timestamps, the most CPU)\n"
             "      --reconnect        relay: wait for a side that went away, do not stop\n"
             "      --duration=SECS    stop after SECS seconds\n"
             "  -c, --packets=N        stop after N KD packets (data and control, both ways)\n"
@@ -142,7 +146,7 @@ int main(int argc, char **argv)
 {
     if (kdtap_is_extcap_call(argc, argv))
         return kdtap_extcap_main(argc, argv);
-    enum { O_RECONNECT = 256, O_DURATION, O_RING_SIZE, O_RING_FILES, O_DECODE, O_ARCH, O_WIDTH, O_VERSION };
+    enum { O_RECONNECT = 256, O_DURATION, O_RING_SIZE, O_RING_FILES, O_DECODE, O_ARCH, O_WIDTH, O_VERSION, O_INTERVAL };
     static const struct option longopts[] = {
         {"write", required_argument, NULL, 'w'},        {"baud", required_argument, NULL, 'b'},
         {"reconnect", no_argument, NULL, O_RECONNECT},  {"duration", required_argument, NULL, O_DURATION},
@@ -150,7 +154,8 @@ int main(int argc, char **argv)
         {"ring-files", required_argument, NULL, O_RING_FILES}, {"decode", no_argument, NULL, O_DECODE},
         {"arch", required_argument, NULL, O_ARCH},      {"width", required_argument, NULL, O_WIDTH},
         {"quiet", no_argument, NULL, 'q'},              {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, O_VERSION},      {NULL, 0, NULL, 0},
+        {"version", no_argument, NULL, O_VERSION},      {"interval", required_argument, NULL, O_INTERVAL},
+        {NULL, 0, NULL, 0},
     };
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         usage(stdout);
@@ -164,7 +169,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "kdtap: expected 'tap' or 'relay' (try 'kdtap --help')\n");
         return KDTAP_EXIT_USAGE;
     }
-    kdtap_config c = {.mode = strcmp(argv[1], "tap") == 0 ? KDTAP_TAP : KDTAP_RELAY, .out_fd = -1};
+    kdtap_config c = {.mode = strcmp(argv[1], "tap") == 0 ? KDTAP_TAP : KDTAP_RELAY, .out_fd = -1,
+                      .interval_ms = -1};
     /* Before getopt_long permutes argv: the command line as typed. */
     comment = kdtap_command_comment(argc, argv);
     if (!comment) {
@@ -190,6 +196,14 @@ int main(int argc, char **argv)
             break;
         case O_RECONNECT:
             c.reconnect = 1;
+            break;
+        case O_INTERVAL:
+            errno = 0;
+            v = strtoull(optarg, &end, 10);
+            if (errno || end == optarg || *end || optarg[0] == '-' || v > KDTAP_MAX_INTERVAL_MS)
+                return bad("--interval: '%s' is not a number of milliseconds (0 to %d)", optarg,
+                           KDTAP_MAX_INTERVAL_MS);
+            c.interval_ms = (int)v;
             break;
         case O_DURATION:
             errno = 0;
@@ -246,6 +260,8 @@ int main(int argc, char **argv)
         return bad("-w FILE is required (-w - for standard output)");
     if (c.mode == KDTAP_TAP && c.reconnect)
         return bad("--reconnect is for relay (a tap only listens)");
+    if (c.mode == KDTAP_RELAY && c.interval_ms >= 0)
+        return bad("--interval is for tap (a relay forwards every byte at once)");
     if (c.mode == KDTAP_TAP && strcmp(c.spec[0], c.spec[1]) == 0)
         return bad("%s: the same port for both directions", c.spec[0]);
     if (ring_files_arg && !c.ring_bytes)

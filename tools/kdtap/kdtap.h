@@ -31,6 +31,7 @@ typedef struct kdtap_config {
     const char *out;       /* -w FILE; "-" standard output */
     int out_fd;            /* >= 0: write here (extcap's fifo), out names it */
     unsigned baud;         /* 0: 115200 */
+    int interval_ms;       /* tap: read at most every this many ms while bytes flow; -1: default */
     int reconnect;         /* relay: wait for a side that went away */
     double duration;       /* seconds; 0: no limit */
     uint64_t packets;      /* stop after this many KD packets (both directions); 0: no limit */
@@ -43,6 +44,13 @@ typedef struct kdtap_config {
     const char *comment;   /* the SHB comment (tool, version, command line) */
 } kdtap_config;
 
+/* A tap's default --interval: at 2 x 115200 baud a wakeup per handful of
+ * bytes costs more CPU than the bytes (design.md's budget: < 1% of a
+ * core); timestamps stay within this of a byte's arrival. */
+#define KDTAP_DEFAULT_INTERVAL_MS 10
+/* The kernel holds some 68 KB a port while we sleep (n_tty's 4 KB and
+ * 64 KB of flip buffers); at 921600 baud 100 ms is 9.2 KB of it. */
+#define KDTAP_MAX_INTERVAL_MS 100
 /* Runs a tap or relay session to its end; returns the exit status. */
 int kdtap_run(const kdtap_config *c);
 
