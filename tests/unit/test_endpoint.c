@@ -598,6 +598,21 @@ static void run_pair(const char *listen_spec, const char *connect_spec, int chil
     assert_int_equal(WEXITSTATUS(st), 0);
 }
 
+/* Names in DIR ending in '~': unix-listen's temporary names. */
+static int count_staged_names(const char *dir)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        n += len > 0 && e->d_name[len - 1] == '~';
+    }
+    closedir(d);
+    return n;
+}
+
 static void test_unix_pair(void **state)
 {
     (void)state;
@@ -614,6 +629,21 @@ static void test_unix_pair(void **state)
     run_pair(lspec, cspec, 0, 0); /* we listen; the child sees our close */
     assert_int_equal(lstat(path, &st), -1);
     assert_int_equal(errno, ENOENT);
+    assert_int_equal(count_staged_names(tmpdir), 0); /* no temporary name left */
+
+    /* A path too long to take the temporary suffix (".PID~") is bound
+     * directly, and works the same. */
+    size_t dirlen = strlen(tmpdir);
+    assert_true(dirlen + 2 < 105);
+    memset(path, 0, sizeof path);
+    memcpy(path, tmpdir, dirlen);
+    path[dirlen] = '/';
+    memset(path + dirlen + 1, 'a', 105 - dirlen - 1); /* 105 bytes in all */
+    snprintf(lspec, sizeof lspec, "unix-listen:%s", path);
+    snprintf(cspec, sizeof cspec, "unix:%s", path);
+    run_pair(lspec, cspec, 0, 0);
+    assert_int_equal(lstat(path, &st), -1);
+    assert_int_equal(count_staged_names(tmpdir), 0);
 }
 
 static void test_unix_listen_files(void **state)
