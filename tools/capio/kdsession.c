@@ -27,11 +27,8 @@ static void on_item(const kd_item *it, void *user)
     /* Tracker keys as kdcat's: frame << 16 | index in the record. */
     uint64_t key = frame << 16 | (c->format == KDCAP_FORMAT_PCAPNG ? c->record_items++ & 0xFFFF : 0);
     c->seq++;
-    kd_decode_opts o = {.arch = c->opts->arch, .width = c->opts->width};
-    if (o.arch == KD_ARCH_UNKNOWN)
-        o.arch = kd_tracker_arch(c->tracker);
-    if (o.width == 0)
-        o.width = kd_tracker_width(c->tracker);
+    /* The tracker holds the forced arch/width, else what it has learned. */
+    kd_decode_opts o = {.arch = kd_tracker_arch(c->tracker), .width = kd_tracker_width(c->tracker)};
     kd_decode(it, &o, &c->msg);
     c->msg.track.frame = key;
     kd_annot a;

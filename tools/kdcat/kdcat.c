@@ -204,11 +204,8 @@ static void on_item(const kd_item *it, void *user)
     if (it->body)
         s->item.body = s->buf + (it->body - it->bytes);
 
-    kd_decode_opts dopts = {.arch = r->o->arch, .width = r->o->width};
-    if (dopts.arch == KD_ARCH_UNKNOWN)
-        dopts.arch = kd_tracker_arch(r->tracker);
-    if (dopts.width == 0)
-        dopts.width = kd_tracker_width(r->tracker);
+    /* The tracker holds the forced arch/width, else what it has learned. */
+    kd_decode_opts dopts = {.arch = kd_tracker_arch(r->tracker), .width = kd_tracker_width(r->tracker)};
     kd_decode(&s->item, &dopts, &s->msg);
     s->msg.track.frame = s->key;
     kd_tracker_add(r->tracker, &s->msg.track, &s->annot);

@@ -13,8 +13,6 @@
 
 struct kdtap_live {
     FILE *lines;
-    kd_arch arch;
-    uint8_t width;
     kd_tracker *tracker;
     int have_t0;
     uint64_t t0_ns;
@@ -34,8 +32,6 @@ kdtap_live *kdtap_live_new(FILE *lines, kd_arch arch, uint8_t width)
         return NULL;
     }
     l->lines = lines;
-    l->arch = arch;
-    l->width = width;
     return l;
 }
 
@@ -59,11 +55,8 @@ static void note_api(kdtap_live *l, const kd_item *it, const char *summary)
 
 void kdtap_live_item(kdtap_live *l, const kd_item *it, uint64_t record)
 {
-    kd_decode_opts o = {.arch = l->arch, .width = l->width};
-    if (o.arch == KD_ARCH_UNKNOWN)
-        o.arch = kd_tracker_arch(l->tracker);
-    if (o.width == 0)
-        o.width = kd_tracker_width(l->tracker);
+    /* The tracker holds the forced arch/width, else what it has learned. */
+    kd_decode_opts o = {.arch = kd_tracker_arch(l->tracker), .width = kd_tracker_width(l->tracker)};
     kd_decode(it, &o, &l->msg);
     l->msg.track.frame = record;
     kd_annot a;
