@@ -46,3 +46,15 @@ for d in d2t t2d; do
   [ "$sum" = "$size" ] || fail "$d: items hold $sum bytes, the stream has $size"
 done
 echo "ok: golden text and JSON, lossless, raw == pcapng"
+
+# --arch / --width override what the session shows: the x86 sample's
+# context read as x86 (learned from GetVersion) or, forced, as amd64.
+X86="$KDSCOPE_SRC/captures/kdsim-x86-xp.pcapng"
+"$KDCAT" -V "$X86" | grep -q '^ *Eip: 0x80801000$' || fail "x86 sample: no x86 context"
+"$KDCAT" -V --arch amd64 "$X86" > "$WORK/forced" || fail "--arch amd64 exited $?"
+grep -q '^ *Rip: ' "$WORK/forced" && ! grep -q '^ *Eip: ' "$WORK/forced" \
+  || fail "--arch amd64 did not decode the context as amd64"
+"$KDCAT" --json --width 32 "$KDSCOPE_SRC/captures/kdsim-amd64-boot.pcapng" > "$WORK/w32" || fail "--width 32 exited $?"
+"$KDCAT" --json "$KDSCOPE_SRC/captures/kdsim-amd64-boot.pcapng" > "$WORK/w64"
+cmp -s "$WORK/w32" "$WORK/w64" && fail "--width 32 changed nothing"
+echo "ok: --arch and --width override what the session shows"
