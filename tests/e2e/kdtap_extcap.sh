@@ -37,6 +37,21 @@ rc=0; "$KDTAP" --capture --extcap-interface kdtap-tap --fifo "$WORK/fifo" 2> "$W
 [ "$rc" = 2 ] && grep -q "needs --t2d-port and --d2t-port" "$WORK/err" || fail "capture without ports: $rc $(cat "$WORK/err")"
 echo "ok: --extcap-interfaces, --extcap-dlts, --extcap-config (ports present, rates, endpoints, stops)"
 
+# Capture filters: kdtap records every byte, so Wireshark's check of a
+# filter (no --capture) gets the reason as its one line (a red filter bar),
+# the empty filter gets nothing (valid), and a capture with a filter is refused.
+NOFILTER="capture filters are not supported: kdtap records every byte; use a display filter (e.g. kd.manip.api_number == 0x3146)"
+for i in kdtap-tap kdtap-relay; do
+  [ "$("$KDTAP" --extcap-capture-filter "tcp port 80" --extcap-interface "$i")" = "$NOFILTER" ] || fail "$i: a filter is not refused"
+  [ -z "$("$KDTAP" --extcap-capture-filter "" --extcap-interface "$i")" ] || fail "$i: the empty filter is refused"
+done
+: > "$WORK/fifo" # Wireshark's fifo: opened (Wireshark waits on it), left empty
+rc=0; "$KDTAP" --capture --extcap-interface kdtap-tap --fifo "$WORK/fifo" --extcap-capture-filter "kd" \
+  --t2d-port /dev/null --d2t-port /dev/zero 2> "$WORK/err" || rc=$?
+[ "$rc" = 2 ] && [ "$(cat "$WORK/err")" = "kdtap: $NOFILTER" ] || fail "capture with a filter: $rc $(cat "$WORK/err")"
+[ ! -s "$WORK/fifo" ] || fail "capture with a filter: something was written"
+echo "ok: capture filters: refused with the reason when Wireshark checks one, and at capture"
+
 # --- cmake --install puts it in Wireshark's extcap folder -------------------
 if [ -f "$KDSCOPE_BUILD/cmake_install.cmake" ] && grep -q 'wireshark/extcap' "$KDSCOPE_BUILD/tools/kdtap/cmake_install.cmake"; then
   DESTDIR="$WORK/dest" cmake --install "$KDSCOPE_BUILD" > "$WORK/install.log" 2>&1 || fail "cmake --install: $(tail -5 "$WORK/install.log")"
@@ -96,6 +111,18 @@ echo "ok: tshark -i kdtap-tap (packet limit $packets) records the session from t
 
 # Stopped by tshark (Wireshark's stop: SIGTERM to the extcap); the file is
 # complete up to then.
+# tshark -f: the capture is refused with kdtap's reason, not run unfiltered.
+"$KDFEED" play --seed 32 "$WORK/boot.t2d" "$WORK/boot.d2t" > "$WORK/filter.feed" & fp=$!; PIDS+=("$fp")
+wait_for "$WORK/filter.feed" '^d2t ' || fail "filter: no ptys"
+t=$(awk '$1 == "t2d" {print $2}' "$WORK/filter.feed"); d=$(awk '$1 == "d2t" {print $2}' "$WORK/filter.feed")
+chmod 666 "$t" "$d"
+rc=0; timeout 60 bash -c 'tshark_extcap "$@"' _ -i kdtap-tap -o "extcap.kdtap_tap.t2dport:$t" \
+  -o "extcap.kdtap_tap.d2tport:$d" -f "tcp" -a duration:5 -w "$WORK/out/filter.pcapng" > "$WORK/filter.tshark" 2>&1 || rc=$?
+kill "$fp"; wait "$fp" || true
+[ "$rc" != 0 ] && grep -q "capture filters are not supported" "$WORK/filter.tshark" \
+  || fail "tshark -f: exit $rc: $(cat "$WORK/filter.tshark")"
+echo "ok: tshark -i kdtap-tap -f tcp: refused, with kdtap's reason"
+
 capture stopped "-a duration:3"
 "$KDFEED" split "$WORK/out/stopped.pcapng" "$WORK/stopped.d2t" "$WORK/stopped.t2d"
 for d in d2t t2d; do

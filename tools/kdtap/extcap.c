@@ -184,6 +184,10 @@ static int usage_error(const char *what)
 /* A global, so that early returns leave nothing unreachable. */
 static char *comment;
 
+#define NO_CAPTURE_FILTERS                                                                     \
+    "capture filters are not supported: kdtap records every byte; use a display filter "       \
+    "(e.g. kd.manip.api_number == 0x3146)"
+
 int kdtap_extcap_main(int argc, char **argv)
 {
     enum {
@@ -216,7 +220,8 @@ int kdtap_extcap_main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     int want_interfaces = 0, want_dlts = 0, want_config = 0, capture = 0;
-    const char *iface = NULL, *fifo = NULL, *reload = NULL;
+    const char *iface = NULL, *fifo = NULL, *reload = NULL, *filter = NULL;
+    int capture_refused = 0;
     kdtap_config c = {.out_fd = -1, .quiet = 1, .interval_ms = -1}; /* Wireshark shows any stderr output as an error */
     int opt;
     char *end;
@@ -278,9 +283,11 @@ int kdtap_extcap_main(int argc, char **argv)
             if (*end || c.duration < 0)
                 return usage_error("--duration: not a number of seconds");
             break;
-        case O_VERSION: case O_FILTER: case O_CONTROL_IN: case O_CONTROL_OUT: case O_DEBUG:
-        case O_DEBUG_FILE:
-            break; /* no capture filters (Wireshark's display filters apply), no toolbar */
+        case O_FILTER:
+            filter = optarg;
+            break;
+        case O_VERSION: case O_CONTROL_IN: case O_CONTROL_OUT: case O_DEBUG: case O_DEBUG_FILE:
+            break; /* no toolbar, no debug log */
         default:
             fprintf(stderr, "kdtap: extcap: unknown option '%s'\n", argv[optind - 1]);
             return KDTAP_EXIT_USAGE;
@@ -310,6 +317,19 @@ int kdtap_extcap_main(int argc, char **argv)
         print_config(iface);
         return 0;
     }
+    /* kdtap records every byte (a filtered recording would not reframe), so
+     * any capture filter is refused.  Wireshark checks a filter by running
+     * us without --capture: an empty answer is "valid", a line is the
+     * reason shown on the red filter bar.  With --capture it is an error. */
+    if (filter && filter[strspn(filter, " \t\r\n")] != '\0') {
+        if (!capture) {
+            printf("%s\n", NO_CAPTURE_FILTERS);
+            return 0;
+        }
+        capture_refused = 1; /* once the fifo is open: Wireshark waits on it */
+    }
+    if (!capture && filter)
+        return 0; /* the empty filter: valid */
     if (!capture)
         return usage_error("nothing to do (--extcap-interfaces, --extcap-dlts, --extcap-config or --capture)");
     if (!fifo)
@@ -325,6 +345,12 @@ int kdtap_extcap_main(int argc, char **argv)
     if (c.out_fd < 0) {
         fprintf(stderr, "kdtap: %s: %s\n", fifo, strerror(errno));
         return KDTAP_EXIT_IO;
+    }
+    if (capture_refused) {
+        fprintf(stderr, "kdtap: %s\n", NO_CAPTURE_FILTERS);
+        close(c.out_fd);
+        free(comment);
+        return KDTAP_EXIT_USAGE;
     }
     c.comment = comment;
     int rc = comment ? kdtap_run(&c) : KDTAP_EXIT_IO;
