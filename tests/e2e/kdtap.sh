@@ -108,7 +108,20 @@ kill -INT "$kp"; rc=0; wait "$kp" || rc=$?; kill "$FEED_PID"; wait "$FEED_PID" |
 echo "ok: -w - writes the recording to standard output"
 
 # --- SIGKILL: every block written before it reads back ---------------------
-tap kill KILL "$WORK/boot.t2d" "$WORK/boot.d2t" "--seed=8"
+# "drained" says kdtap has read every byte, not that it has written them:
+# on a loaded machine a SIGKILL can fall between a read and its write.  So
+# the kill waits until the file holds the streams (a kdtap that kept blocks
+# in memory until exit would never get there), then must not spoil it.
+feed kill "$WORK/boot.t2d" "$WORK/boot.d2t" --seed=8
+"$KDTAP" tap -q "$T2D" "$D2T" -w "$WORK/kill.pcapng" 2> "$WORK/kill.err" & kp=$!; PIDS+=("$kp")
+wait_for "$WORK/kill.feed" '^drained' 600 || fail "SIGKILL: kdtap did not read everything: $(cat "$WORK/kill.err")"
+n=300
+until "$KDFEED" check "$WORK/kill.pcapng" "$WORK/boot.d2t" "$WORK/boot.t2d" > /dev/null 2>&1; do
+  n=$((n - 1)); [ "$n" -gt 0 ] || fail "SIGKILL: 30 s after reading everything, the file still lacks it"
+  sleep 0.1
+done
+kill -KILL "$kp"; RC=0; wait "$kp" 2>/dev/null || RC=$?
+kill "$FEED_PID" 2>/dev/null; wait "$FEED_PID" || true
 [ "$RC" = 137 ] || fail "SIGKILL: exit $RC"
 "$KDFEED" check "$WORK/kill.pcapng" "$WORK/boot.d2t" "$WORK/boot.t2d" > /dev/null \
   || fail "SIGKILL: the file does not hold what was read"
