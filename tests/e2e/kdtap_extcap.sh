@@ -19,7 +19,7 @@ for i in kdtap-tap kdtap-relay; do
 done
 "$KDTAP" --extcap-interface kdtap-tap --extcap-config > "$WORK/tap.cfg"
 "$KDTAP" --extcap-interface kdtap-relay --extcap-config > "$WORK/relay.cfg"
-for call in t2d-port d2t-port baud packets duration; do
+for call in t2d-port d2t-port baud packets duration interval; do
   grep -q "{call=--$call}" "$WORK/tap.cfg" || fail "tap config lacks --$call: $(cat "$WORK/tap.cfg")"
 done
 for call in target debugger reconnect baud packets duration; do
@@ -35,6 +35,8 @@ rc=0; "$KDTAP" --extcap-interface kdtap-nope --extcap-config 2> "$WORK/err" || r
 [ "$rc" = 2 ] && grep -q "unknown interface 'kdtap-nope'" "$WORK/err" || fail "unknown interface: $rc $(cat "$WORK/err")"
 rc=0; "$KDTAP" --capture --extcap-interface kdtap-tap --fifo "$WORK/fifo" 2> "$WORK/err" || rc=$?
 [ "$rc" = 2 ] && grep -q "needs --t2d-port and --d2t-port" "$WORK/err" || fail "capture without ports: $rc $(cat "$WORK/err")"
+rc=0; "$KDTAP" --capture --extcap-interface kdtap-tap --fifo "$WORK/fifo" --interval 101 2> "$WORK/err" || rc=$?
+[ "$rc" = 2 ] && grep -q "interval: not a number of milliseconds (0 to 100)" "$WORK/err" || fail "--interval 101: $rc $(cat "$WORK/err")"
 echo "ok: --extcap-interfaces, --extcap-dlts, --extcap-config (ports present, rates, endpoints, stops)"
 
 # Capture filters: kdtap records every byte, so Wireshark's check of a
@@ -103,10 +105,12 @@ capture() {
 export -f tshark_extcap tshark_env
 export EXTCAP WORK
 
-capture limit "-o extcap.kdtap_tap.packets:$packets -o extcap.kdtap_tap.baud:57600"
+capture limit "-o extcap.kdtap_tap.packets:$packets -o extcap.kdtap_tap.baud:57600 -o extcap.kdtap_tap.interval:50"
 "$KDFEED" check "$WORK/out/limit.pcapng" "$WORK/boot.d2t" "$WORK/boot.t2d" > "$WORK/limit.check" \
   || fail "tshark -i kdtap-tap: the file is not the session"
 grep -q 'GetVersion -> STATUS_SUCCESS' "$WORK/limit.txt" || fail "tshark -i kdtap-tap: the file does not decode"
+# The settings reach kdtap (its section comment is its command line).
+grep -aq -- '--interval 50' "$WORK/out/limit.pcapng" || fail "tshark did not pass the read interval to kdtap"
 echo "ok: tshark -i kdtap-tap (packet limit $packets) records the session from two ptys, and it decodes ($(tr '\n' ' ' < "$WORK/limit.check"))"
 
 # Stopped by tshark (Wireshark's stop: SIGTERM to the extcap); the file is

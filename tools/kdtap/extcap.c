@@ -5,7 +5,8 @@
  * Two interfaces, one per mode, so each shows only its own settings:
  *   kdtap-tap    the Y-cable tap: the two receive-only ports (the serial
  *                ports present are offered: /dev/ttyS* with a UART behind
- *                them, /dev/ttyUSB*, /dev/ttyACM*), the baud rate
+ *                them, /dev/ttyUSB*, /dev/ttyACM*), the baud rate, the
+ *                read interval
  *   kdtap-relay  the relay: target and debugger endpoints, --reconnect,
  *                the baud rate of serial endpoints
  * both with the stop conditions.  Link type 252 (exported PDU, "kd").
@@ -157,6 +158,11 @@ static void print_config(const char *iface)
         print_port_values(1, 1);
         print_baud(2);
         print_stops(3);
+        printf("arg {number=5}{call=--interval}{display=Read interval (ms)}{type=integer}{range=0,%d}"
+               "{default=%d}{tooltip=While bytes flow, read the ports at most every this many ms: "
+               "timestamps are within it of a byte's arrival; 0 reads bytes as they come (the "
+               "finest timestamps, the most CPU)}{group=Timing}\n",
+               KDTAP_MAX_INTERVAL_MS, KDTAP_DEFAULT_INTERVAL_MS);
     } else {
         printf("arg {number=0}{call=--target}{display=Target endpoint}{type=string}{required=true}"
                "{placeholder=unix:/tmp/vm.sock}"
@@ -193,7 +199,7 @@ int kdtap_extcap_main(int argc, char **argv)
     enum {
         O_INTERFACES = 256, O_VERSION, O_INTERFACE, O_DLTS, O_CONFIG, O_RELOAD, O_FILTER, O_CONTROL_IN,
         O_CONTROL_OUT, O_CAPTURE, O_FIFO, O_DEBUG, O_DEBUG_FILE, O_T2D, O_D2T, O_TARGET, O_DEBUGGER,
-        O_BAUD, O_RECONNECT, O_PACKETS, O_DURATION
+        O_BAUD, O_RECONNECT, O_PACKETS, O_DURATION, O_INTERVAL
     };
     static const struct option longopts[] = {
         {"extcap-interfaces", no_argument, NULL, O_INTERFACES},
@@ -217,6 +223,7 @@ int kdtap_extcap_main(int argc, char **argv)
         {"reconnect", no_argument, NULL, O_RECONNECT},
         {"packets", required_argument, NULL, O_PACKETS},
         {"duration", required_argument, NULL, O_DURATION},
+        {"interval", required_argument, NULL, O_INTERVAL},
         {NULL, 0, NULL, 0},
     };
     int want_interfaces = 0, want_dlts = 0, want_config = 0, capture = 0;
@@ -283,6 +290,13 @@ int kdtap_extcap_main(int argc, char **argv)
             if (*end || c.duration < 0)
                 return usage_error("--duration: not a number of seconds");
             break;
+        case O_INTERVAL: {
+            unsigned long ms = strtoul(optarg, &end, 10);
+            if (*end || end == optarg || optarg[0] == '-' || ms > KDTAP_MAX_INTERVAL_MS)
+                return usage_error("--interval: not a number of milliseconds (0 to 100)");
+            c.interval_ms = (int)ms;
+            break;
+        }
         case O_FILTER:
             filter = optarg;
             break;
