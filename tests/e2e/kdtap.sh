@@ -57,6 +57,17 @@ for s in "boot INT --seed=1" "demo TERM --seed=2 --max-chunk=1 --max-delay-us=30
     || fail "exact$n: totals: $(cat "$WORK/exact$n.err")"
   echo "ok: $1 streams ($fo, stopped by SIG$2): the recording holds exactly them ($(tr '\n' ' ' < "$WORK/exact$n.check"))"
 done
+# The section comment names the command line; the interfaces the ports.
+grep -aq "kdtap (kdscope [0-9.]*): tap $T2D $D2T -w $WORK/exact5.pcapng" "$WORK/exact5.pcapng" \
+  || fail "the section comment does not hold the command line"
+tshark_fields() { tshark_user -r "$1" -T fields -e frame.interface_name "${@:2}" 2>/dev/null; }
+if command -v tshark > /dev/null; then
+  f=$(public_copy "$WORK/exact5.pcapng")
+  [ "$(tshark_fields "$f" -Y 'frame.p2p_dir == 1' | sort -u)" = "$T2D" ] \
+    || fail "t2d records are not on the interface named $T2D"
+  echo "ok: tshark sees the t2d records on interface $T2D, the comment holds the command line"
+fi
+
 # --interval: bytes read as they come (0), or gathered for 100 ms a round;
 # either way exactly the streams.  While bytes flow a round comes at most
 # every interval, unless it read 4 KB or more (which the 100 KB of r2 allow
@@ -76,17 +87,6 @@ for iv in 0 100; do
   echo "ok: --interval $iv: exactly the streams; $rounds distinct read times in $(( (t1 - t0) / 1000000 )) ms"
 done
 [ "$rounds" -le "$most" ] || fail "--interval 100: $rounds read times in $(( (t1 - t0) / 1000000 )) ms (at most $most)"
-
-# The section comment names the command line; the interfaces the ports.
-grep -aq "kdtap (kdscope [0-9.]*): tap $T2D $D2T -w $WORK/exact5.pcapng" "$WORK/exact5.pcapng" \
-  || fail "the section comment does not hold the command line"
-tshark_fields() { tshark_user -r "$1" -T fields -e frame.interface_name "${@:2}" 2>/dev/null; }
-if command -v tshark > /dev/null; then
-  f=$(public_copy "$WORK/exact5.pcapng")
-  [ "$(tshark_fields "$f" -Y 'frame.p2p_dir == 1' | sort -u)" = "$T2D" ] \
-    || fail "t2d records are not on the interface named $T2D"
-  echo "ok: tshark sees the t2d records on interface $T2D, the comment holds the command line"
-fi
 
 # --- --decode: kdcat's lines, live ---------------------------------------
 tap decode INT "$WORK/demo.t2d" "$WORK/demo.d2t" "--seed=6" --decode --quiet
