@@ -464,6 +464,16 @@ static int open_unix(kd_endpoint *ep, const char *path, char *err, size_t errlen
     return 0;
 }
 
+/* A listener that got no peer (e: accept_one's errno): says why; -1. */
+static int accept_failed(kd_endpoint *ep, int e, int timeout_ms, char *err, size_t errlen)
+{
+    if (e == ETIMEDOUT)
+        set_err(err, errlen, ep->name, "no connection within %d ms", timeout_ms);
+    else
+        set_err(err, errlen, ep->name, "%s", strerror(e));
+    return -1;
+}
+
 /* A listening socket whose file appears at PATH only once it listens: it
  * is bound under a temporary name beside PATH and hard-linked to PATH
  * (binding PATH itself left a window between bind and listen in which a
@@ -539,13 +549,8 @@ static int open_unix_listen(kd_endpoint *ep, const char *path, int timeout_ms, c
     }
     int c = accept_one(&fd, 1, timeout_ms);
     close_keep_errno(fd);
-    if (c < 0) {
-        if (errno == ETIMEDOUT)
-            set_err(err, errlen, ep->name, "no connection within %d ms", timeout_ms);
-        else
-            set_err(err, errlen, ep->name, "%s", strerror(errno));
-        return -1;
-    }
+    if (c < 0)
+        return accept_failed(ep, errno, timeout_ms, err, errlen);
     ep->rfd = ep->wfd = c;
     ep->rsock = ep->wsock = 1;
     return 0;
@@ -703,13 +708,8 @@ static int open_tcp_listen(kd_endpoint *ep, const char *arg, int timeout_ms, cha
     }
     for (int i = 0; i < n; i++)
         close(fds[i]);
-    if (c < 0) {
-        if (e == ETIMEDOUT)
-            set_err(err, errlen, ep->name, "no connection within %d ms", timeout_ms);
-        else
-            set_err(err, errlen, ep->name, "%s", strerror(e));
-        return -1;
-    }
+    if (c < 0)
+        return accept_failed(ep, e, timeout_ms, err, errlen);
     set_nodelay(c);
     ep->rfd = ep->wfd = c;
     ep->rsock = ep->wsock = 1;

@@ -290,13 +290,10 @@ int kdtap_extcap_main(int argc, char **argv)
             if (*end || c.duration < 0)
                 return usage_error("--duration: not a number of seconds");
             break;
-        case O_INTERVAL: {
-            unsigned long ms = strtoul(optarg, &end, 10);
-            if (*end || end == optarg || optarg[0] == '-' || ms > KDTAP_MAX_INTERVAL_MS)
+        case O_INTERVAL:
+            if (kdtap_parse_interval(optarg, &c.interval_ms) != 0)
                 return usage_error("--interval: not a number of milliseconds (0 to 100)");
-            c.interval_ms = (int)ms;
             break;
-        }
         case O_FILTER:
             filter = optarg;
             break;

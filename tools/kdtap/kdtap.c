@@ -34,6 +34,17 @@ int kdtap_baud_ok(unsigned long rate)
     return 0;
 }
 
+int kdtap_parse_interval(const char *s, int *ms)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || *end || s[0] == '-' || v > KDTAP_MAX_INTERVAL_MS)
+        return -1;
+    *ms = (int)v;
+    return 0;
+}
+
 /* Characters that need no quoting in a shell word. */
 static int plain_word(const char *a)
 {
@@ -198,12 +209,9 @@ int main(int argc, char **argv)
             c.reconnect = 1;
             break;
         case O_INTERVAL:
-            errno = 0;
-            v = strtoull(optarg, &end, 10);
-            if (errno || end == optarg || *end || optarg[0] == '-' || v > KDTAP_MAX_INTERVAL_MS)
+            if (kdtap_parse_interval(optarg, &c.interval_ms) != 0)
                 return bad("--interval: '%s' is not a number of milliseconds (0 to %d)", optarg,
                            KDTAP_MAX_INTERVAL_MS);
-            c.interval_ms = (int)v;
             break;
         case O_DURATION:
             errno = 0;

@@ -63,6 +63,10 @@ int kdtap_extcap_main(int argc, char **argv);
  * that need it in single quotes.  Returns a malloc'd string (NULL: no memory). */
 char *kdtap_command_comment(int argc, char **argv);
 
+/* --interval's value: 0 to KDTAP_MAX_INTERVAL_MS ms, digits only; 0 when
+ * *ms is set, -1 when s is not one. */
+int kdtap_parse_interval(const char *s, int *ms);
+
 /* Standard serial rates up to 921600: 1 when rate is one of them. */
 int kdtap_baud_ok(unsigned long rate);
 extern const unsigned kdtap_bauds[];

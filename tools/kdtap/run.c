@@ -119,9 +119,7 @@ static uint64_t mono_ns(void)
 
 static uint64_t mono_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return mono_ns() / 1000000u;
 }
 
 /* ------------------------------------------------------------ sides */
