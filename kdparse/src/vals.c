@@ -2,6 +2,7 @@
 /* Value tables shared by every renderer.  Sources: kd-protocol.md §1. */
 #include <string.h>
 
+#include "kdparse/kdnet.h"
 #include "kdparse/schema.h"
 #include "kdparse/wire.h"
 
@@ -228,3 +229,41 @@ kd_arch kd_arch_from_machine(uint32_t machine_type)
         return KD_ARCH_UNKNOWN;
     }
 }
+
+/* KDNET (kdnet.md): the datagram's names. */
+const kd_val kdnet_vals_channel[] = {
+    {KDNET_CHANNEL_DATA, "data"},
+    {KDNET_CHANNEL_CONTROL, "control"},
+    {0, NULL},
+};
+
+const kd_val kdnet_vals_version[] = {
+    {KDNET_VERSION_2, "2 (Windows 8.1)"},
+    {KDNET_VERSION_4, "4 (Windows 10)"},
+    {KDNET_VERSION_5, "5"},
+    {0, NULL},
+};
+
+/* The value of the flag bit KDNET_FLAG_D2T. */
+const kd_val kdnet_vals_direction[] = {
+    {0, "t2d"},
+    {1, "d2t"},
+    {0, NULL},
+};
+
+const kd_val kdnet_vals_hmac_status[] = {
+    {KDNET_HMAC_UNCHECKED, "unchecked"},
+    {KDNET_HMAC_GOOD, "good"},
+    {KDNET_HMAC_BAD, "bad"},
+    {0, NULL},
+};
+
+const kd_val kdnet_vals_kind[] = {
+    {KDNET_KIND_UNKNOWN, "unknown"},
+    {KDNET_KIND_POKE, "poke"},
+    {KDNET_KIND_RESPONSE, "response"},
+    {KDNET_KIND_KD, "kd"},
+    {KDNET_KIND_UNUSED, "unused"},
+    {KDNET_KIND_BREAKIN, "breakin"},
+    {0, NULL},
+};
