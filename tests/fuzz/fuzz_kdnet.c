@@ -13,10 +13,12 @@
  *
  * Whatever verifies goes on: the KD payload to the framer (KDNET mode) and
  * every item to the decoder, so a KD packet inside KDNET is fuzzed too.
- * Besides memory safety it checks the result's spans stay inside the
- * plaintext and aborts when one does not.
+ * The result is also rendered (nodes, text, JSON to /dev/null).  Besides
+ * memory safety it checks that the result's spans and nodes stay inside
+ * their bytes and aborts when one does not.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +36,7 @@ static const uint8_t data_key[KDNET_KEY_SIZE] = {
     0x32, 0xcc, 0x5e, 0x47, 0xa0, 0x86, 0x69, 0x07, 0xea, 0xf0, 0xb1, 0x58, 0x33, 0x84, 0xf6, 0x60};
 
 static kd_msg msg;
+static FILE *sink;
 static uint8_t dgram[KDNET_DATAGRAM_MAX];
 static uint8_t plain[KDNET_PLAIN_MAX];
 
@@ -57,6 +60,22 @@ static void check(const kdnet_result *r, const uint8_t *dg, size_t len)
         abort();
     if (r->dg.ciphertext && !inside(r->dg.ciphertext, r->dg.ciphertext_len, dg, len))
         abort();
+    kdnet_node v[KDNET_MAX_NODES];
+    size_t n = kdnet_nodes(r, v, KDNET_MAX_NODES);
+    char text[512];
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].field >= KDNET_F__COUNT)
+            abort();
+        if (!v[i].generated && !(v[i].in_plain ? (size_t)v[i].offset + v[i].length <= r->plain_len
+                                               : (size_t)v[i].offset + v[i].length <= len))
+            abort(); /* a node outside its bytes */
+        kdnet_node_format(&v[i], text, sizeof text);
+    }
+    kdnet_summary(r, text, sizeof text);
+    if (!sink)
+        sink = fopen("/dev/null", "w");
+    if (sink)
+        kdnet_print_json_fields(sink, r);
     if (!r->has_plain)
         return;
     if (r->p.payload && !inside(r->p.payload, r->p.payload_len, r->plain, r->plain_len))

@@ -623,6 +623,136 @@ static void test_build_open_round_trip(void **state)
     kdnet_state_free(s);
 }
 
+/* ------------------------------------------------------------ fields and rendering */
+
+static const kdnet_node *find_node(const kdnet_node *v, size_t n, kdnet_field_id f)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i].field == f)
+            return &v[i];
+    return NULL;
+}
+
+static void test_field_table(void **state)
+{
+    (void)state;
+    for (int i = 0; i < KDNET_F__COUNT; i++) {
+        const kdnet_field *f = &kdnet_fields[i];
+        assert_non_null(f->f.abbrev);
+        assert_non_null(f->f.label);
+        assert_non_null(f->f.blurb);
+        assert_int_equal(strncmp(f->f.abbrev, "kdnet.", 6), 0);
+        for (int j = 0; j < i; j++)
+            assert_string_not_equal(f->f.abbrev, kdnet_fields[j].f.abbrev);
+    }
+    assert_string_equal(kdnet_fields[KDNET_F_HMAC_STATUS].f.abbrev, "kdnet.hmac.status");
+    assert_int_equal(kdnet_fields[KDNET_F_POKE_HOST_ADDR].address, KDNET_ADDRESS_IPV6);
+    assert_int_equal(kdnet_fields[KDNET_F_UNUSED_HOST].address, KDNET_ADDRESS_IPV4);
+    assert_string_equal(kd_val_name(kdnet_vals_hmac_status, KDNET_HMAC_GOOD), "good");
+    assert_string_equal(kd_val_name(kdnet_vals_hmac_status, KDNET_HMAC_BAD), "bad");
+    assert_string_equal(kd_val_name(kdnet_vals_direction, 1), "d2t");
+    assert_string_equal(kd_val_name(kdnet_vals_direction, 0), "t2d");
+}
+
+static void test_nodes_and_text(void **state)
+{
+    (void)state;
+    kdnet_state *s = state_with_key();
+    kdnet_result r;
+    kdnet_node v[KDNET_MAX_NODES];
+    char t[256];
+    assert_int_equal(kdnet_open(s, v_poke, sizeof v_poke, NULL, 0, &r), KDNET_OK);
+    size_t n = kdnet_nodes(&r, v, KDNET_MAX_NODES);
+    const kdnet_node *x = find_node(v, n, KDNET_F_VERSION);
+    assert_non_null(x);
+    assert_int_equal(x->offset, 4);
+    assert_int_equal(x->value, 4);
+    assert_false(x->in_plain);
+    x = find_node(v, n, KDNET_F_HMAC);
+    assert_int_equal(x->offset, sizeof v_poke - 16);
+    assert_int_equal(x->length, 16);
+    x = find_node(v, n, KDNET_F_HMAC_STATUS);
+    assert_true(x->generated);
+    kdnet_node_format(x, t, sizeof t);
+    assert_string_equal(t, "1 (good)");
+    x = find_node(v, n, KDNET_F_SEQ);
+    assert_true(x->in_plain);
+    assert_int_equal(x->offset, 0);
+    assert_int_equal(x->length, 7);
+    assert_int_equal(x->value, 1);
+    x = find_node(v, n, KDNET_F_DIRECTION);
+    kdnet_node_format(x, t, sizeof t);
+    assert_string_equal(t, "0 (t2d)");
+    x = find_node(v, n, KDNET_F_POKE_TARGET_ADDR);
+    assert_int_equal(x->offset, 8 + 34);
+    assert_int_equal(x->length, 16);
+    assert_int_equal(x->depth, 1);
+    kdnet_node_format(x, t, sizeof t);
+    assert_string_equal(t, "192.168.2.72");
+    x = find_node(v, n, KDNET_F_POKE_HOST_PORT);
+    assert_int_equal(x->offset, 8 + 34 + 18 + 16);
+    assert_int_equal(x->value, 50001);
+    assert_int_equal(find_node(v, n, KDNET_F_POKE)->depth, 0);
+    assert_null(find_node(v, n, KDNET_F_PAYLOAD));
+    kdnet_summary(&r, t, sizeof t);
+    assert_string_equal(t, "KDNET v4 control t2d seq 1: poke 192.168.2.72:51111 -> 192.168.2.1:50001");
+
+    char *json = NULL;
+    size_t jlen = 0;
+    FILE *f = open_memstream(&json, &jlen);
+    kdnet_print_json_fields(f, &r);
+    fclose(f);
+    assert_non_null(strstr(json, ",\"kdnet.version\":4,\"kdnet.channel\":1,"));
+    assert_non_null(strstr(json, ",\"kdnet.hmac.status\":1,"));
+    assert_non_null(strstr(json, ",\"kdnet.seq\":\"0x0000000000000001\","));
+    assert_non_null(strstr(json, ",\"kdnet.poke.target_addr\":\"192.168.2.72\",\"kdnet.poke.target_port\":51111"));
+    assert_null(strstr(json, "kdnet.ciphertext"));
+    free(json);
+
+    assert_int_equal(kdnet_open(s, v_response1, sizeof v_response1, NULL, 0, &r), KDNET_OK);
+    kdnet_summary(&r, t, sizeof t);
+    assert_string_equal(t, "KDNET v4 control d2t seq 1: response (sets the data key)");
+    n = kdnet_nodes(&r, v, KDNET_MAX_NODES);
+    assert_int_equal(find_node(v, n, KDNET_F_RESPONSE_HOST_RANDOM)->offset, 8 + 34);
+    assert_int_equal(find_node(v, n, KDNET_F_RESPONSE_ZEROS_OK)->value, 1);
+    assert_int_equal(kdnet_open(s, v_unused, sizeof v_unused, NULL, 0, &r), KDNET_OK);
+    kdnet_summary(&r, t, sizeof t);
+    assert_string_equal(t, "KDNET v4 data t2d seq 1: unused announcement (host 192.168.2.1)");
+    n = kdnet_nodes(&r, v, KDNET_MAX_NODES);
+    kdnet_node_format(find_node(v, n, KDNET_F_UNUSED_HOST), t, sizeof t);
+    assert_string_equal(t, "192.168.2.1");
+    assert_int_equal(kdnet_open(s, v_breakin, sizeof v_breakin, NULL, 0, &r), KDNET_OK);
+    kdnet_summary(&r, t, sizeof t);
+    assert_string_equal(t, "KDNET v4 data d2t seq 1: break-in");
+    assert_int_equal(kdnet_open(s, v_ack, sizeof v_ack, NULL, 0, &r), KDNET_OK);
+    kdnet_summary(&r, t, sizeof t);
+    assert_string_equal(t, "KDNET v4 data t2d seq 2: KD packet, 16 bytes");
+
+    /* A bad tag: header, tag and status, nothing from the plaintext. */
+    uint8_t d[sizeof v_ack];
+    memcpy(d, v_ack, sizeof d);
+    d[10] ^= 1;
+    assert_int_equal(kdnet_open(s, d, sizeof d, NULL, 0, &r), KDNET_E_BAD_TAG);
+    n = kdnet_nodes(&r, v, KDNET_MAX_NODES);
+    assert_int_equal(n, 6);
+    assert_int_equal(find_node(v, n, KDNET_F_HMAC_STATUS)->value, KDNET_HMAC_BAD);
+    kdnet_summary(&r, t, sizeof t);
+    assert_string_equal(t, "KDNET v4 data: HMAC does not verify (wrong key or corrupted datagram)");
+    /* Padding too long: seq, flags, pad, no kind. */
+    assert_int_equal(kdnet_open(s, v_bad_pad, sizeof v_bad_pad, NULL, 0, &r), KDNET_E_PAD);
+    n = kdnet_nodes(&r, v, KDNET_MAX_NODES);
+    assert_int_equal(find_node(v, n, KDNET_F_PAD)->value, 15);
+    assert_null(find_node(v, n, KDNET_F_KIND));
+    kdnet_summary(&r, t, sizeof t);
+    assert_string_equal(t, "KDNET v4 control t2d seq 9: padding longer than the plaintext");
+    /* Too short for a header: nothing. */
+    assert_int_equal(kdnet_open(s, v_ack, 5, NULL, 0, &r), KDNET_E_SHORT);
+    assert_int_equal(kdnet_nodes(&r, v, KDNET_MAX_NODES), 0);
+    kdnet_summary(&r, t, sizeof t);
+    assert_string_equal(t, "KDNET: datagram too short for header, one block and tag");
+    kdnet_state_free(s);
+}
+
 /* ------------------------------------------------------------ the real capture */
 
 #ifndef KDSCOPE_SHARED_KDNET_CAPTURE
@@ -735,6 +865,8 @@ int main(void)
         cmocka_unit_test(test_bad_datagrams),
         cmocka_unit_test(test_build_matches_vectors),
         cmocka_unit_test(test_build_open_round_trip),
+        cmocka_unit_test(test_field_table),
+        cmocka_unit_test(test_nodes_and_text),
         cmocka_unit_test(test_real_capture),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

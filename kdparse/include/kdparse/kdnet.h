@@ -44,6 +44,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "kdparse/schema.h"
 #include "kdparse/wire.h"
@@ -382,6 +383,45 @@ typedef struct kdnet_field {
 } kdnet_field;
 
 extern const kdnet_field kdnet_fields[KDNET_F__COUNT];
+
+/*
+ * A result as a list of fields, for every renderer (kdcat's text and JSON,
+ * the dissector's tree): one node per value, in datagram order, poke and
+ * response members at depth 1 under their subtree node.  Offsets are in the
+ * datagram, or in the plaintext when in_plain; generated nodes (hmac.status,
+ * kind, response.zeros_ok) have no bytes.  kdnet.payload is listed only for
+ * kind UNKNOWN (the KD packet of kind KD goes to the KD decoders).
+ */
+typedef struct kdnet_node {
+    uint16_t field;             /* kdnet_field_id */
+    uint8_t depth;
+    uint8_t in_plain;
+    uint8_t generated;
+    uint32_t offset, length;
+    uint64_t value;             /* integer fields */
+    const uint8_t *data;        /* bytes and IPv6 address fields */
+} kdnet_node;
+
+#define KDNET_MAX_NODES 32u
+
+/* Fills out[] (at most max nodes) and returns the count. */
+size_t kdnet_nodes(const kdnet_result *r, kdnet_node *out, size_t max);
+
+/* The value of a node as text: numbers by base and value table ("1 (control)"),
+ * addresses as addresses, bytes as hex (cut at 32 bytes).  Returns strlen. */
+size_t kdnet_node_format(const kdnet_node *n, char *buf, size_t cap);
+
+/* One line for a summary or the Info column: "KDNET v4 control t2d seq 1:
+ * poke 192.168.2.72:51111 -> 192.168.2.1:50000", "... data d2t seq 5:
+ * break-in", "... unused announcement (host 192.168.2.1)", "... response
+ * (sets the data key)", or the problem's text. */
+size_t kdnet_summary(const kdnet_result *r, char *buf, size_t cap);
+
+/* Writes ,"kdnet.version":4,... for every node but kdnet.magic and
+ * kdnet.ciphertext (design.md's JSON rules: 64-bit values as "0x" strings,
+ * bytes as hex strings, booleans as numbers, addresses as strings), for a
+ * consumer that writes the rest of the line. */
+void kdnet_print_json_fields(FILE *out, const kdnet_result *r);
 
 /* Value tables (kdparse/src/vals.c). */
 extern const kd_val kdnet_vals_channel[];
