@@ -23,78 +23,27 @@ const kd_val kd_vals_packet_type[] = {
     {0, NULL},
 };
 
-/* §1.3 */
+/* §1.3-§1.5: fields/apis.def */
+#define STATE_NAME(e, v, l) {v, l},
+#define LONG_NAME(e, v, l, s) {v, l},
+#define SHORT_NAME(e, v, l, s) {v, s},
+#define IO_NAME(e, v, l) {v, l},
 const kd_val kd_vals_state[] = {
-    {0x3030, "DbgKdExceptionStateChange"},
-    {0x3031, "DbgKdLoadSymbolsStateChange"},
-    {0x3032, "DbgKdCommandStringStateChange"},
-    {0, NULL},
-};
-
-/* §1.4 */
-#define API_LIST(X)                                       \
-    X(0x3130, "DbgKdReadVirtualMemoryApi", "ReadVirtualMemory") \
-    X(0x3131, "DbgKdWriteVirtualMemoryApi", "WriteVirtualMemory") \
-    X(0x3132, "DbgKdGetContextApi", "GetContext")             \
-    X(0x3133, "DbgKdSetContextApi", "SetContext")             \
-    X(0x3134, "DbgKdWriteBreakPointApi", "WriteBreakPoint")   \
-    X(0x3135, "DbgKdRestoreBreakPointApi", "RestoreBreakPoint") \
-    X(0x3136, "DbgKdContinueApi", "Continue")                 \
-    X(0x3137, "DbgKdReadControlSpaceApi", "ReadControlSpace") \
-    X(0x3138, "DbgKdWriteControlSpaceApi", "WriteControlSpace") \
-    X(0x3139, "DbgKdReadIoSpaceApi", "ReadIoSpace")           \
-    X(0x313A, "DbgKdWriteIoSpaceApi", "WriteIoSpace")         \
-    X(0x313B, "DbgKdRebootApi", "Reboot")                     \
-    X(0x313C, "DbgKdContinueApi2", "Continue2")               \
-    X(0x313D, "DbgKdReadPhysicalMemoryApi", "ReadPhysicalMemory") \
-    X(0x313E, "DbgKdWritePhysicalMemoryApi", "WritePhysicalMemory") \
-    X(0x313F, "DbgKdQuerySpecialCallsApi", "QuerySpecialCalls") \
-    X(0x3140, "DbgKdSetSpecialCallApi", "SetSpecialCall")     \
-    X(0x3141, "DbgKdClearSpecialCallsApi", "ClearSpecialCalls") \
-    X(0x3142, "DbgKdSetInternalBreakPointApi", "SetInternalBreakPoint") \
-    X(0x3143, "DbgKdGetInternalBreakPointApi", "GetInternalBreakPoint") \
-    X(0x3144, "DbgKdReadIoSpaceExtendedApi", "ReadIoSpaceExtended") \
-    X(0x3145, "DbgKdWriteIoSpaceExtendedApi", "WriteIoSpaceExtended") \
-    X(0x3146, "DbgKdGetVersionApi", "GetVersion")             \
-    X(0x3147, "DbgKdWriteBreakPointExApi", "WriteBreakPointEx") \
-    X(0x3148, "DbgKdRestoreBreakPointExApi", "RestoreBreakPointEx") \
-    X(0x3149, "DbgKdCauseBugCheckApi", "CauseBugCheck")       \
-    X(0x3150, "DbgKdSwitchProcessor", "SwitchProcessor")      \
-    X(0x3151, "DbgKdPageInApi", "PageIn")                     \
-    X(0x3152, "DbgKdReadMachineSpecificRegister", "ReadMsr")  \
-    X(0x3153, "DbgKdWriteMachineSpecificRegister", "WriteMsr") \
-    X(0x3154, "OldVlm1", "OldVlm1")                           \
-    X(0x3155, "OldVlm2", "OldVlm2")                           \
-    X(0x3156, "DbgKdSearchMemoryApi", "SearchMemory")         \
-    X(0x3157, "DbgKdGetBusDataApi", "GetBusData")             \
-    X(0x3158, "DbgKdSetBusDataApi", "SetBusData")             \
-    X(0x3159, "DbgKdCheckLowMemoryApi", "CheckLowMemory")     \
-    X(0x315A, "DbgKdClearAllInternalBreakpointsApi", "ClearAllInternalBreakpoints") \
-    X(0x315B, "DbgKdFillMemoryApi", "FillMemory")             \
-    X(0x315C, "DbgKdQueryMemoryApi", "QueryMemory")           \
-    X(0x315D, "DbgKdSwitchPartition", "SwitchPartition")      \
-    X(0x315E, "DbgKdWriteCustomBreakpointApi", "WriteCustomBreakpoint") \
-    X(0x315F, "DbgKdGetContextExApi", "GetContextEx")         \
-    X(0x3160, "DbgKdSetContextExApi", "SetContextEx")
-
-#define LONG_NAME(v, l, s) {v, l},
-#define SHORT_NAME(v, l, s) {v, s},
-const kd_val kd_vals_api[] = {API_LIST(LONG_NAME){0, NULL}};
-const kd_val kd_vals_api_short[] = {API_LIST(SHORT_NAME){0, NULL}};
-
-/* §1.5 */
+#define KD_STATE STATE_NAME
+#include "kdparse/fields/apis.def"
+    {0, NULL}};
+const kd_val kd_vals_api[] = {
+#define KD_API LONG_NAME
+#include "kdparse/fields/apis.def"
+    {0, NULL}};
+const kd_val kd_vals_api_short[] = {
+#define KD_API SHORT_NAME
+#include "kdparse/fields/apis.def"
+    {0, NULL}};
 const kd_val kd_vals_io_api[] = {
-    {0x3230, "DbgKdPrintStringApi"},
-    {0x3231, "DbgKdGetStringApi"},
-    {0x3330, "DbgKdPrintTraceApi"},
-    {0x4300, "DbgKdRequestHardwareBp"},
-    {0x4301, "DbgKdReleaseHardwareBp"},
-    {0x3430, "DbgKdCreateFileApi"},
-    {0x3431, "DbgKdReadFileApi"},
-    {0x3432, "DbgKdWriteFileApi"},
-    {0x3433, "DbgKdCloseFileApi"},
-    {0, NULL},
-};
+#define KD_IO IO_NAME
+#include "kdparse/fields/apis.def"
+    {0, NULL}};
 
 /* §1.8 */
 const kd_val kd_vals_ntstatus[] = {

@@ -118,6 +118,20 @@ kd_arch kd_arch_from_machine(uint32_t machine_type); /* IMAGE_FILE_MACHINE_* (§
 /* The CONTEXT layout of an architecture, or NULL (layout_context.c). */
 const kd_layout *kd_context_layout(kd_arch a);
 
+/* The protocol's numbered words (fields/apis.def): KD_API_GET_VERSION, ... */
+enum kd_api {
+#define KD_API(e, v, l, s) KD_API_##e = v,
+#include "kdparse/fields/apis.def"
+};
+enum kd_state {
+#define KD_STATE(e, v, l) KD_STATE_##e = v,
+#include "kdparse/fields/apis.def"
+};
+enum kd_io_api {
+#define KD_IO(e, v, l) KD_IO_##e = v,
+#include "kdparse/fields/apis.def"
+};
+
 /* ------------------------------------------------------------ value tables */
 
 extern const kd_val kd_vals_packet_type[];
