@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * kdparse/modmap.h - the session's modules: which image holds an address.
+ *
+ * Learned from the session itself, in time order, with no symbol files:
+ *   - LoadSymbols state changes (base, size, path; an unload removes),
+ *   - GetVersion's KernBase and PsLoadedModuleList (the kernel is `nt`),
+ *   - what the target revealed in ReadVirtualMemory replies (memview.h):
+ *     the kernel's PE header (its SizeOfImage), the KDDEBUGGER_DATA block
+ *     found by its "KDBG" tag (KernBase and PsLoadedModuleList when
+ *     GetVersion is not in the capture), and the loaded-module list walked
+ *     from PsLoadedModuleList through KLDR_DATA_TABLE_ENTRYs.
+ *
+ *   kd_modmap *mm = kd_modmap_new();
+ *   for each decoded message in time order: kd_modmap_feed(mm, &msg, frame);
+ *   kd_module_hit h;
+ *   if (kd_modmap_lookup(mm, addr, &h) == 0) printf("%s+0x%llx", h.mod->name, h.offset);
+ *
+ * Names as WinDbg prints them: the kernel `nt`, the HAL `hal`, otherwise the
+ * image's base name without its extension; a second module of the same name
+ * is `name_<base in hex>`; a module whose name was never revealed is
+ * `module_<base in hex>`.  Until a module is learned its addresses are not
+ * claimed (no guessing).
+ *
+ * Bounded: at most KD_MODMAP_MAX modules, a walk visits at most
+ * KD_MODMAP_MAX_WALK entries and stops at a loop, at memory not revealed and
+ * at a pointer outside what was read; names are cut at KD_MODMAP_NAME - 1.
+ */
+#ifndef KDPARSE_MODMAP_H
+#define KDPARSE_MODMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kdparse/decode.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define KD_MODMAP_MAX 4096u
+#define KD_MODMAP_MAX_WALK 4096u
+#define KD_MODMAP_NAME 64u
+
+typedef enum kd_module_source {
+    KD_MODSRC_LOAD_SYMBOLS,  /* a LoadSymbols state change */
+    KD_MODSRC_KERNEL_BASE,   /* GetVersion's or KDBG's KernBase */
+    KD_MODSRC_MODULE_LIST    /* the PsLoadedModuleList walk */
+} kd_module_source;
+
+typedef struct kd_module {
+    uint64_t base;
+    uint32_t size;              /* 0: not known yet (addresses not claimed) */
+    char name[KD_MODMAP_NAME];
+    uint64_t frame;             /* where it was first learned */
+    kd_module_source source;
+} kd_module;
+
+typedef struct kd_module_hit {
+    const kd_module *mod;
+    uint64_t offset;
+} kd_module_hit;
+
+typedef struct kd_modmap kd_modmap;
+
+kd_modmap *kd_modmap_new(void);
+void kd_modmap_free(kd_modmap *m);
+
+/* A new session: everything learned is forgotten. */
+void kd_modmap_reset(kd_modmap *m);
+
+/* Feeds one decoded message (either direction) seen at frame. */
+void kd_modmap_feed(kd_modmap *m, const kd_msg *msg, uint64_t frame);
+
+/* The lower-level steps kd_modmap_feed takes (for tests and other feeders). */
+void kd_modmap_set_pointer_size(kd_modmap *m, unsigned ptr_size); /* 4 or 8 (default 8) */
+void kd_modmap_load_symbols(kd_modmap *m, uint64_t base, uint32_t size, const char *path, size_t path_len,
+                            int unload, uint64_t frame);
+void kd_modmap_kernel(kd_modmap *m, uint64_t kern_base, uint64_t ps_loaded_module_list, uint64_t frame);
+void kd_modmap_memory(kd_modmap *m, uint64_t addr, const uint8_t *bytes, size_t len, uint64_t frame);
+
+/* 0 and *hit filled when a known module holds addr, else -1. */
+int kd_modmap_lookup(const kd_modmap *m, uint64_t addr, kd_module_hit *hit);
+
+/* The modules by base address. */
+size_t kd_modmap_count(const kd_modmap *m);
+const kd_module *kd_modmap_at(const kd_modmap *m, size_t i);
+
+/* "nt+0x1a5e60" for an address inside a module, else "" (returns the length). */
+size_t kd_modmap_format(const kd_modmap *m, uint64_t addr, char *buf, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
