@@ -3,12 +3,12 @@
  * come from ws_compat.h; this file says what they register. */
 #define WS_BUILD_DLL
 #include <wireshark.h>
+#include "ws_compat.h"
 
 #include <epan/packet.h>
 #include <epan/tap.h>
 
 #include "packet-kd.h"
-#include "ws_compat.h"
 
 #ifndef PLUGIN_VERSION
 #define PLUGIN_VERSION "0.0.0"
