@@ -46,7 +46,9 @@
  *                      4.4; they are 0 before).
  *
  * A new difference is added here, with the versions it was read in, and
- * the dissector files use the name this header gives it.
+ * to tests/tools/ws_compat_probe.c (which uses every name above); the
+ * dissector files use the name this header gives it.  Check a version with
+ * scripts/check-wireshark INCLUDE_DIR tests/tools/ws_compat_probe.c.
  */
 #ifndef KD_WS_COMPAT_H
 #define KD_WS_COMPAT_H

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # scripts/check-wireshark: on the installed Wireshark's headers it compiles
-# the plugin's sources and names that version; a tree whose version and
+# the plugin's sources, and the probe of every name ws_compat.h gives, and
+# names that version; a tree whose version and
 # headers disagree fails, naming the files; bad use is refused.
 . "$(dirname "$0")/lib.sh"
 CHECK="$KDSCOPE_SRC/scripts/check-wireshark"
@@ -11,8 +12,9 @@ inc=$(pkg-config --variable=includedir wireshark 2> /dev/null || true)
 version=$(awk '$2 ~ /^WIRESHARK_VERSION_(MAJOR|MINOR|MICRO)$/ {printf "%s%s", sep, $3; sep="."}' "$inc/ws_version.h")
 [ -n "$version" ] || fail "no version in $inc/ws_version.h"
 
-"$CHECK" "$inc" > "$WORK/out" 2> "$WORK/err" || fail "the installed headers: exit $?: $(cat "$WORK/err")"
-grep -q "^check-wireshark: Wireshark $version ($inc): dissector/kd-stats.c dissector/packet-kd.c dissector/plugin.c compile without a warning" \
+PROBE="$KDSCOPE_SRC/tests/tools/ws_compat_probe.c"
+"$CHECK" "$inc" "$PROBE" > "$WORK/out" 2> "$WORK/err" || fail "the installed headers: exit $?: $(cat "$WORK/err")"
+grep -q "^check-wireshark: Wireshark $version ($inc): dissector/kd-stats.c dissector/packet-kd.c dissector/plugin.c tests/tools/ws_compat_probe.c compile without a warning" \
   "$WORK/out" || fail "the installed headers: $(cat "$WORK/out")"
 echo "ok: $(cat "$WORK/out")"
 
@@ -27,7 +29,7 @@ rc=0; "$CHECK" "$WORK/next" > "$WORK/out" 2> "$WORK/err" || rc=$?
 echo "ok: headers that are not the version they say fail, with the files named"
 
 rc=0; "$CHECK" > /dev/null 2> "$WORK/err" || rc=$?
-[ "$rc" = 2 ] && grep -q "^usage: check-wireshark INCLUDE_DIR" "$WORK/err" || fail "no argument: $rc $(cat "$WORK/err")"
+[ "$rc" = 2 ] && grep -q "^usage: check-wireshark INCLUDE_DIR \[FILE.c...\]" "$WORK/err" || fail "no argument: $rc $(cat "$WORK/err")"
 mkdir "$WORK/empty"
 rc=0; "$CHECK" "$WORK/empty" > /dev/null 2> "$WORK/err" || rc=$?
 [ "$rc" = 2 ] && [ "$(cat "$WORK/err")" = "check-wireshark: $WORK/empty: no wireshark.h (give the folder that holds wireshark.h, ws_version.h, epan/ and wsutil/)" ] \
