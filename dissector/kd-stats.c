@@ -5,6 +5,7 @@
  */
 #define WS_BUILD_DLL
 #include <wireshark.h>
+#include "ws_compat.h"
 
 #include <epan/stats_tree.h>
 

@@ -17,6 +17,7 @@
  */
 #define WS_BUILD_DLL
 #include <wireshark.h>
+#include "ws_compat.h"
 
 #include <epan/conversation.h>
 #include <epan/expert.h>
@@ -40,7 +41,7 @@ static int kd_tap = -1;
 
 static gint pref_arch = KD_ARCH_UNKNOWN;
 static gint pref_width = 0;
-static gboolean pref_check_checksum = TRUE;
+static kd_ws_bool pref_check_checksum = TRUE;
 
 static const enum_val_t arch_enum[] = {
     {"auto", "Infer from the session", KD_ARCH_UNKNOWN},

@@ -31,10 +31,61 @@ for p in /dev/ttyUSB* /dev/ttyACM*; do
   [ -e "$p" ] || continue
   grep -q "^value {arg=0}{value=$p}" "$WORK/tap.cfg" || fail "port $p not offered"
 done
+# The two port selectors default to two different ports: on this machine
+# (whatever it has) ...
+def0=$(sed -n 's/^value {arg=0}{value=\([^}]*\)}.*{default=true}$/\1/p' "$WORK/tap.cfg")
+def1=$(sed -n 's/^value {arg=1}{value=\([^}]*\)}.*{default=true}$/\1/p' "$WORK/tap.cfg")
+[ "$(echo "$def0" | grep -c .)" -le 1 ] && [ "$(echo "$def1" | grep -c .)" -le 1 ] || fail "several default ports: $def0 / $def1"
+[ -z "$def0" ] || [ "$def0" != "$def1" ] || fail "both ports default to $def0: $(grep '^value {arg=[01]}' "$WORK/tap.cfg")"
+# ... and on stand-in machines (KDTAP_DEVICE_ROOT: its dev/ and sys/class/tty/):
+# a built-in UART, a ttyS line with none behind it, two USB adapters.
+devices() { # devices DIR NAME...: a stand-in /dev (ttyS1 has no UART)
+  local d=$1; shift
+  mkdir -p "$d/dev" "$d/sys/class/tty/ttyS0" "$d/sys/class/tty/ttyS1"
+  echo 4 > "$d/sys/class/tty/ttyS0/type"; echo 0 > "$d/sys/class/tty/ttyS1/type"
+  for n in "$@"; do touch "$d/dev/$n"; done
+}
+devices "$WORK/pc" ttyS0 ttyS1 ttyUSB1 ttyUSB0 tty0 ttyprintk
+KDTAP_DEVICE_ROOT="$WORK/pc" "$KDTAP" --extcap-interface kdtap-tap --extcap-config | grep '^value {arg=[01]}' > "$WORK/pc.cfg"
+P="$WORK/pc/dev"
+printf '%s\n' "value {arg=0}{value=$P/ttyS0}{display=/dev/ttyS0}" \
+  "value {arg=0}{value=$P/ttyUSB0}{display=/dev/ttyUSB0}{default=true}" \
+  "value {arg=0}{value=$P/ttyUSB1}{display=/dev/ttyUSB1}" \
+  "value {arg=1}{value=$P/ttyS0}{display=/dev/ttyS0}" \
+  "value {arg=1}{value=$P/ttyUSB0}{display=/dev/ttyUSB0}" \
+  "value {arg=1}{value=$P/ttyUSB1}{display=/dev/ttyUSB1}{default=true}" > "$WORK/pc.want"
+diff "$WORK/pc.want" "$WORK/pc.cfg" > "$WORK/pc.diff" || fail "ports of a PC with two USB adapters: $(cat "$WORK/pc.diff")"
+# One port: it is t2d's default, and d2t has none (not the same one).
+devices "$WORK/one" ttyS0
+KDTAP_DEVICE_ROOT="$WORK/one" "$KDTAP" --extcap-interface kdtap-tap --extcap-config | grep '^value {arg=[01]}' > "$WORK/one.cfg"
+[ "$(grep -c 'default=true' "$WORK/one.cfg")" = 1 ] && grep -q '^value {arg=0}.*/ttyS0}{default=true}$' "$WORK/one.cfg" \
+  || fail "one port: $(cat "$WORK/one.cfg")"
+# At capture (tshark passes no selector's default) the same defaults hold:
+# one port is not enough, and the same port twice is refused as kdtap tap does.
+rc=0; KDTAP_DEVICE_ROOT="$WORK/one" "$KDTAP" --capture --extcap-interface kdtap-tap --fifo "$WORK/fifo" 2> "$WORK/err" || rc=$?
+[ "$rc" = 2 ] && [ "$(cat "$WORK/err")" = "kdtap: extcap: the tap needs --t2d-port and --d2t-port, two serial ports (found: /dev/ttyS0)" ] \
+  || fail "capture with one port: $rc $(cat "$WORK/err")"
+rc=0; "$KDTAP" --capture --extcap-interface kdtap-tap --fifo "$WORK/fifo" --t2d-port /dev/null --d2t-port /dev/null 2> "$WORK/err" || rc=$?
+[ "$rc" = 2 ] && [ "$(cat "$WORK/err")" = "kdtap: extcap: /dev/null: the same port for both directions" ] \
+  || fail "capture on the same port twice: $rc $(cat "$WORK/err")"
+echo "ok: the two ports default to two different ports (USB adapters first), none twice, also at capture"
+
+# Calls of newer Wireshark versions (upstream extcap-base, newest) are understood.
+[ "$("$KDTAP" --extcap-version=4.6)" = "$(head -1 "$WORK/ifaces")" ] || fail "--extcap-version alone: $("$KDTAP" --extcap-version=4.6 2>&1)"
+"$KDTAP" --extcap-interfaces --extcap-version=4.6 --log-level debug --log-file "$WORK/ext.log" > "$WORK/ifaces46" \
+  && cmp -s "$WORK/ifaces" "$WORK/ifaces46" || fail "--log-level/--log-file: $(cat "$WORK/ifaces46")"
+KDTAP_DEVICE_ROOT="$WORK/pc" "$KDTAP" --extcap-interface kdtap-tap --extcap-config-option-name d2t-port \
+  --extcap-config-option-value "" > "$WORK/opt" || fail "--extcap-config-option-name: exit $?"
+[ "$(cat "$WORK/opt")" = "$(grep '^value {arg=1}' "$WORK/pc.want" | sed 's/{default=true}//')" ] || fail "--extcap-config-option-name d2t-port: $(cat "$WORK/opt")"
+"$KDTAP" --extcap-interface kdtap-tap --extcap-cleanup-postkill > "$WORK/post" && [ ! -s "$WORK/post" ] || fail "--extcap-cleanup-postkill"
+echo "ok: --extcap-version alone, --log-level, --log-file, --extcap-config-option-name, --extcap-cleanup-postkill"
+
 rc=0; "$KDTAP" --extcap-interface kdtap-nope --extcap-config 2> "$WORK/err" || rc=$?
 [ "$rc" = 2 ] && grep -q "unknown interface 'kdtap-nope'" "$WORK/err" || fail "unknown interface: $rc $(cat "$WORK/err")"
-rc=0; "$KDTAP" --capture --extcap-interface kdtap-tap --fifo "$WORK/fifo" 2> "$WORK/err" || rc=$?
-[ "$rc" = 2 ] && grep -q "needs --t2d-port and --d2t-port" "$WORK/err" || fail "capture without ports: $rc $(cat "$WORK/err")"
+mkdir "$WORK/none"
+rc=0; KDTAP_DEVICE_ROOT="$WORK/none" "$KDTAP" --capture --extcap-interface kdtap-tap --fifo "$WORK/fifo" 2> "$WORK/err" || rc=$?
+[ "$rc" = 2 ] && grep -q "needs --t2d-port and --d2t-port, two serial ports (found: none)" "$WORK/err" \
+  || fail "capture without ports: $rc $(cat "$WORK/err")"
 rc=0; "$KDTAP" --capture --extcap-interface kdtap-tap --fifo "$WORK/fifo" --interval 101 2> "$WORK/err" || rc=$?
 [ "$rc" = 2 ] && grep -q "interval: not a number of milliseconds (0 to 100)" "$WORK/err" || fail "--interval 101: $rc $(cat "$WORK/err")"
 echo "ok: --extcap-interfaces, --extcap-dlts, --extcap-config (ports present, rates, endpoints, stops)"
@@ -133,3 +184,21 @@ for d in d2t t2d; do
   cmp -s "$WORK/stopped.$d" "$WORK/boot.$d" || fail "stopped by tshark: $d is not the stream"
 done
 echo "ok: tshark -a duration:3 stops kdtap-tap; the file holds the whole session"
+
+# No ports named (tshark passes no selector's default): kdtap takes the
+# defaults it offers, here the two USB adapters of a stand-in machine whose
+# ttyUSB0 and ttyUSB1 are the two ptys.
+"$KDFEED" play --seed 33 "$WORK/boot.t2d" "$WORK/boot.d2t" > "$WORK/rig.feed" & fp=$!; PIDS+=("$fp")
+wait_for "$WORK/rig.feed" '^d2t ' || fail "rig: no ptys"
+t=$(awk '$1 == "t2d" {print $2}' "$WORK/rig.feed"); d=$(awk '$1 == "d2t" {print $2}' "$WORK/rig.feed")
+chmod 666 "$t" "$d"
+devices "$WORK/rig" ttyS0
+ln -s "$t" "$WORK/rig/dev/ttyUSB0"; ln -s "$d" "$WORK/rig/dev/ttyUSB1"
+chmod -R a+rX "$WORK/rig"
+rc=0; KDTAP_DEVICE_ROOT="$WORK/rig" timeout 60 bash -c 'tshark_extcap "$@"' _ -i kdtap-tap \
+  -o "extcap.kdtap_tap.packets:$packets" -w "$WORK/out/rig.pcapng" > "$WORK/rig.tshark" 2>&1 || rc=$?
+kill "$fp"; wait "$fp" || true
+[ "$rc" = 0 ] || fail "tshark -i kdtap-tap with the default ports: exit $rc: $(cat "$WORK/rig.tshark")"
+"$KDFEED" check "$WORK/out/rig.pcapng" "$WORK/boot.d2t" "$WORK/boot.t2d" > "$WORK/rig.check" \
+  || fail "tshark -i kdtap-tap with the default ports: the file is not the session"
+echo "ok: tshark -i kdtap-tap with no port named records from the default ports, t2d on ttyUSB0 and d2t on ttyUSB1 ($(tr '\n' ' ' < "$WORK/rig.check"))"

@@ -13,13 +13,23 @@
  *
  * A capture is an ordinary kdtap run writing pcapng to Wireshark's fifo, a
  * block at a time; Wireshark stops it with SIGTERM.  Selector defaults are
- * not passed by Wireshark, so every option has its default here too.
+ * not passed by Wireshark, so every option has its default here too: the
+ * tap's two ports default to two different ports present, USB adapters
+ * (ttyUSB, ttyACM: a tap's usual hardware) before built-in ttyS lines.
+ *
+ * The calls follow upstream's extcap interface (doc/README.extcap,
+ * extcap/extcap-base.[ch], read at its newest), of which 4.0's is a subset:
+ * --extcap-version alone answers the version sentence; the newer
+ * --extcap-config-option-name/-value (one option's values, like
+ * --extcap-reload-option), --extcap-cleanup-postkill, --log-level and
+ * --log-file are accepted, so no version's call is an unknown option.
  */
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,18 +53,33 @@ int kdtap_is_extcap_call(int argc, char **argv)
 
 /* ------------------------------------------------------------ ports */
 
+/* Where the ports are looked for: ROOT/dev and ROOT/sys/class/tty, ROOT
+ * being $KDTAP_DEVICE_ROOT (tests and screenshots stand in a folder of
+ * their own for the machine's devices) or "" (the machine's). */
+static const char *device_root(void)
+{
+    const char *r = getenv("KDTAP_DEVICE_ROOT");
+    return r && *r ? r : "";
+}
+
 /* A ttyS line is listed when the kernel found a UART behind it (its sysfs
  * "type" is not 0, PORT_UNKNOWN); when sysfs cannot say, it is listed. */
 static int uart_present(const char *name)
 {
-    char path[300], buf[16];
-    snprintf(path, sizeof path, "/sys/class/tty/%s/type", name);
+    char path[PATH_MAX], buf[16];
+    snprintf(path, sizeof path, "%s/sys/class/tty/%s/type", device_root(), name);
     FILE *f = fopen(path, "r");
     if (!f)
         return 1;
     int ok = fgets(buf, sizeof buf, f) != NULL && atoi(buf) != 0;
     fclose(f);
     return ok;
+}
+
+static int is_adapter(const char *name)
+{
+    return (strncmp(name, "ttyUSB", 6) == 0 || strncmp(name, "ttyACM", 6) == 0) &&
+           isdigit((unsigned char)name[6]);
 }
 
 /* Natural order: ttyS2 before ttyS10, ttyACM before ttyS before ttyUSB. */
@@ -69,10 +94,13 @@ static int port_cmp(const void *a, const void *b)
     return nx < ny ? -1 : nx > ny;
 }
 
-/* The serial ports present, as "/dev/NAME" strings (malloc'd); returns the count. */
+/* The serial ports present, as device names ("ttyUSB0", malloc'd), in
+ * natural order; returns the count. */
 static size_t list_ports(char **out, size_t max)
 {
-    DIR *d = opendir("/dev");
+    char dev[PATH_MAX];
+    snprintf(dev, sizeof dev, "%s/dev", device_root());
+    DIR *d = opendir(dev);
     if (!d)
         return 0;
     size_t n = 0;
@@ -80,15 +108,11 @@ static size_t list_ports(char **out, size_t max)
     while ((e = readdir(d)) && n < max) {
         const char *nm = e->d_name;
         int serial = strncmp(nm, "ttyS", 4) == 0 && isdigit((unsigned char)nm[4]);
-        int usb = (strncmp(nm, "ttyUSB", 6) == 0 && isdigit((unsigned char)nm[6])) ||
-                  (strncmp(nm, "ttyACM", 6) == 0 && isdigit((unsigned char)nm[6]));
-        if (!(usb || (serial && uart_present(nm))))
+        if (!(is_adapter(nm) || (serial && uart_present(nm))))
             continue;
-        size_t len = strlen(nm) + 6;
-        char *p = malloc(len);
+        char *p = strdup(nm);
         if (!p)
             break;
-        snprintf(p, len, "/dev/%s", nm);
         out[n++] = p;
     }
     closedir(d);
@@ -96,23 +120,85 @@ static size_t list_ports(char **out, size_t max)
     return n;
 }
 
-static void print_port_values(int arg, int with_default)
+static void free_ports(char **ports, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(ports[i]);
+}
+
+/* The ports in the order defaults are taken from: adapters first (in
+ * natural order), then the built-in lines; order[] gets indexes into ports. */
+static void default_order(char *const *ports, size_t n, size_t *order)
+{
+    size_t k = 0;
+    for (int adapters = 1; adapters >= 0; adapters--) {
+        for (size_t i = 0; i < n; i++) {
+            if (is_adapter(ports[i]) == adapters)
+                order[k++] = i;
+        }
+    }
+}
+
+/* What kdtap opens for a port name. */
+static void port_path(const char *name, char *path, size_t size)
+{
+    snprintf(path, size, "%s/dev/%s", device_root(), name);
+}
+
+/* side: KDTAP_TARGET (t2d, arg 0) or KDTAP_DEBUGGER (d2t, arg 1); the
+ * default of each is the first, and the second, port in default order:
+ * two different ports, and none for d2t when there is one port only.
+ * Shown as the machine names them (/dev/NAME). */
+static void print_port_values(int side, int with_default)
 {
     char *ports[MAX_PORTS];
+    size_t order[MAX_PORTS];
     size_t n = list_ports(ports, MAX_PORTS);
-    size_t def = arg == 1 && n > 1 ? 1 : 0; /* t2d: the first port, d2t: the second */
+    default_order(ports, n, order);
     for (size_t i = 0; i < n; i++) {
-        printf("value {arg=%d}{value=%s}{display=%s}%s\n", arg, ports[i], ports[i],
-               with_default && i == def ? "{default=true}" : "");
-        free(ports[i]);
+        char path[PATH_MAX];
+        port_path(ports[i], path, sizeof path);
+        int is_default = with_default && (size_t)side < n && order[side] == i;
+        printf("value {arg=%d}{value=%s}{display=/dev/%s}%s\n", side, path, ports[i],
+               is_default ? "{default=true}" : "");
     }
+    free_ports(ports, n);
+}
+
+/* A side's port when Wireshark gave none: the first port in default order
+ * that is not the other side's (other: NULL when not known yet), into
+ * path; 0 when there is none.  found lists the ports present. */
+static int default_port(const char *other, char *path, size_t size, char *found, size_t found_size)
+{
+    char *ports[MAX_PORTS];
+    size_t order[MAX_PORTS];
+    size_t n = list_ports(ports, MAX_PORTS);
+    default_order(ports, n, order);
+    int ok = 0;
+    found[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        size_t used = strlen(found);
+        snprintf(found + used, found_size - used, "%s/dev/%s", used ? ", " : "", ports[i]);
+    }
+    for (size_t k = 0; k < n && !ok; k++) {
+        port_path(ports[order[k]], path, size);
+        ok = !other || strcmp(path, other) != 0;
+    }
+    free_ports(ports, n);
+    return ok;
 }
 
 /* ------------------------------------------------------------ answers */
 
-static void print_interfaces(void)
+/* The version sentence, alone (--extcap-version) or before the interfaces. */
+static void print_version(void)
 {
     printf("extcap {version=%s}{display=kdscope KD recorder}\n", KDSCOPE_VERSION);
+}
+
+static void print_interfaces(void)
+{
+    print_version();
     printf("interface {value=" IF_TAP "}{display=Windows KD serial tap (two receive-only ports on a Y-cable)}\n");
     printf("interface {value=" IF_RELAY "}{display=Windows KD serial relay (VM serial pipe <-> debugger)}\n");
 }
@@ -151,11 +237,11 @@ static void print_config(const char *iface)
         printf("arg {number=0}{call=--t2d-port}{display=Target's transmit line (t2d)}{type=selector}"
                "{required=true}{reload=true}{placeholder=Rescan}"
                "{tooltip=The receive-only port wired to the target's TX: what the target sends}\n");
-        print_port_values(0, 1);
+        print_port_values(KDTAP_TARGET, 1);
         printf("arg {number=1}{call=--d2t-port}{display=Debugger's transmit line (d2t)}{type=selector}"
                "{required=true}{reload=true}{placeholder=Rescan}"
                "{tooltip=The receive-only port wired to the debugger's TX: what the debugger sends}\n");
-        print_port_values(1, 1);
+        print_port_values(KDTAP_DEBUGGER, 1);
         print_baud(2);
         print_stops(3);
         printf("arg {number=5}{call=--interval}{display=Read interval (ms)}{type=integer}{range=0,%d}"
@@ -199,7 +285,8 @@ int kdtap_extcap_main(int argc, char **argv)
     enum {
         O_INTERFACES = 256, O_VERSION, O_INTERFACE, O_DLTS, O_CONFIG, O_RELOAD, O_FILTER, O_CONTROL_IN,
         O_CONTROL_OUT, O_CAPTURE, O_FIFO, O_DEBUG, O_DEBUG_FILE, O_T2D, O_D2T, O_TARGET, O_DEBUGGER,
-        O_BAUD, O_RECONNECT, O_PACKETS, O_DURATION, O_INTERVAL
+        O_BAUD, O_RECONNECT, O_PACKETS, O_DURATION, O_INTERVAL, O_OPTION_NAME, O_OPTION_VALUE,
+        O_CLEANUP_POSTKILL, O_LOG_LEVEL, O_LOG_FILE
     };
     static const struct option longopts[] = {
         {"extcap-interfaces", no_argument, NULL, O_INTERFACES},
@@ -208,6 +295,11 @@ int kdtap_extcap_main(int argc, char **argv)
         {"extcap-dlts", no_argument, NULL, O_DLTS},
         {"extcap-config", no_argument, NULL, O_CONFIG},
         {"extcap-reload-option", required_argument, NULL, O_RELOAD},
+        {"extcap-config-option-name", required_argument, NULL, O_OPTION_NAME},
+        {"extcap-config-option-value", required_argument, NULL, O_OPTION_VALUE},
+        {"extcap-cleanup-postkill", no_argument, NULL, O_CLEANUP_POSTKILL},
+        {"log-level", required_argument, NULL, O_LOG_LEVEL},
+        {"log-file", required_argument, NULL, O_LOG_FILE},
         {"extcap-capture-filter", required_argument, NULL, O_FILTER},
         {"extcap-control-in", required_argument, NULL, O_CONTROL_IN},
         {"extcap-control-out", required_argument, NULL, O_CONTROL_OUT},
@@ -226,7 +318,8 @@ int kdtap_extcap_main(int argc, char **argv)
         {"interval", required_argument, NULL, O_INTERVAL},
         {NULL, 0, NULL, 0},
     };
-    int want_interfaces = 0, want_dlts = 0, want_config = 0, capture = 0;
+    int want_interfaces = 0, want_version = 0, want_dlts = 0, want_config = 0, capture = 0;
+    int cleanup_postkill = 0;
     const char *iface = NULL, *fifo = NULL, *reload = NULL, *filter = NULL;
     int capture_refused = 0;
     kdtap_config c = {.out_fd = -1, .quiet = 1, .interval_ms = -1}; /* Wireshark shows any stderr output as an error */
@@ -250,7 +343,14 @@ int kdtap_extcap_main(int argc, char **argv)
             want_config = 1;
             break;
         case O_RELOAD:
-            reload = optarg;
+        case O_OPTION_NAME:
+            reload = optarg[0] == '-' && optarg[1] == '-' ? optarg + 2 : optarg;
+            break;
+        case O_VERSION:
+            want_version = 1;
+            break;
+        case O_CLEANUP_POSTKILL:
+            cleanup_postkill = 1;
             break;
         case O_CAPTURE:
             capture = 1;
@@ -297,8 +397,9 @@ int kdtap_extcap_main(int argc, char **argv)
         case O_FILTER:
             filter = optarg;
             break;
-        case O_VERSION: case O_CONTROL_IN: case O_CONTROL_OUT: case O_DEBUG: case O_DEBUG_FILE:
-            break; /* no toolbar, no debug log */
+        case O_OPTION_VALUE: case O_CONTROL_IN: case O_CONTROL_OUT: case O_DEBUG: case O_DEBUG_FILE:
+        case O_LOG_LEVEL: case O_LOG_FILE:
+            break; /* the values do not depend on a current value; no toolbar, no log */
         default:
             fprintf(stderr, "kdtap: extcap: unknown option '%s'\n", argv[optind - 1]);
             return KDTAP_EXIT_USAGE;
@@ -306,6 +407,12 @@ int kdtap_extcap_main(int argc, char **argv)
     }
     if (want_interfaces) {
         print_interfaces();
+        return 0;
+    }
+    if (cleanup_postkill)
+        return 0; /* a killed kdtap leaves nothing behind */
+    if (want_version && !iface) {
+        print_version();
         return 0;
     }
     if (!iface)
@@ -321,7 +428,7 @@ int kdtap_extcap_main(int argc, char **argv)
     }
     if (reload) {
         if (tap && (strcmp(reload, "t2d-port") == 0 || strcmp(reload, "d2t-port") == 0))
-            print_port_values(strcmp(reload, "t2d-port") == 0 ? 0 : 1, 0);
+            print_port_values(strcmp(reload, "t2d-port") == 0 ? KDTAP_TARGET : KDTAP_DEBUGGER, 0);
         return 0;
     }
     if (want_config) {
@@ -346,9 +453,24 @@ int kdtap_extcap_main(int argc, char **argv)
     if (!fifo)
         return usage_error("--capture needs --fifo PATH");
     c.mode = tap ? KDTAP_TAP : KDTAP_RELAY;
-    if (!c.spec[KDTAP_TARGET] || !c.spec[KDTAP_DEBUGGER])
-        return usage_error(tap ? "the tap needs --t2d-port and --d2t-port"
-                               : "the relay needs --target and --debugger");
+    /* tshark passes no selector's default: the ports Wireshark offers as
+     * defaults are the ones used when none is given. */
+    char def_path[2][PATH_MAX], found[1024] = "";
+    for (int side = 0; tap && side < 2; side++) {
+        if (!c.spec[side] && default_port(c.spec[!side], def_path[side], sizeof def_path[side], found, sizeof found))
+            c.spec[side] = def_path[side];
+    }
+    if (!c.spec[KDTAP_TARGET] || !c.spec[KDTAP_DEBUGGER]) {
+        if (!tap)
+            return usage_error("the relay needs --target and --debugger");
+        fprintf(stderr, "kdtap: extcap: the tap needs --t2d-port and --d2t-port, two serial ports (found: %s)\n",
+                found[0] ? found : "none");
+        return KDTAP_EXIT_USAGE;
+    }
+    if (tap && strcmp(c.spec[KDTAP_TARGET], c.spec[KDTAP_DEBUGGER]) == 0) {
+        fprintf(stderr, "kdtap: extcap: %s: the same port for both directions\n", c.spec[KDTAP_TARGET]);
+        return KDTAP_EXIT_USAGE;
+    }
     if (tap)
         c.reconnect = 0;
     c.out = fifo;
