@@ -22,6 +22,7 @@
 #include <epan/expert.h>
 #include <epan/packet.h>
 #include <epan/prefs.h>
+#include <epan/prefs-int.h> /* prefs_get_bool_value: reads TCP's reassembly preferences */
 #include <epan/tap.h>
 
 #include "kdparse/decode.h"
@@ -133,6 +134,7 @@ typedef struct frame_slot {
     guint32 first;
     guint32 n_plus_1; /* 0: the record was not seen yet */
     guint32 session;  /* index in g_file->sessions */
+    guint32 deseg_plus_1; /* TCP: where this record asked for the next segment, + 1; 0: it did not */
 } frame_slot;
 
 /* One session: the records of a kdscope file, or one TCP/UDP conversation
@@ -148,6 +150,8 @@ typedef struct stream {
     kd_framer *framer;
     kd_session *sess;
     int records_are_items;  /* exported-PDU records: one item each */
+    int desegment;          /* TCP with out-of-order reassembly: TCP hands the stream in order */
+    guint32 deseg_skip;     /* bytes the next record repeats (already fed) */
     guint32 open_frame;     /* the record that left a packet unfinished, or 0 */
     guint64 open_start;     /* its first byte's stream offset */
 } stream;
@@ -437,6 +441,13 @@ static frame_items first_pass(tvbuff_t *tvb, packet_info *pinfo, stream *st)
     c.record_start = kd_framer_offset(f);
     guint len = tvb_captured_length(tvb);
     const guint8 *bytes = tvb_get_ptr(tvb, 0, len);
+    guint skip = st->deseg_skip < len ? st->deseg_skip : 0;
+    st->deseg_skip = 0;
+    /* TCP hands again what this stream asked it to (the start of an
+     * unfinished packet, already fed), then the new bytes. */
+    c.record_start -= skip;
+    bytes += skip;
+    len -= skip;
     kd_framer_set_user(f, &c);
     kd_framer_feed(f, bytes, len, (guint64)pinfo->abs_ts.secs * 1000000000u + (guint64)pinfo->abs_ts.nsecs);
     kd_framer_flush_runs(f);
@@ -446,6 +457,20 @@ static frame_items first_pass(tvbuff_t *tvb, packet_info *pinfo, stream *st)
     if (st->records_are_items)
         kd_framer_finish(f);
     kd_framer_set_user(f, NULL);
+    guint32 deseg_plus_1 = 0;
+    if (st->desegment && pinfo->can_desegment > 0 && kd_framer_pending_start(f) < kd_framer_offset(f) &&
+        kd_framer_pending_start(f) > c.record_start) {
+        /* A packet goes on in the next segment: TCP hands its bytes again
+         * with the next segment's, in sequence order (out-of-order ones
+         * held back); the framer keeps them, so they are skipped then, and
+         * an unfinished packet is still shown where it began (cut_at_end).
+         * Choice: one more segment at a time, the framer knows no more;
+         * and only for a packet that starts after the record's first byte
+         * (TCP hands a record wholly taken into a reassembly to nobody on
+         * later passes, and the packet's cut end would not be shown). */
+        deseg_plus_1 = (guint32)(kd_framer_pending_start(f) - c.record_start) + 1;
+        st->deseg_skip = (guint32)(kd_framer_offset(f) - kd_framer_pending_start(f));
+    }
     if (kd_framer_in_packet(f)) {
         if (!st->open_frame) {
             st->open_frame = pinfo->num;
@@ -456,6 +481,7 @@ static frame_items first_pass(tvbuff_t *tvb, packet_info *pinfo, stream *st)
     }
     frame_items fi = store_items(pinfo->num, &c);
     collect_free(&c);
+    g_array_index(g_file->frames, frame_slot, pinfo->num).deseg_plus_1 = deseg_plus_1;
     return fi;
 }
 
@@ -698,7 +724,15 @@ static int dissect_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, s
         fi = first_pass(tvb, pinfo, st);
         have = TRUE;
     }
-    if (have && fi.n == 0 && visited) {
+    if (have) {
+        /* Every pass asks TCP for what the first one asked. */
+        const frame_slot *fs = &g_array_index(g_file->frames, frame_slot, pinfo->num);
+        if (fs->deseg_plus_1) {
+            pinfo->desegment_offset = (int)fs->deseg_plus_1 - 1;
+            pinfo->desegment_len = DESEGMENT_ONE_MORE_SEGMENT;
+        }
+    }
+    if (have && visited) {
         frame_items cut;
         if (cut_at_end(pinfo, st, &cut))
             fi = cut;
@@ -733,6 +767,21 @@ static int dissect_kd(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void 
     return dissect_stream(tvb, pinfo, tree, g_file->exported[dir], dir);
 }
 
+/*
+ * Choice: TCP hands the stream in sequence order only through its
+ * reassembly (a segment that comes early is held until the gap fills, when
+ * "reassemble_out_of_order" is on).  Asking for it costs the cut packet at
+ * the very end of a capture (TCP never hands an unfinished reassembly), so
+ * it is asked for only when the user has turned out-of-order reassembly on.
+ */
+static gboolean tcp_reorders(void)
+{
+    module_t *tcp = prefs_find_module("tcp");
+    pref_t *desegment = tcp ? prefs_find_preference(tcp, "desegment_tcp_streams") : NULL;
+    pref_t *ooo = tcp ? prefs_find_preference(tcp, "reassemble_out_of_order") : NULL;
+    return desegment && ooo && prefs_get_bool_value(desegment, pref_current) && prefs_get_bool_value(ooo, pref_current);
+}
+
 /* A TCP/UDP conversation: its session and its two streams. */
 typedef struct conv_streams {
     kd_session *sess;
@@ -751,8 +800,10 @@ static int dissect_kd_socket(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree
         conversation_add_proto_data(conv, proto_kd, cs);
     }
     kd_dir dir = pinfo->srcport == pinfo->match_uint ? KD_DIR_T2D : KD_DIR_D2T;
-    if (!cs->dir[dir])
+    if (!cs->dir[dir]) {
         cs->dir[dir] = stream_new(cs->sess, dir, NULL);
+        cs->dir[dir]->desegment = pinfo->ptype == PT_TCP && tcp_reorders();
+    }
     return dissect_stream(tvb, pinfo, tree, cs->dir[dir], dir);
 }
 

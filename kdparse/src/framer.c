@@ -324,6 +324,18 @@ int kd_framer_in_packet(const kd_framer *f)
     return f->state != ST_HUNT;
 }
 
+uint64_t kd_framer_pending_start(const kd_framer *f)
+{
+    if (f->state != ST_HUNT)
+        return f->pkt_off;
+    if (f->run_len > 0)
+        return f->run_off; /* the run comes before any pending leader bytes */
+    if (f->lead_count > 0)
+        return f->lead_off;
+    return f->offset;
+}
+
+
 void kd_framer_set_user(kd_framer *f, void *user)
 {
     f->user = user;

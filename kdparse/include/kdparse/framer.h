@@ -126,6 +126,14 @@ void kd_framer_set_user(kd_framer *f, void *user);
 uint64_t kd_framer_offset(const kd_framer *f);
 
 /*
+ * The stream offset of the first byte not yet in an emitted item (a packet
+ * in progress, 1-3 leader bytes, a run not flushed), or kd_framer_offset()
+ * when nothing is pending.  (The plugin asks Wireshark's TCP reassembly to
+ * hand those bytes again with the next segment.)
+ */
+uint64_t kd_framer_pending_start(const kd_framer *f);
+
+/*
  * Rebuilds the item the framer made, from its bytes and the facts only the
  * framer knew (kind, flags, direction): header fields, body, checksum,
  * trailer.  For consumers that keep bytes, not items (the Wireshark plugin,
