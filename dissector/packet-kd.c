@@ -786,25 +786,60 @@ static gboolean tcp_reorders(void)
 typedef struct conv_streams {
     kd_session *sess;
     stream *dir[2];
+    guint32 target_port; /* bytes from it are t2d */
 } conv_streams;
+
+static dissector_handle_t kd_conv_handle; /* a conversation the heuristic took */
 
 /* Raw KD bytes in TCP or UDP (Decode As): the port the user named is the
  * target's (a VM's serial port exposed as a socket), so bytes from it are t2d. */
-static int dissect_kd_socket(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
+static int dissect_conv(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, guint32 target_port)
 {
     conversation_t *conv = find_or_create_conversation(pinfo);
     conv_streams *cs = (conv_streams *)conversation_get_proto_data(conv, proto_kd);
     if (!cs) {
         cs = wmem_new0(wmem_file_scope(), conv_streams);
         cs->sess = session_new(); /* a new connection is a new session */
+        cs->target_port = target_port;
         conversation_add_proto_data(conv, proto_kd, cs);
     }
-    kd_dir dir = pinfo->srcport == pinfo->match_uint ? KD_DIR_T2D : KD_DIR_D2T;
+    kd_dir dir = pinfo->srcport == cs->target_port ? KD_DIR_T2D : KD_DIR_D2T;
     if (!cs->dir[dir]) {
         cs->dir[dir] = stream_new(cs->sess, dir, NULL);
         cs->dir[dir]->desegment = pinfo->ptype == PT_TCP && tcp_reorders();
     }
     return dissect_stream(tvb, pinfo, tree, cs->dir[dir], dir);
+}
+
+static int dissect_kd_socket(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
+{
+    return dissect_conv(tvb, pinfo, tree, pinfo->match_uint);
+}
+
+static int dissect_kd_conv(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
+{
+    return dissect_conv(tvb, pinfo, tree, 0);
+}
+
+/*
+ * Serial KD in TCP or UDP without Decode As (a QEMU serial socket): the
+ * payload starts with a plausible KD header; the conversation is then
+ * KD's.  Off by default (a heuristic that can misfire).  Choice: the side
+ * that sent it is the target when the packet is one only targets send
+ * (state change, print, file and trace I/O); otherwise (RESET, break-in,
+ * manipulate, ACK: the debugger speaks first on connect, §3.5) the other.
+ */
+static gboolean dissect_kd_heur(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
+{
+    guint len = tvb_captured_length(tvb);
+    if (len < KD_PACKET_HEADER_SIZE || !kd_packet_start_plausible(tvb_get_ptr(tvb, 0, KD_PACKET_HEADER_SIZE), len))
+        return FALSE;
+    guint16 type = tvb_get_letohs(tvb, KD_OFF_TYPE);
+    gboolean from_target = tvb_get_letohl(tvb, KD_OFF_LEADER) == KD_PACKET_LEADER && type != KD_TYPE_STATE_MANIPULATE;
+    conversation_t *conv = find_or_create_conversation(pinfo);
+    conversation_set_dissector(conv, kd_conv_handle);
+    dissect_conv(tvb, pinfo, tree, from_target ? pinfo->srcport : pinfo->destport);
+    return TRUE;
 }
 
 /* ------------------------------------------------------------ registration */
@@ -943,6 +978,9 @@ void proto_reg_handoff_kd(void)
     dissector_handle_t socket_handle = create_dissector_handle(dissect_kd_socket, proto_kd);
     dissector_add_for_decode_as_with_preference("tcp.port", socket_handle);
     dissector_add_for_decode_as_with_preference("udp.port", socket_handle);
+    kd_conv_handle = create_dissector_handle(dissect_kd_conv, proto_kd);
+    heur_dissector_add("tcp", dissect_kd_heur, "KD over TCP (a VM's serial port)", "kd_tcp", proto_kd, HEURISTIC_DISABLE);
+    heur_dissector_add("udp", dissect_kd_heur, "KD serial bytes over UDP", "kd_udp", proto_kd, HEURISTIC_DISABLE);
 }
 
 int kd_tap_id(void)
