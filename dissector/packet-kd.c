@@ -23,6 +23,7 @@
 #include <epan/expert.h>
 #include <epan/packet.h>
 #include <epan/prefs.h>
+#include <epan/prefs-int.h> /* prefs_get_bool_value: reads TCP's reassembly preferences */
 #include <epan/tap.h>
 
 #include "kdparse/decode.h"
@@ -129,28 +130,41 @@ typedef struct frame_items {
     stored_item *items;
 } frame_items;
 
-/* Where a record's items are in g_file->items. */
+/* Where a record's items are in g_file->items, and whose session they are. */
 typedef struct frame_slot {
     guint32 first;
     guint32 n_plus_1; /* 0: the record was not seen yet */
+    guint32 session;  /* index in g_file->sessions */
+    guint32 deseg_plus_1; /* TCP: where this record asked for the next segment, + 1; 0: it did not */
 } frame_slot;
+
+/* One session: the records of a kdscope file, or one TCP/UDP conversation
+ * (a new connection is a new session: its architecture is learned again). */
+typedef struct kd_session {
+    kd_tracker *tracker;
+    guint32 index;       /* in g_file->sessions */
+    guint32 epoch;       /* the latest item's reset epoch */
+} kd_session;
 
 /* One direction of one carrier: a byte stream. */
 typedef struct stream {
     kd_framer *framer;
-    int records_are_items;  /* exported-PDU records: usually one item each */
+    kd_session *sess;
+    int records_are_items;  /* exported-PDU records: one item each */
+    int desegment;          /* TCP with out-of-order reassembly: TCP hands the stream in order */
+    guint32 deseg_skip;     /* bytes the next record repeats (already fed) */
     guint32 open_frame;     /* the record that left a packet unfinished, or 0 */
     guint64 open_start;     /* its first byte's stream offset */
 } stream;
 
 typedef struct kd_file {
-    kd_tracker *tracker;
     GArray *items;       /* of stored_item, every record's in turn */
     GArray *frames;      /* of frame_slot, by record number */
     GHashTable *copies;  /* key (frame << KEY_BITS | index) -> bytes, for SI_COPY items */
     GPtrArray *streams;  /* every stream, to free at the end */
+    GPtrArray *sessions; /* every session */
     stream *exported[3]; /* exported-PDU records: one stream per direction */
-    guint32 epoch;       /* the latest item's reset epoch */
+    kd_session *exported_session;
 } kd_file;
 
 static kd_file *g_file;
@@ -158,6 +172,7 @@ static guint64 g_msg_key; /* whose decode g_msg holds (0: none) */
 
 /* The first pass collects a record's items here. */
 typedef struct collect {
+    kd_session *sess;
     guint32 frame;
     guint64 record_start; /* stream offset of the record's first byte */
     gint32 tvb_base;      /* where the record's bytes start in the tvb */
@@ -167,12 +182,21 @@ typedef struct collect {
     int late;             /* items of an earlier record: too late for the tracker */
 } collect;
 
+static kd_session *session_new(void)
+{
+    kd_session *ss = g_new0(kd_session, 1);
+    kd_tracker_opts o = {.arch = (kd_arch)pref_arch, .width = (uint8_t)pref_width};
+    ss->tracker = kd_tracker_new(&o);
+    ss->index = g_file->sessions->len;
+    g_ptr_array_add(g_file->sessions, ss);
+    return ss;
+}
+
 static void kd_init(void)
 {
     g_msg_key = 0;
     g_file = g_new0(kd_file, 1);
-    kd_tracker_opts o = {.arch = (kd_arch)pref_arch, .width = (uint8_t)pref_width};
-    g_file->tracker = kd_tracker_new(&o);
+    g_file->sessions = g_ptr_array_new();
     g_file->items = g_array_new(FALSE, FALSE, sizeof(stored_item));
     g_file->frames = g_array_new(FALSE, TRUE, sizeof(frame_slot));
     g_file->copies = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
@@ -192,16 +216,22 @@ static void kd_cleanup(void)
     g_array_free(g_file->items, TRUE);
     g_array_free(g_file->frames, TRUE);
     g_hash_table_destroy(g_file->copies);
-    kd_tracker_free(g_file->tracker);
+    for (guint i = 0; i < g_file->sessions->len; i++) {
+        kd_session *ss = g_ptr_array_index(g_file->sessions, i);
+        kd_tracker_free(ss->tracker);
+        g_free(ss);
+    }
+    g_ptr_array_free(g_file->sessions, TRUE);
     g_free(g_file);
     g_file = NULL;
 }
 
 static void on_item(const kd_item *it, void *user);
 
-static void collect_init(collect *c, guint32 frame)
+static void collect_init(collect *c, kd_session *sess, guint32 frame)
 {
     memset(c, 0, sizeof *c);
+    c->sess = sess;
     c->frame = frame;
     c->items = c->small;
     c->cap = G_N_ELEMENTS(c->small);
@@ -236,6 +266,13 @@ static gboolean frame_get(guint32 num, frame_items *fi)
     fi->n = fs->n_plus_1 - 1;
     fi->items = fi->n ? &g_array_index(g_file->items, stored_item, fs->first) : NULL;
     return TRUE;
+}
+
+/* The session of a record already seen. */
+static kd_session *frame_session(guint32 num)
+{
+    const frame_slot *fs = &g_array_index(g_file->frames, frame_slot, num);
+    return g_ptr_array_index(g_file->sessions, fs->session);
 }
 
 static const guint8 *copy_get(guint64 key)
@@ -283,9 +320,10 @@ static kd_item item_load(const stored_item *s, const guint8 *bytes)
     return kd_item_from_bytes(bytes, s->len, (kd_item_kind)s->kind, s->flags, si_dir(s));
 }
 
-static stream *stream_new(kd_dir dir, collect *c)
+static stream *stream_new(kd_session *sess, kd_dir dir, collect *c)
 {
     stream *s = g_new0(stream, 1);
+    s->sess = sess;
     s->framer = kd_framer_new(KD_TRANSPORT_SERIAL, dir, on_item, c);
     g_ptr_array_add(g_file->streams, s);
     return s;
@@ -296,12 +334,12 @@ static stream *stream_new(kd_dir dir, collect *c)
 static kd_msg g_msg;   /* decoding scratch: one message at a time */
 static kd_item g_item; /* the item g_msg was decoded from on the first pass */
 
-static void refresh(guint64 key)
+static void refresh(kd_session *sess, guint64 key)
 {
     if (!key)
         return;
     frame_items fi;
-    const kd_annot *a = kd_tracker_get(g_file->tracker, key);
+    const kd_annot *a = kd_tracker_get(sess->tracker, key);
     if (a && frame_get((guint32)(key >> KEY_BITS), &fi) && (key & MAX_ITEMS) < fi.n)
         annot_store(&fi.items[key & MAX_ITEMS], a);
 }
@@ -325,7 +363,8 @@ static void on_item(const kd_item *it, void *user)
         copy_put(key, it->bytes, it->len);
     }
 
-    kd_decode_opts o = {.arch = kd_tracker_arch(g_file->tracker), .width = kd_tracker_width(g_file->tracker)};
+    kd_tracker *tr = c->sess->tracker;
+    kd_decode_opts o = {.arch = kd_tracker_arch(tr), .width = kd_tracker_width(tr)};
     kd_decode(it, &o, &g_msg);
     g_msg_key = key;
     g_item = *it;
@@ -335,12 +374,12 @@ static void on_item(const kd_item *it, void *user)
     g_msg.track.frame = key;
     if (c->late) {
         /* The tracker takes frames in order; a cut packet links nothing. */
-        s.reset_epoch = g_file->epoch;
+        s.reset_epoch = c->sess->epoch;
     } else {
         kd_annot a;
-        kd_tracker_add(g_file->tracker, &g_msg.track, &a);
+        kd_tracker_add(tr, &g_msg.track, &a);
         annot_store(&s, &a);
-        g_file->epoch = a.reset_epoch;
+        c->sess->epoch = a.reset_epoch;
     }
     collect_add(c, &s);
 }
@@ -355,41 +394,31 @@ static frame_items store_items(guint32 frame, const collect *c)
     frame_slot *fs = &g_array_index(g_file->frames, frame_slot, frame);
     fs->first = g_file->items->len;
     fs->n_plus_1 = n + 1;
+    fs->session = c->sess->index;
     g_array_append_vals(g_file->items, c->items, n);
     frame_items fi;
     frame_get(frame, &fi);
     /* Links to earlier records that these items just created. */
     for (guint i = 0; i < fi.n; i++) {
-        const kd_annot *a = kd_tracker_get(g_file->tracker, (guint64)frame << KEY_BITS | i);
+        const kd_annot *a = kd_tracker_get(c->sess->tracker, (guint64)frame << KEY_BITS | i);
         if (!a)
             continue;
-        refresh(a->acks);
-        refresh(a->request_in);
-        refresh(a->retransmission_of);
-        refresh(a->duplicate_of);
+        refresh(c->sess, a->acks);
+        refresh(c->sess, a->request_in);
+        refresh(c->sess, a->retransmission_of);
+        refresh(c->sess, a->duplicate_of);
     }
     return fi;
 }
 
-static int starts_with_leader(tvbuff_t *tvb)
-{
-    if (tvb_captured_length(tvb) < 4)
-        return FALSE;
-    guint32 lead = tvb_get_letohl(tvb, 0);
-    return lead == KD_PACKET_LEADER || lead == KD_CONTROL_LEADER;
-}
-
 /*
- * A record of our format that ended inside a packet was either cut (the
- * recorder stopped, the cable was pulled) or holds the first part of a
- * packet (another tool split it).  When the next record of the stream
- * starts with a fresh leader, it was cut: the packet is finished as a
- * truncated item of the record where it began.
+ * A TCP/UDP stream that ended inside a packet (the capture stopped): the
+ * packet is finished as a truncated item of the record where it began.
  */
 static void close_open_record(stream *st)
 {
     collect c;
-    collect_init(&c, st->open_frame);
+    collect_init(&c, st->sess, st->open_frame);
     c.record_start = st->open_start;
     c.late = TRUE;
     frame_items old;
@@ -407,18 +436,42 @@ static void close_open_record(stream *st)
 /* Feeds a record's bytes to its stream; returns the items it completed. */
 static frame_items first_pass(tvbuff_t *tvb, packet_info *pinfo, stream *st)
 {
-    if (st->open_frame && st->records_are_items && starts_with_leader(tvb))
-        close_open_record(st);
     collect c;
-    collect_init(&c, pinfo->num);
+    collect_init(&c, st->sess, pinfo->num);
     kd_framer *f = st->framer;
     c.record_start = kd_framer_offset(f);
     guint len = tvb_captured_length(tvb);
     const guint8 *bytes = tvb_get_ptr(tvb, 0, len);
+    guint skip = st->deseg_skip < len ? st->deseg_skip : 0;
+    st->deseg_skip = 0;
+    /* TCP hands again what this stream asked it to (the start of an
+     * unfinished packet, already fed), then the new bytes. */
+    c.record_start -= skip;
+    bytes += skip;
+    len -= skip;
     kd_framer_set_user(f, &c);
     kd_framer_feed(f, bytes, len, (guint64)pinfo->abs_ts.secs * 1000000000u + (guint64)pinfo->abs_ts.nsecs);
     kd_framer_flush_runs(f);
+    /* Our records are whole items (design.md), as kdcat reads them: one
+     * that ends inside a packet was cut (Ctrl-C, a pulled cable), and is
+     * shown so at once, in tshark's single pass too. */
+    if (st->records_are_items)
+        kd_framer_finish(f);
     kd_framer_set_user(f, NULL);
+    guint32 deseg_plus_1 = 0;
+    if (st->desegment && pinfo->can_desegment > 0 && kd_framer_pending_start(f) < kd_framer_offset(f) &&
+        kd_framer_pending_start(f) > c.record_start) {
+        /* A packet goes on in the next segment: TCP hands its bytes again
+         * with the next segment's, in sequence order (out-of-order ones
+         * held back); the framer keeps them, so they are skipped then, and
+         * an unfinished packet is still shown where it began (cut_at_end).
+         * Choice: one more segment at a time, the framer knows no more;
+         * and only for a packet that starts after the record's first byte
+         * (TCP hands a record wholly taken into a reassembly to nobody on
+         * later passes, and the packet's cut end would not be shown). */
+        deseg_plus_1 = (guint32)(kd_framer_pending_start(f) - c.record_start) + 1;
+        st->deseg_skip = (guint32)(kd_framer_offset(f) - kd_framer_pending_start(f));
+    }
     if (kd_framer_in_packet(f)) {
         if (!st->open_frame) {
             st->open_frame = pinfo->num;
@@ -429,6 +482,7 @@ static frame_items first_pass(tvbuff_t *tvb, packet_info *pinfo, stream *st)
     }
     frame_items fi = store_items(pinfo->num, &c);
     collect_free(&c);
+    g_array_index(g_file->frames, frame_slot, pinfo->num).deseg_plus_1 = deseg_plus_1;
     return fi;
 }
 
@@ -576,8 +630,15 @@ static void show_item(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, store
     } else {
         return; /* cannot happen: an item in its record always fits it */
     }
+    kd_session *sess = frame_session(pinfo->num);
+    /* Later passes decode with what the first pass learned anywhere in the
+     * session (the architecture comes with GetVersion, after the first
+     * state change and Continue2). */
+    kd_arch arch = (kd_arch)s->arch;
+    if (visited && arch == KD_ARCH_UNKNOWN && s->kind == KD_ITEM_DATA)
+        arch = kd_tracker_arch(sess->tracker);
     kd_item it;
-    if (g_msg_key == key) {
+    if (g_msg_key == key && arch == (kd_arch)s->arch) {
         /* Decoded a moment ago by the first pass, from the framer's buffer:
          * point the item and the byte fields at the same bytes here. */
         it = g_item;
@@ -589,13 +650,16 @@ static void show_item(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, store
                 g_msg.nodes[i].data = bytes + g_msg.nodes[i].offset;
     } else {
         it = item_load(s, bytes);
-        kd_decode_opts o = {.arch = (kd_arch)s->arch, .width = si_width(s)};
+        kd_decode_opts o = {.arch = arch, .width = si_width(s)};
         kd_decode(&it, &o, &g_msg);
         g_msg_key = key;
     }
+    /* The checksum preference reaches every rendering, the Info column too. */
+    if (!pref_check_checksum)
+        it.flags &= ~(uint32_t)KD_ITEM_BAD_CHECKSUM;
     g_msg.item = &it;
     if (visited) {
-        const kd_annot *fresh = kd_tracker_get(g_file->tracker, key);
+        const kd_annot *fresh = kd_tracker_get(sess->tracker, key);
         if (fresh)
             annot_store(s, fresh);
     }
@@ -661,7 +725,15 @@ static int dissect_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, s
         fi = first_pass(tvb, pinfo, st);
         have = TRUE;
     }
-    if (have && fi.n == 0 && visited) {
+    if (have) {
+        /* Every pass asks TCP for what the first one asked. */
+        const frame_slot *fs = &g_array_index(g_file->frames, frame_slot, pinfo->num);
+        if (fs->deseg_plus_1) {
+            pinfo->desegment_offset = (int)fs->deseg_plus_1 - 1;
+            pinfo->desegment_len = DESEGMENT_ONE_MORE_SEGMENT;
+        }
+    }
+    if (have && visited) {
         frame_items cut;
         if (cut_at_end(pinfo, st, &cut))
             fi = cut;
@@ -687,27 +759,88 @@ static kd_dir dir_of(packet_info *pinfo)
 static int dissect_kd(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
 {
     kd_dir dir = dir_of(pinfo);
+    if (!g_file->exported_session)
+        g_file->exported_session = session_new();
     if (!g_file->exported[dir]) {
-        g_file->exported[dir] = stream_new(dir, NULL);
+        g_file->exported[dir] = stream_new(g_file->exported_session, dir, NULL);
         g_file->exported[dir]->records_are_items = TRUE;
     }
     return dissect_stream(tvb, pinfo, tree, g_file->exported[dir], dir);
 }
 
+/*
+ * Choice: TCP hands the stream in sequence order only through its
+ * reassembly (a segment that comes early is held until the gap fills, when
+ * "reassemble_out_of_order" is on).  Asking for it costs the cut packet at
+ * the very end of a capture (TCP never hands an unfinished reassembly), so
+ * it is asked for only when the user has turned out-of-order reassembly on.
+ */
+static gboolean tcp_reorders(void)
+{
+    module_t *tcp = prefs_find_module("tcp");
+    pref_t *desegment = tcp ? prefs_find_preference(tcp, "desegment_tcp_streams") : NULL;
+    pref_t *ooo = tcp ? prefs_find_preference(tcp, "reassemble_out_of_order") : NULL;
+    return desegment && ooo && prefs_get_bool_value(desegment, pref_current) && prefs_get_bool_value(ooo, pref_current);
+}
+
+/* A TCP/UDP conversation: its session and its two streams. */
+typedef struct conv_streams {
+    kd_session *sess;
+    stream *dir[2];
+    guint32 target_port; /* bytes from it are t2d */
+} conv_streams;
+
+static dissector_handle_t kd_conv_handle; /* a conversation the heuristic took */
+
 /* Raw KD bytes in TCP or UDP (Decode As): the port the user named is the
  * target's (a VM's serial port exposed as a socket), so bytes from it are t2d. */
-static int dissect_kd_socket(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
+static int dissect_conv(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, guint32 target_port)
 {
     conversation_t *conv = find_or_create_conversation(pinfo);
-    stream **pair = (stream **)conversation_get_proto_data(conv, proto_kd);
-    if (!pair) {
-        pair = wmem_alloc0_array(wmem_file_scope(), stream *, 2);
-        conversation_add_proto_data(conv, proto_kd, pair);
+    conv_streams *cs = (conv_streams *)conversation_get_proto_data(conv, proto_kd);
+    if (!cs) {
+        cs = wmem_new0(wmem_file_scope(), conv_streams);
+        cs->sess = session_new(); /* a new connection is a new session */
+        cs->target_port = target_port;
+        conversation_add_proto_data(conv, proto_kd, cs);
     }
-    kd_dir dir = pinfo->srcport == pinfo->match_uint ? KD_DIR_T2D : KD_DIR_D2T;
-    if (!pair[dir])
-        pair[dir] = stream_new(dir, NULL);
-    return dissect_stream(tvb, pinfo, tree, pair[dir], dir);
+    kd_dir dir = pinfo->srcport == cs->target_port ? KD_DIR_T2D : KD_DIR_D2T;
+    if (!cs->dir[dir]) {
+        cs->dir[dir] = stream_new(cs->sess, dir, NULL);
+        cs->dir[dir]->desegment = pinfo->ptype == PT_TCP && tcp_reorders();
+    }
+    return dissect_stream(tvb, pinfo, tree, cs->dir[dir], dir);
+}
+
+static int dissect_kd_socket(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
+{
+    return dissect_conv(tvb, pinfo, tree, pinfo->match_uint);
+}
+
+static int dissect_kd_conv(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
+{
+    return dissect_conv(tvb, pinfo, tree, 0);
+}
+
+/*
+ * Serial KD in TCP or UDP without Decode As (a QEMU serial socket): the
+ * payload starts with a plausible KD header; the conversation is then
+ * KD's.  Off by default (a heuristic that can misfire).  Choice: the side
+ * that sent it is the target when the packet is one only targets send
+ * (state change, print, file and trace I/O); otherwise (RESET, break-in,
+ * manipulate, ACK: the debugger speaks first on connect, §3.5) the other.
+ */
+static gboolean dissect_kd_heur(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
+{
+    guint len = tvb_captured_length(tvb);
+    if (len < KD_PACKET_HEADER_SIZE || !kd_packet_start_plausible(tvb_get_ptr(tvb, 0, KD_PACKET_HEADER_SIZE), len))
+        return FALSE;
+    guint16 type = tvb_get_letohs(tvb, KD_OFF_TYPE);
+    gboolean from_target = tvb_get_letohl(tvb, KD_OFF_LEADER) == KD_PACKET_LEADER && type != KD_TYPE_STATE_MANIPULATE;
+    conversation_t *conv = find_or_create_conversation(pinfo);
+    conversation_set_dissector(conv, kd_conv_handle);
+    dissect_conv(tvb, pinfo, tree, from_target ? pinfo->srcport : pinfo->destport);
+    return TRUE;
 }
 
 /* ------------------------------------------------------------ registration */
@@ -846,6 +979,9 @@ void proto_reg_handoff_kd(void)
     dissector_handle_t socket_handle = create_dissector_handle(dissect_kd_socket, proto_kd);
     dissector_add_for_decode_as_with_preference("tcp.port", socket_handle);
     dissector_add_for_decode_as_with_preference("udp.port", socket_handle);
+    kd_conv_handle = create_dissector_handle(dissect_kd_conv, proto_kd);
+    heur_dissector_add("tcp", dissect_kd_heur, "KD over TCP (a VM's serial port)", "kd_tcp", proto_kd, HEURISTIC_DISABLE);
+    heur_dissector_add("udp", dissect_kd_heur, "KD serial bytes over UDP", "kd_udp", proto_kd, HEURISTIC_DISABLE);
 }
 
 int kd_tap_id(void)

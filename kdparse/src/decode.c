@@ -216,9 +216,10 @@ static void control_report(dctx *c, size_t at, unsigned depth)
     if (l) {
         subtree(c, KD_F_CONTROL_REPORT, l, at, depth);
     } else if (at < c->end) {
+        /* No architecture known yet: the bytes as what they are. */
         size_t len = c->end - at < 48 ? c->end - at : 48;
         add(c, KD_F_CONTROL_REPORT, depth, at, len);
-        add(c, KD_F_DATA, depth + 1, at, len);
+        add(c, KD_F_CR_RAW, depth + 1, at, len);
     }
 }
 
@@ -399,8 +400,14 @@ static void manipulate(dctx *c, const kd_decode_opts *o, size_t body)
         if (api == 0x313C) {
             kd_arch a = width == 32 && m->arch == KD_ARCH_UNKNOWN ? KD_ARCH_X86 : m->arch;
             const kd_layout *cs = control_set_layout(a);
-            if (cs)
-                subtree(c, KD_F_CONTROL_SET, cs, u + 4, 2);
+            size_t at = u + 4, cs_end = u + l->size < c->end ? u + l->size : c->end;
+            if (cs) {
+                subtree(c, KD_F_CONTROL_SET, cs, at, 2);
+            } else if (a == KD_ARCH_UNKNOWN && at < cs_end) {
+                /* No architecture known yet: the bytes as what they are. */
+                add(c, KD_F_CONTROL_SET, 2, at, cs_end - at);
+                add(c, KD_F_CS_RAW, 3, at, cs_end - at);
+            }
         }
         if (api == 0x3146 && width == 64) {
             const kd_node *mv = kd_msg_find(m, KD_F_M_GV_MAJOR_VERSION);
@@ -652,6 +659,11 @@ void kd_decode(const kd_item *it, const kd_decode_opts *o, kd_msg *m)
         add_rest(&c, KD_F_DATA, 0, body);
         break;
     }
+    /* Choice: a truncated item lacks bytes because it was cut (its kind
+     * says so), not because a length on the wire is wrong: the data that
+     * would show whether ByteCount or a length field is right never came. */
+    if (it->kind == KD_ITEM_TRUNCATED)
+        m->problems &= ~(uint32_t)(KD_DECODE_SHORT | KD_DECODE_LENGTH_MISMATCH);
     m->track.api = m->api;
 }
 

@@ -324,6 +324,31 @@ int kd_framer_in_packet(const kd_framer *f)
     return f->state != ST_HUNT;
 }
 
+int kd_packet_start_plausible(const uint8_t *p, size_t len)
+{
+    if (len < KD_PACKET_HEADER_SIZE)
+        return 0;
+    uint32_t leader = kd_le32(p + KD_OFF_LEADER);
+    uint16_t type = kd_le16(p + KD_OFF_TYPE), bc = kd_le16(p + KD_OFF_BYTE_COUNT);
+    int control = type >= KD_TYPE_ACKNOWLEDGE && type <= KD_TYPE_RESET;
+    if (leader == KD_CONTROL_LEADER)
+        return control && bc == 0;
+    return leader == KD_PACKET_LEADER && !control && type != KD_TYPE_UNUSED && type != KD_TYPE_POLL_BREAKIN &&
+           type < KD_TYPE_MAX && bc <= KD_PACKET_MAX_SIZE;
+}
+
+uint64_t kd_framer_pending_start(const kd_framer *f)
+{
+    if (f->state != ST_HUNT)
+        return f->pkt_off;
+    if (f->run_len > 0)
+        return f->run_off; /* the run comes before any pending leader bytes */
+    if (f->lead_count > 0)
+        return f->lead_off;
+    return f->offset;
+}
+
+
 void kd_framer_set_user(kd_framer *f, void *user)
 {
     f->user = user;

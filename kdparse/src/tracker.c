@@ -22,7 +22,18 @@
  * "delivered" once one of its copies arrived intact (no checksum or
  * trailer problem); that first intact copy is the one that counts: it is
  * checked against the id rules and takes part in request -> response
- * pairing.  Later copies (retransmissions, duplicates) do neither.
+ * pairing.  Later copies do neither.  Every later copy is a
+ * *retransmission* (the packet sent again); one that follows an intact
+ * copy the receiver did not ask again for (no RESEND since) is also a
+ * *duplicate*: the receiver acknowledges and drops it (§3.3).  kdsim's
+ * link counts the same two things (tools/kdsim/link.h).
+ *
+ * Nothing here depends on where the capture was taken: ids are judged
+ * against the sender's previous packet whether or not its ACK has been
+ * seen yet (a sender that does not stop-and-wait, or a capture point
+ * where the ACK arrives late, gives the same verdicts), and what needs a
+ * direction that is absent from the input (ACKs of its packets, its
+ * responses) is not judged until that direction has been seen.
  */
 #include "kdparse/tracker.h"
 #include "kdparse/decode.h" /* kd_api_expects_reply */
@@ -57,7 +68,8 @@ enum {
     SB_AWAIT_ACK = 1u << 1,  /* still an ACK candidate */
     SB_REQUEST = 1u << 2,    /* registered as a request */
     SB_AWAIT_RESP = 1u << 3, /* still waiting for its response */
-    SB_SUPERSEDED = 1u << 4  /* a later retransmission took over its ACK */
+    SB_SUPERSEDED = 1u << 4, /* a later retransmission took over its ACK */
+    SB_T2D = 1u << 5         /* a data packet from the target (else the debugger) */
 };
 
 typedef struct pkt {
@@ -65,6 +77,7 @@ typedef struct pkt {
     uint64_t frame;
     uint32_t id, checksum;
     uint16_t type, byte_count;
+    uint64_t good_frame; /* the chain's first intact copy, or 0 */
     uint8_t bad;       /* framing problems: not taken by the receiver */
     uint8_t delivered; /* some copy of this chain arrived intact */
 } pkt;
@@ -82,11 +95,10 @@ typedef struct side {
     unsigned ncand;
     pkt last_acked;
     int has_last_acked;
-    uint32_t exp_id;    /* §3.3: id of the next new packet */
+    uint32_t exp_id;    /* §3.3 (KDNET: kdnet.md): id of the next new packet */
     int exp_valid;
+    int seen;           /* some item came from this direction */
     int resend_asked;   /* the other side sent RESEND since our last data packet */
-    uint64_t last_good_seq; /* our newest intact data packet */
-    int has_last_good;
 } side;
 
 struct kd_tracker {
@@ -154,17 +166,26 @@ static void set_bits(kd_tracker *t, uint64_t seq, uint8_t b)
 }
 
 /*
- * Does an ACK carrying ack_id name a packet sent with id?  Serial: real
- * debuggers strip the sync bit (0x80800800 is acked as 0x80800000, §1.11)
- * and the ROS target acks with the exact id, so both are accepted.
- * Choice: KDNET ids are plain counters where bit 0x800 means nothing, so
- * there the ids must be equal.
+ * Does an ACK carrying ack_id acknowledge a packet sent with id?  Serial:
+ * kdcom's rule (§3.3, kddll.c:166): only the id with the sync bit cleared,
+ * so 0x80800800 is acked by 0x80800000 and an ACK that carries the sync
+ * bit acknowledges nothing.  Choice: the same rule for the debugger's
+ * packets (which never carry the sync bit: for them it is the exact id).
+ * KDNET: an ACK echoes the id (kdnet.md), bit 0x800 included.
  */
-static int ids_match(const kd_tracker *t, uint32_t id, uint32_t ack_id)
+static int ack_matches(const kd_tracker *t, uint32_t id, uint32_t ack_id)
 {
     if (t->opts.kdnet)
         return id == ack_id;
-    return ((id ^ ack_id) & ~KD_SYNC_PACKET_ID) == 0;
+    return ack_id == (id & ~KD_SYNC_PACKET_ID);
+}
+
+/* Would one ACK acknowledge either of two packets sent with these ids? */
+static int same_ack_id(const kd_tracker *t, uint32_t a, uint32_t b)
+{
+    if (t->opts.kdnet)
+        return a == b;
+    return ((a ^ b) & ~KD_SYNC_PACKET_ID) == 0;
 }
 
 /* The same packet sent again: what the header says about its content. */
@@ -187,7 +208,7 @@ static void cand_add(kd_tracker *t, side *s, const pkt *p)
      * candidates with the same id can never be acknowledged any more:
      * they stop being candidates (and stay without ACK). */
     for (unsigned i = s->ncand; i-- > 0;) {
-        if (ids_match(t, s->cand[i].id, p->id)) {
+        if (same_ack_id(t, s->cand[i].id, p->id)) {
             clear_bits(t, s->cand[i].seq, SB_AWAIT_ACK);
             cand_remove(s, i);
         }
@@ -239,20 +260,36 @@ static void learn_arch_width(kd_tracker *t, const kd_track_in *in)
 
 /* ------------------------------------------------------------ data packets */
 
-/* §3.3 id rules, on the first intact copy of a chain (serial only). */
+/* The id a sender uses for its next new packet after one sent with id:
+ * serial §3.3, bit 0 alternates and the sync bit drops (kddll.c:170, 372);
+ * KDNET counts by two (kdnet.md). */
+static uint32_t next_id(const kd_tracker *t, uint32_t id)
+{
+    if (t->opts.kdnet)
+        return id + KD_KDNET_ID_STEP;
+    return (id ^ 1u) & ~KD_SYNC_PACKET_ID;
+}
+
+/*
+ * The id rules, on the first intact copy of a chain.  Choice: a new packet
+ * is judged against the sender's previous new packet, not against the
+ * ACKs: the alternation (or KDNET's count) is the sender's rule, and the
+ * ACK may be on the wire before or after the next packet depending on the
+ * sender (one that does not stop-and-wait) and on where the capture was
+ * taken.  A sender whose packet the receiver never took sends it again
+ * (same id, a retransmission, not judged), so the rule holds without ACKs.
+ */
 static void check_id(kd_tracker *t, kd_dir d, kd_annot *a, uint32_t id)
 {
     side *s = &t->sd[d];
-    if (t->opts.kdnet)
-        return; /* kdnet.md: KDNET ids do not follow the serial scheme */
 
-    if (d == KD_DIR_T2D && id == SYNC_ID) {
+    if (!t->opts.kdnet && d == KD_DIR_T2D && id == SYNC_ID) {
         /* Choice: the sync bit announces that the target restarted its
          * numbering (after boot, or after giving up a send, §3.7.12, which
          * puts no RESET on the wire), so 0x80800800 from the target is
          * always accepted.  What the debugger does then is not in the
          * reference: its next id is taken as it comes. */
-        s->exp_id = id;
+        s->exp_id = next_id(t, id);
         s->exp_valid = 1;
         t->sd[KD_DIR_D2T].exp_valid = 0;
         return;
@@ -261,7 +298,7 @@ static void check_id(kd_tracker *t, kd_dir d, kd_annot *a, uint32_t id)
         a->problems |= KD_TRACK_UNEXPECTED_ID;
     /* Capture may start mid-session: the first packet seen sets the
      * expectation; after a violation we follow the sender (resync). */
-    s->exp_id = id;
+    s->exp_id = next_id(t, id);
     s->exp_valid = 1;
 }
 
@@ -369,37 +406,52 @@ static void on_data(kd_tracker *t, uint64_t seq, kd_annot *a, const kd_track_in 
 
     set_bits(t, seq, SB_DATA);
 
+    if (d == KD_DIR_T2D)
+        set_bits(t, seq, SB_T2D);
+
     int i = find_original(s, &p);
+    const pkt *prev = NULL;
     if (i >= 0) {
-        /* Sent again before any ACK: a retransmission.  Choice: it points
-         * at the previous copy (the chain can be followed back), and the
-         * previous copy leaves the ACK candidates: the ACK belongs to the
-         * newest copy. */
+        /* Sent again before any ACK.  Choice: it points at the previous
+         * copy (the chain can be followed back), and the previous copy
+         * leaves the ACK candidates: the ACK belongs to the newest copy. */
         pkt *c = &s->cand[i];
-        a->retransmission_of = c->frame;
-        a->problems |= KD_TRACK_RETRANSMISSION;
         p.delivered = c->delivered;
+        p.good_frame = c->good_frame;
+        a->retransmission_of = c->frame;
         clear_bits(t, c->seq, SB_AWAIT_ACK);
         set_bits(t, c->seq, SB_SUPERSEDED);
         cand_remove(s, (unsigned)i);
+        prev = &p;
     } else if (s->has_last_acked && same_packet(&s->last_acked, &p)) {
-        /* Sent again after its ACK (§3.3: the receiver acks and ignores
-         * it).  Choice: compared with the last acknowledged packet only;
-         * with alternating ids an older acked packet of the same id and
-         * content can be a legitimate new one (the same DbgPrint twice). */
-        a->duplicate_of = s->last_acked.frame;
-        a->problems |= KD_TRACK_DUPLICATE;
+        /* Sent again after its ACK.  Choice: compared with the last
+         * acknowledged packet only; with alternating ids an older acked
+         * packet of the same id and content can be a legitimate new one
+         * (the same DbgPrint twice). */
         p.delivered = 1;
+        p.good_frame = s->last_acked.good_frame;
+        a->retransmission_of = s->last_acked.frame;
+        prev = &p;
+    }
+    if (prev) {
+        a->problems |= KD_TRACK_RETRANSMISSION;
+        /* The receiver had an intact copy and did not ask again: it acks
+         * this one and drops it (§3.3). */
+        if (p.delivered && p.good_frame && !s->resend_asked) {
+            a->problems |= KD_TRACK_DUPLICATE;
+            a->duplicate_of = p.good_frame;
+        }
     }
     s->resend_asked = 0;
 
     if (!p.bad) {
         if (!p.delivered) {
             p.delivered = 1;
+            p.good_frame = in->frame;
             on_delivered(t, seq, a, in);
+        } else if (!p.good_frame) {
+            p.good_frame = in->frame;
         }
-        s->last_good_seq = seq;
-        s->has_last_good = 1;
     }
     cand_add(t, s, &p);
 }
@@ -411,7 +463,7 @@ static void on_ack(kd_tracker *t, kd_annot *a, const kd_track_in *in)
     side *s = &t->sd[other_dir(in->dir)];
     for (unsigned i = s->ncand; i-- > 0;) {
         pkt *c = &s->cand[i];
-        if (!ids_match(t, c->id, in->id))
+        if (!ack_matches(t, c->id, in->id))
             continue;
         a->acks = c->frame;
         kd_annot *ca = ann_at(t, c->seq);
@@ -420,31 +472,23 @@ static void on_ack(kd_tracker *t, kd_annot *a, const kd_track_in *in)
         clear_bits(t, c->seq, SB_AWAIT_ACK);
         s->last_acked = *c;
         s->has_last_acked = 1;
-        /* §3.3: the sender toggles bit 0 and drops the sync bit. */
-        s->exp_id = (c->id ^ 1u) & ~KD_SYNC_PACKET_ID;
-        s->exp_valid = !t->opts.kdnet;
         cand_remove(s, i);
         return;
     }
-    a->problems |= KD_TRACK_STRAY_ACK;
+    /* Choice: before the acknowledged direction has shown anything, the
+     * ACK may be for a packet sent before the capture began, or that
+     * direction is not in the input at all: not judged. */
+    if (s->seen)
+        a->problems |= KD_TRACK_STRAY_ACK;
 }
 
+/* §3.4: a sender waiting for its ACK that gets a data packet instead
+ * answers RESEND, toggles its id and takes its own packet as delivered:
+ * what the id rule expects anyway (check_id), so a RESEND only tells that
+ * the peer's last packet was not taken. */
 static void on_resend(kd_tracker *t, kd_dir from)
 {
-    side *me = &t->sd[from];
-    side *peer = &t->sd[other_dir(from)];
-
-    peer->resend_asked = 1;
-
-    /* §3.4: a sender waiting for its ACK that gets a data packet instead
-     * answers RESEND, toggles its id and takes its own packet as
-     * delivered.  Recognised as: this side still has an unacknowledged
-     * packet and the peer sent an intact data packet after it. */
-    if (!t->opts.kdnet && me->ncand > 0 && peer->has_last_good &&
-        peer->last_good_seq > me->cand[me->ncand - 1].seq) {
-        me->exp_id = (me->cand[me->ncand - 1].id ^ 1u) & ~KD_SYNC_PACKET_ID;
-        me->exp_valid = 1;
-    }
+    t->sd[other_dir(from)].resend_asked = 1;
 }
 
 /*
@@ -452,10 +496,15 @@ static void on_resend(kd_tracker *t, kd_dir from)
  * unacknowledged packets stop being ACK candidates (the target resends its
  * pending packet under a new id, as a new packet) and outstanding requests
  * stop waiting; finish() still flags them, since nobody answered them.
- * Both sides' ids restart at 0x80800000.
+ * Both sides' ids restart at 0x80800000.  KDNET (kdnet.md): the host's
+ * RESET carries 0x80000000, the target answers RESET and sends its state
+ * change again; where each side's count goes on from is not documented,
+ * so the next packet of each side sets it again.
  */
-static void on_reset(kd_tracker *t)
+static void on_reset(kd_tracker *t, kd_annot *a, const kd_track_in *in)
 {
+    if (t->opts.kdnet && in->dir == KD_DIR_D2T && in->id != KD_KDNET_HOST_ID)
+        a->problems |= KD_TRACK_UNEXPECTED_ID;
     for (int d = 0; d < 2; d++) {
         side *s = &t->sd[d];
         for (unsigned i = 0; i < s->ncand; i++)
@@ -463,7 +512,6 @@ static void on_reset(kd_tracker *t)
         s->ncand = 0;
         s->has_last_acked = 0;
         s->resend_asked = 0;
-        s->has_last_good = 0;
         s->exp_id = KD_INITIAL_PACKET_ID;
         s->exp_valid = !t->opts.kdnet;
     }
@@ -570,6 +618,8 @@ void kd_tracker_add(kd_tracker *t, const kd_track_in *in, kd_annot *out)
     a->reset_epoch = t->epoch;
 
     int known = is_known_dir(in->dir);
+    if (known)
+        t->sd[in->dir].seen = 1;
     if (in->kind == KD_ITEM_DATA) {
         /* The reply that shows the arch is itself decoded with it. */
         learn_arch_width(t, in);
@@ -593,7 +643,7 @@ void kd_tracker_add(kd_tracker *t, const kd_track_in *in, kd_annot *out)
             /* Choice: a RESET counts whatever its direction (an
              * unlabelled stream still shows where ids restart). */
             a->problems |= KD_TRACK_RESET;
-            on_reset(t);
+            on_reset(t, a, in);
             break;
         default:
             break; /* Choice: other control types are only annotated */
@@ -665,9 +715,12 @@ void kd_tracker_finish(kd_tracker *t)
         /* A copy superseded by its retransmission is not flagged: the
          * chain's fate is told on its newest copy.  Choice: KDNET acks
          * every data packet too, so this holds in both modes. */
-        if ((b & SB_DATA) && !(b & SB_SUPERSEDED) && a->ack_in == 0)
+        /* What the other direction should have sent is judged only when
+         * that direction is in the input. */
+        int peer_seen = t->sd[(b & SB_T2D) ? KD_DIR_D2T : KD_DIR_T2D].seen;
+        if ((b & SB_DATA) && !(b & SB_SUPERSEDED) && a->ack_in == 0 && peer_seen)
             a->problems |= KD_TRACK_NO_ACK;
-        if ((b & SB_REQUEST) && a->response_in == 0)
+        if ((b & SB_REQUEST) && a->response_in == 0 && peer_seen)
             a->problems |= KD_TRACK_NO_RESPONSE;
         t->bits[slot_of(t, seq)] = (uint8_t)(b & ~(SB_AWAIT_ACK | SB_AWAIT_RESP));
     }

@@ -89,10 +89,13 @@ done
 [ "$rounds" -le "$most" ] || fail "--interval 100: $rounds read times in $(( (t1 - t0) / 1000000 )) ms (at most $most)"
 
 # --- --decode: kdcat's lines, live ---------------------------------------
-tap decode INT "$WORK/demo.t2d" "$WORK/demo.d2t" "--seed=6" --decode --quiet
+# kdcat decodes what it holds again once GetVersion shows the architecture
+# (the Continue2 before it gains its control set); a live view prints at
+# once: both are told the sample's architecture.
+tap decode INT "$WORK/demo.t2d" "$WORK/demo.d2t" "--seed=6" --decode --quiet --arch amd64
 [ "$RC" = 0 ] || fail "--decode: exit $RC"
 [ ! -s "$WORK/decode.err" ] || fail "--quiet still wrote: $(cat "$WORK/decode.err")"
-"$KDCAT" "$WORK/decode.pcapng" | sed 's/ \[no response\]//' > "$WORK/decode.kdcat"
+"$KDCAT" --arch amd64 "$WORK/decode.pcapng" | sed 's/ \[no response\]//' > "$WORK/decode.kdcat"
 diff "$WORK/decode.out" "$WORK/decode.kdcat" > "$WORK/decode.diff" \
   || fail "--decode lines differ from kdcat's: $(head -20 "$WORK/decode.diff")"
 echo "ok: --decode prints kdcat's lines as the items arrive ($(wc -l < "$WORK/decode.out") lines); --quiet is quiet"

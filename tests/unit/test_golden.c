@@ -1686,8 +1686,18 @@ static void test_arch_from_state_change(void **state)
     m = decode_one(KD_TYPE_STATE_CHANGE64, KD_DIR_T2D, b, 240, KD_ARCH_UNKNOWN, 0);
     assert_int_equal(m->arch, KD_ARCH_UNKNOWN);
     want_struct(m, KD_F_CONTROL_REPORT, BODY + 0xC0, 48);
-    want_bytes(m, KD_F_DATA, BODY + 0xC0, b + 0xC0, 48);
+    /* issue 13: the raw control report, named as such */
+    want_bytes(m, KD_F_CR_RAW, BODY + 0xC0, b + 0xC0, 48);
     want_absent(m, KD_F_CR_DR6);
+
+    /* Continue2 with no arch known: the control set's bytes (after the
+     * 4-byte ContinueStatus, to the end of the 32-byte member, §2.4) */
+    b = manip_body(0x313C);
+    m = decode_manip(KD_DIR_D2T, b, 56, KD_ARCH_UNKNOWN, 64);
+    want_struct(m, KD_F_M_CONTINUE2, BODY + 0x10, 32);
+    want_struct(m, KD_F_CONTROL_SET, BODY + 0x14, 28);
+    want_bytes(m, KD_F_CS_RAW, BODY + 0x14, b + 0x14, 28);
+    want_absent(m, KD_F_CS_DR7);
 
     /* Continue2 of an Alpha target: no control set to show (§2.4: padding only) */
     b = manip_body(0x313C);

@@ -267,11 +267,14 @@ static void test_boot_sync_id(void **state)
     assert_acked(&s, p2, a2);
     assert_problems(&s, p2, 0);
 
-    /* The exact id is accepted too. */
+    /* kdcom takes only the masked id (§3.3): the exact one acks nothing
+     * (test_sync_bit_ack_kdcom_rule). */
     sess t;
     sess_open(&t, NULL);
     uint64_t q1 = feed(&t, state_change(IDSYNC, 0x10));
-    uint64_t b1 = feed(&t, ack(D2T, IDSYNC));
+    feed(&t, ack(D2T, IDSYNC));
+    assert_int_equal(t.out.problems, KD_TRACK_STRAY_ACK);
+    uint64_t b1 = feed(&t, ack(D2T, ID0));
     uint64_t q2 = feed(&t, data(T2D, KD_TYPE_DEBUG_IO, ID1, 0x20, API_PRINT_STRING));
     assert_acked(&t, q1, b1);
     assert_problems(&t, q2, 0);
@@ -294,11 +297,14 @@ static void test_lost_ack_retransmission(void **state)
     uint64_t c1 = feed(&s, state_change(IDSYNC, 0x777));
     uint64_t c2 = feed(&s, state_change(IDSYNC, 0x777));
     assert_int_equal(s.out.retransmission_of, c1);
-    assert_int_equal(s.out.problems, KD_TRACK_RETRANSMISSION);
+    /* c1 arrived intact: the debugger acks c2 and drops it (§3.3). */
+    assert_int_equal(s.out.problems, KD_TRACK_RETRANSMISSION | KD_TRACK_DUPLICATE);
+    assert_int_equal(s.out.duplicate_of, c1);
     assert_false(kd_tracker_pending(s.t, c1)); /* superseded: it cannot get the ACK */
     assert_true(kd_tracker_pending(s.t, c2));
     uint64_t c3 = feed(&s, state_change(IDSYNC, 0x777));
     assert_int_equal(s.out.retransmission_of, c2); /* the chain, copy by copy */
+    assert_int_equal(s.out.duplicate_of, c1);      /* the copy taken */
 
     uint64_t a = feed(&s, ack(D2T, ID0));
     assert_acked(&s, c3, a);
@@ -308,8 +314,8 @@ static void test_lost_ack_retransmission(void **state)
     kd_tracker_finish(s.t);
     /* Superseded copies are not "never acked": their chain was. */
     assert_problems(&s, c1, 0);
-    assert_problems(&s, c2, KD_TRACK_RETRANSMISSION);
-    assert_problems(&s, c3, KD_TRACK_RETRANSMISSION);
+    assert_problems(&s, c2, KD_TRACK_RETRANSMISSION | KD_TRACK_DUPLICATE);
+    assert_problems(&s, c3, KD_TRACK_RETRANSMISSION | KD_TRACK_DUPLICATE);
     sess_close(&s);
 }
 
@@ -380,8 +386,8 @@ static void test_duplicate_after_ack(void **state)
     uint64_t a1 = feed(&s, ack(D2T, ID0));
     uint64_t d = feed(&s, data(T2D, KD_TYPE_DEBUG_IO, ID0, 0x55, API_PRINT_STRING));
     assert_int_equal(s.out.duplicate_of, p);
-    assert_int_equal(s.out.retransmission_of, 0);
-    assert_int_equal(s.out.problems, KD_TRACK_DUPLICATE);
+    assert_int_equal(s.out.retransmission_of, p);
+    assert_int_equal(s.out.problems, KD_TRACK_RETRANSMISSION | KD_TRACK_DUPLICATE);
     assert_true(kd_tracker_pending(s.t, d));
     uint64_t a2 = feed(&s, ack(D2T, ID0));
     assert_acked(&s, p, a1);
@@ -395,7 +401,7 @@ static void test_duplicate_after_ack(void **state)
     uint64_t n2 = feed(&s, data(T2D, KD_TYPE_DEBUG_IO, ID0, 0x55, API_PRINT_STRING));
     assert_problems(&s, n2, 0);
     kd_tracker_finish(s.t);
-    assert_problems(&s, d, KD_TRACK_DUPLICATE);
+    assert_problems(&s, d, KD_TRACK_RETRANSMISSION | KD_TRACK_DUPLICATE);
     sess_close(&s);
 }
 
@@ -415,7 +421,7 @@ static void test_duplicate_request_not_paired(void **state)
     feed(&s, ack(D2T, ID0));
     assert_pair(&s, r, resp, API_READ_VIRTUAL);
     kd_tracker_finish(s.t);
-    assert_problems(&s, d, KD_TRACK_DUPLICATE); /* not NO_RESPONSE */
+    assert_problems(&s, d, KD_TRACK_RETRANSMISSION | KD_TRACK_DUPLICATE); /* not NO_RESPONSE */
     sess_close(&s);
 }
 
@@ -486,7 +492,7 @@ static void test_unexpected_id_once(void **state)
     assert_int_equal(s.out.duplicate_of, 0);
     /* Its retransmission is not flagged again. */
     uint64_t again = feed(&s, data(T2D, KD_TYPE_DEBUG_IO, ID0, 0x2, API_PRINT_STRING));
-    assert_int_equal(s.out.problems, KD_TRACK_RETRANSMISSION);
+    assert_int_equal(s.out.problems, KD_TRACK_RETRANSMISSION | KD_TRACK_DUPLICATE);
     assert_int_equal(s.out.retransmission_of, bad);
     uint64_t a = feed(&s, ack(D2T, ID0));
     assert_acked(&s, again, a);
@@ -527,7 +533,7 @@ static void test_mid_session_start(void **state)
     sess s;
     sess_open(&s, NULL);
     uint64_t a0 = feed(&s, ack(T2D, ID1)); /* its packet was before the capture */
-    assert_int_equal(s.out.problems, KD_TRACK_STRAY_ACK);
+    assert_int_equal(s.out.problems, 0);
     uint64_t p = feed(&s, manip(T2D, ID1, 0x1, API_READ_VIRTUAL)); /* its request too */
     assert_int_equal(s.out.problems, 0);
     assert_int_equal(s.out.request_in, 0);
@@ -827,65 +833,6 @@ static void test_width_hint(void **state)
 
 /* ------------------------------------------------------------ KDNET */
 
-/* kdnet.md: the target counts 0, 2, 4, ...; the debugger uses
- * 0x80000000-style ids; ACKs echo them.  Nothing is an id problem. */
-static void test_kdnet_ids(void **state)
-{
-    (void)state;
-    kd_tracker_opts o = {.kdnet = 1};
-    sess s;
-    sess_open(&s, &o);
-    uint64_t sc = feed(&s, state_change(0, 0x1));
-    uint64_t sca = feed(&s, ack(D2T, 0));
-    uint64_t q = feed(&s, manip(D2T, 0x80000000u, 0x2, API_GET_VERSION));
-    uint64_t qa = feed(&s, ack(T2D, 0x80000000u));
-    uint64_t r = feed(&s, version_reply(2, 0x8664));
-    uint64_t ra = feed(&s, ack(D2T, 2));
-    uint64_t q2 = feed(&s, manip(D2T, 0x80000001u, 0x3, API_READ_VIRTUAL));
-    uint64_t q2a = feed(&s, ack(T2D, 0x80000001u));
-    uint64_t r2 = feed(&s, manip(T2D, 4, 0x4, API_READ_VIRTUAL));
-    uint64_t r2a = feed(&s, ack(D2T, 4));
-    /* In KDNET the sync bit is an ordinary id bit. */
-    uint64_t p = feed(&s, data(T2D, KD_TYPE_DEBUG_IO, 0x800, 0x5, API_PRINT_STRING));
-    uint64_t pa_wrong = feed(&s, ack(D2T, 0));
-    assert_int_equal(s.out.problems, KD_TRACK_STRAY_ACK);
-    uint64_t pa = feed(&s, ack(D2T, 0x800));
-    /* Unacknowledged packets in a row with any ids: still no id rule. */
-    uint64_t u1 = feed(&s, data(T2D, KD_TYPE_DEBUG_IO, 0x1000, 0x6, API_PRINT_STRING));
-    uint64_t u2 = feed(&s, data(T2D, KD_TYPE_DEBUG_IO, 0x2000, 0x7, API_PRINT_STRING));
-    assert_int_equal(s.out.problems, 0);
-    uint64_t u2a = feed(&s, ack(D2T, 0x2000));
-    uint64_t u1a = feed(&s, ack(D2T, 0x1000));
-    kd_tracker_finish(s.t);
-    assert_acked(&s, u1, u1a);
-    assert_acked(&s, u2, u2a);
-
-    assert_acked(&s, sc, sca);
-    assert_acked(&s, q, qa);
-    assert_acked(&s, r, ra);
-    assert_acked(&s, q2, q2a);
-    assert_acked(&s, r2, r2a);
-    assert_acked(&s, p, pa);
-    assert_pair(&s, q, r, API_GET_VERSION);
-    assert_pair(&s, q2, r2, API_READ_VIRTUAL);
-    for (uint64_t f = sc; f <= pa; f++)
-        if (f != pa_wrong)
-            assert_problems(&s, f, 0);
-    assert_int_equal(kd_tracker_arch(s.t), KD_ARCH_AMD64);
-
-    /* The same ids on a serial link would break §3.3. */
-    sess t;
-    sess_open(&t, NULL);
-    feed(&t, state_change(0, 0x1));
-    feed(&t, ack(D2T, 0));
-    feed(&t, manip(D2T, 0x80000000u, 0x2, API_GET_VERSION));
-    feed(&t, ack(T2D, 0x80000000u));
-    feed(&t, version_reply(2, 0x8664));
-    assert_int_equal(t.out.problems, KD_TRACK_UNEXPECTED_ID);
-    sess_close(&t);
-    sess_close(&s);
-}
-
 /* KDNET mode: RESET still counts epochs; ACKs are still flagged when missing. */
 static void test_kdnet_reset_and_finish(void **state)
 {
@@ -893,13 +840,237 @@ static void test_kdnet_reset_and_finish(void **state)
     kd_tracker_opts o = {.kdnet = 1};
     sess s;
     sess_open(&s, &o);
-    feed(&s, reset(D2T));
+    feed(&s, ctl(D2T, KD_TYPE_RESET, KD_KDNET_HOST_ID));
     feed(&s, reset(T2D));
     uint64_t sc = feed(&s, state_change(0, 0x1));
     assert_int_equal(s.out.reset_epoch, 2);
     assert_int_equal(s.out.problems, 0);
     kd_tracker_finish(s.t);
     assert_problems(&s, sc, KD_TRACK_NO_ACK);
+    sess_close(&s);
+}
+
+/* ------------------------------------------------------------ other implementations (issue 13) */
+
+/* Finding 1: a target that does not stop-and-wait sends its next packet
+ * before the ACK of the previous one.  The ids alternate, so nothing is
+ * wrong, wherever the capture was taken (ACK before or after it). */
+static void test_ids_independent_of_ack_order(void **state)
+{
+    (void)state;
+    for (int late = 0; late < 2; late++) {
+        sess s;
+        sess_open(&s, NULL);
+        uint64_t p1 = feed(&s, data(T2D, KD_TYPE_DEBUG_IO, IDSYNC, 0x10, API_PRINT_STRING));
+        uint64_t a1 = 0;
+        if (!late)
+            a1 = feed(&s, ack(D2T, ID0));
+        uint64_t p2 = feed(&s, state_change(ID1, 0x20));
+        assert_int_equal(s.out.problems, 0);
+        if (late)
+            a1 = feed(&s, ack(D2T, ID0));
+        uint64_t a2 = feed(&s, ack(D2T, ID1));
+        uint64_t p3 = feed(&s, data(T2D, KD_TYPE_DEBUG_IO, ID0, 0x30, API_PRINT_STRING));
+        uint64_t p4 = feed(&s, data(T2D, KD_TYPE_DEBUG_IO, ID1, 0x40, API_PRINT_STRING));
+        uint64_t a3 = feed(&s, ack(D2T, ID0));
+        uint64_t a4 = feed(&s, ack(D2T, ID1));
+        kd_tracker_finish(s.t);
+        assert_acked(&s, p1, a1);
+        assert_acked(&s, p2, a2);
+        assert_acked(&s, p3, a3);
+        assert_acked(&s, p4, a4);
+        for (uint64_t f = p1; f <= a4; f++)
+            assert_problems(&s, f, 0);
+        sess_close(&s);
+    }
+    /* A real violation is flagged whatever the ACK order: new content
+     * under the same id is dropped by the receiver as a duplicate (§3.3). */
+    for (int late = 0; late < 2; late++) {
+        sess s;
+        sess_open(&s, NULL);
+        feed(&s, data(T2D, KD_TYPE_DEBUG_IO, ID0, 0x10, API_PRINT_STRING));
+        if (!late)
+            feed(&s, ack(D2T, ID0));
+        uint64_t bad = feed(&s, data(T2D, KD_TYPE_DEBUG_IO, ID0, 0x20, API_PRINT_STRING));
+        if (late)
+            feed(&s, ack(D2T, ID0));
+        assert_int_equal(get(&s, bad)->problems & KD_TRACK_UNEXPECTED_ID, KD_TRACK_UNEXPECTED_ID);
+        sess_close(&s);
+    }
+}
+
+/* Finding 2: kdcom accepts an ACK only for CurrentPacketId & ~0x800
+ * (§3.3, kddll.c:166): an ACK carrying the sync bit acknowledges nothing,
+ * in particular not the state change re-sent under 0x80800000 after a
+ * RESET (a debugger acking the boot packet late). */
+static void test_sync_bit_ack_kdcom_rule(void **state)
+{
+    (void)state;
+    sess s;
+    sess_open(&s, NULL);
+    uint64_t boot = feed(&s, state_change(IDSYNC, 0x10));
+    feed(&s, reset(D2T));
+    feed(&s, reset(T2D));
+    uint64_t sc = feed(&s, state_change(ID0, 0x10));
+    assert_int_equal(s.out.problems, 0);
+    uint64_t late = feed(&s, ack(D2T, IDSYNC));
+    assert_int_equal(s.out.problems, KD_TRACK_STRAY_ACK);
+    assert_int_equal(s.out.acks, 0);
+    uint64_t real = feed(&s, ack(D2T, ID0));
+    assert_acked(&s, sc, real);
+    assert_int_equal(get(&s, boot)->ack_in, 0);
+    (void)late;
+
+    /* Without a RESET too: 0x80800800 is acked by 0x80800000 only. */
+    sess t;
+    sess_open(&t, NULL);
+    uint64_t p = feed(&t, state_change(IDSYNC, 0x10));
+    feed(&t, ack(D2T, IDSYNC));
+    assert_int_equal(t.out.problems, KD_TRACK_STRAY_ACK);
+    uint64_t a = feed(&t, ack(D2T, ID0));
+    assert_acked(&t, p, a);
+    sess_close(&t);
+    sess_close(&s);
+}
+
+/* Finding 5: with one direction in the input, nothing that needs the other
+ * one is judged: ACKs, missing ACKs, missing responses. */
+static void test_one_direction(void **state)
+{
+    (void)state;
+    sess s;
+    sess_open(&s, NULL);
+    /* The target's stream only: its packets and its ACKs of the debugger's. */
+    uint64_t first = feed(&s, state_change(IDSYNC, 0x10));
+    feed(&s, ack(T2D, ID0));
+    feed(&s, manip(T2D, ID1, 0x20, API_GET_VERSION));
+    feed(&s, ack(T2D, ID1));
+    feed(&s, manip(T2D, ID0, 0x30, API_READ_VIRTUAL));
+    feed(&s, data(T2D, KD_TYPE_DEBUG_IO, ID1, 0x40, API_GET_STRING));
+    uint64_t last = feed(&s, ack(T2D, ID0));
+    kd_tracker_finish(s.t);
+    for (uint64_t f = first; f <= last; f++)
+        assert_problems(&s, f, 0);
+    sess_close(&s);
+
+    /* The debugger's stream only. */
+    sess d;
+    sess_open(&d, NULL);
+    first = feed(&d, ack(D2T, ID0));
+    feed(&d, manip(D2T, ID0, 0x20, API_GET_VERSION));
+    feed(&d, ack(D2T, ID1));
+    feed(&d, manip(D2T, ID1, 0x30, API_READ_VIRTUAL));
+    last = feed(&d, ack(D2T, ID0));
+    kd_tracker_finish(d.t);
+    for (uint64_t f = first; f <= last; f++)
+        assert_problems(&d, f, 0);
+    sess_close(&d);
+}
+
+/* Finding 6: one definition.  A retransmission is a packet sent again; it
+ * is a duplicate when the receiver already took an intact copy (it acks
+ * and drops it, §3.3), whether or not that copy's ACK was on the wire yet. */
+static void test_duplicate_definition(void **state)
+{
+    (void)state;
+    sess s;
+    sess_open(&s, NULL);
+    /* The ACK was lost: the copy is both. */
+    uint64_t p1 = feed(&s, manip(D2T, ID0, 0x10, API_GET_VERSION));
+    uint64_t p2 = feed(&s, manip(D2T, ID0, 0x10, API_GET_VERSION));
+    assert_int_equal(s.out.problems, KD_TRACK_RETRANSMISSION | KD_TRACK_DUPLICATE);
+    assert_int_equal(s.out.retransmission_of, p1);
+    assert_int_equal(s.out.duplicate_of, p1);
+    feed(&s, ack(T2D, ID0));
+    /* Sent again after its ACK: both, pointing at the copy taken. */
+    uint64_t p3 = feed(&s, manip(D2T, ID0, 0x10, API_GET_VERSION));
+    assert_int_equal(s.out.problems, KD_TRACK_RETRANSMISSION | KD_TRACK_DUPLICATE);
+    assert_int_equal(s.out.retransmission_of, p2);
+    assert_int_equal(s.out.duplicate_of, p1);
+    feed(&s, ack(T2D, ID0));
+    (void)p3;
+    /* A damaged copy, the RESEND, the copy again: a retransmission only. */
+    kd_track_in bad = manip(D2T, ID1, 0x20, API_READ_VIRTUAL);
+    bad.item_flags = KD_ITEM_BAD_CHECKSUM;
+    uint64_t b1 = feed(&s, bad);
+    feed(&s, resend(T2D));
+    feed(&s, manip(D2T, ID1, 0x20, API_READ_VIRTUAL));
+    assert_int_equal(s.out.problems, KD_TRACK_RETRANSMISSION);
+    assert_int_equal(s.out.retransmission_of, b1);
+    assert_int_equal(s.out.duplicate_of, 0);
+    feed(&s, ack(T2D, ID1));
+    /* Intact where we look, but the receiver asked again: not a duplicate. */
+    uint64_t c1 = feed(&s, manip(D2T, ID0, 0x30, API_READ_VIRTUAL));
+    feed(&s, resend(T2D));
+    feed(&s, manip(D2T, ID0, 0x30, API_READ_VIRTUAL));
+    assert_int_equal(s.out.problems, KD_TRACK_RETRANSMISSION);
+    assert_int_equal(s.out.retransmission_of, c1);
+    sess_close(&s);
+}
+
+/* KDNET's ids (kdnet.md): the target 0, 2, 4, ...; the host 0x80000000 +
+ * 2n; an ACK echoes the id; the host's RESET carries 0x80000000 and the
+ * target answers RESET, then its state change again. */
+static void test_kdnet_id_rules(void **state)
+{
+    (void)state;
+    kd_tracker_opts o = {.kdnet = 1};
+    sess s;
+    sess_open(&s, &o);
+    uint64_t sc = feed(&s, state_change(0, 0x1));
+    uint64_t sca = feed(&s, ack(D2T, 0));
+    uint64_t q = feed(&s, manip(D2T, KD_KDNET_HOST_ID, 0x2, API_GET_VERSION));
+    uint64_t qa = feed(&s, ack(T2D, KD_KDNET_HOST_ID));
+    /* Sent before its request's ACK: still judged by the count. */
+    uint64_t q2 = feed(&s, manip(D2T, KD_KDNET_HOST_ID + 2, 0x3, API_READ_VIRTUAL));
+    uint64_t r = feed(&s, version_reply(2, 0x8664));
+    feed(&s, ack(D2T, 2));
+    feed(&s, ack(T2D, KD_KDNET_HOST_ID + 2));
+    uint64_t r2 = feed(&s, manip(T2D, 4, 0x4, API_READ_VIRTUAL));
+    uint64_t last = feed(&s, ack(D2T, 4));
+    for (uint64_t f = sc; f <= last; f++)
+        assert_problems(&s, f, 0);
+    assert_acked(&s, sc, sca);
+    assert_acked(&s, q, qa);
+    assert_pair(&s, q, r, API_GET_VERSION);
+    assert_pair(&s, q2, r2, API_READ_VIRTUAL);
+    assert_int_equal(kd_tracker_arch(s.t), KD_ARCH_AMD64);
+
+    /* Out of count: the serial alternation is wrong here. */
+    uint64_t w = feed(&s, data(T2D, KD_TYPE_DEBUG_IO, 5, 0x5, API_PRINT_STRING));
+    assert_int_equal(s.out.problems, KD_TRACK_UNEXPECTED_ID);
+    feed(&s, ack(D2T, 5));
+    /* ... and the count goes on from the sender's id. */
+    feed(&s, data(T2D, KD_TYPE_DEBUG_IO, 7, 0x6, API_PRINT_STRING));
+    assert_int_equal(s.out.problems, 0);
+    feed(&s, ack(D2T, 7));
+    feed(&s, manip(D2T, KD_KDNET_HOST_ID + 3, 0x7, API_READ_VIRTUAL));
+    assert_int_equal(s.out.problems, KD_TRACK_UNEXPECTED_ID);
+    feed(&s, ack(T2D, KD_KDNET_HOST_ID + 3));
+    /* An ACK must echo the id exactly (no sync-bit rule in KDNET). */
+    uint64_t p = feed(&s, data(T2D, KD_TYPE_DEBUG_IO, 9, 0x8, API_PRINT_STRING));
+    feed(&s, ack(D2T, 9 | 0x800));
+    assert_int_equal(s.out.problems, KD_TRACK_STRAY_ACK);
+    uint64_t pa = feed(&s, ack(D2T, 9));
+    assert_acked(&s, p, pa);
+    (void)w;
+
+    /* RESET: the host's carries 0x80000000; the target answers RESET and
+     * its state change again; the counts start again from what comes. */
+    uint64_t rs = feed(&s, ctl(D2T, KD_TYPE_RESET, KD_KDNET_HOST_ID));
+    assert_int_equal(s.out.problems, KD_TRACK_RESET);
+    feed(&s, ctl(T2D, KD_TYPE_RESET, 0));
+    uint64_t sc2 = feed(&s, state_change(0, 0x1));
+    assert_int_equal(s.out.problems, 0);
+    assert_int_equal(s.out.retransmission_of, 0);
+    feed(&s, ack(D2T, 0));
+    feed(&s, manip(D2T, KD_KDNET_HOST_ID, 0x9, API_GET_VERSION));
+    assert_int_equal(s.out.problems, 0);
+    (void)rs;
+    (void)sc2;
+    /* A host RESET with another id breaks the rule. */
+    feed(&s, ctl(D2T, KD_TYPE_RESET, 0));
+    assert_int_equal(s.out.problems, KD_TRACK_RESET | KD_TRACK_UNEXPECTED_ID);
     sess_close(&s);
 }
 
@@ -1140,7 +1311,6 @@ int main(void)
         cmocka_unit_test(test_arch_from_get_version),
         cmocka_unit_test(test_arch_opts_override),
         cmocka_unit_test(test_width_hint),
-        cmocka_unit_test(test_kdnet_ids),
         cmocka_unit_test(test_kdnet_reset_and_finish),
         cmocka_unit_test(test_window_eviction),
         cmocka_unit_test(test_sparse_frames),
@@ -1149,6 +1319,11 @@ int main(void)
         cmocka_unit_test(test_collision_resend),
         cmocka_unit_test(test_requests_in_order),
         cmocka_unit_test(test_new_free_defaults),
+        cmocka_unit_test(test_ids_independent_of_ack_order),
+        cmocka_unit_test(test_sync_bit_ack_kdcom_rule),
+        cmocka_unit_test(test_one_direction),
+        cmocka_unit_test(test_duplicate_definition),
+        cmocka_unit_test(test_kdnet_id_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

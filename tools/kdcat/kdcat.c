@@ -163,12 +163,16 @@ static void emit(run *r, slot *s)
 }
 
 /* Emits queued items that can learn nothing more (or must go: the queue is
- * full or the item is old); all of them when flush is set. */
+ * full or the item is old); all of them when flush is set.  Choice: while
+ * the session's architecture is not known, items wait too (within the same
+ * bounds), so that the state changes and Continue2s before GetVersion are
+ * shown decoded with it (redecode_held). */
 static void drain(run *r, int flush, uint64_t now_ns)
 {
+    int arch_known = kd_tracker_arch(r->tracker) != KD_ARCH_UNKNOWN;
     while (r->count) {
         slot *s = &r->q[r->head];
-        int ready = flush || r->count >= QUEUE_MAX || !kd_tracker_pending(r->tracker, s->key) ||
+        int ready = flush || r->count >= QUEUE_MAX || (arch_known && !kd_tracker_pending(r->tracker, s->key)) ||
                     (now_ns > s->item.ts_ns && now_ns - s->item.ts_ns > QUEUE_MAX_AGE_NS);
         if (!ready)
             break;
@@ -185,6 +189,20 @@ static void progress(run *r)
         return;
     r->last_progress = now;
     fprintf(stderr, "\r%s: %" PRIu64 " items, %.1f MB", prog, r->seq, (double)r->bytes / 1e6);
+}
+
+/* The session's architecture was just learned: what is still held was
+ * decoded without it, so it is decoded again (with the width it had). */
+static void redecode_held(run *r)
+{
+    for (size_t i = 0; i < r->count; i++) {
+        slot *s = &r->q[(r->head + i) % QUEUE_MAX];
+        if (s->item.kind != KD_ITEM_DATA)
+            continue;
+        kd_decode_opts dopts = {.arch = kd_tracker_arch(r->tracker), .width = s->msg.width};
+        kd_decode(&s->item, &dopts, &s->msg);
+        s->msg.track.frame = s->key;
+    }
 }
 
 static void on_item(const kd_item *it, void *user)
@@ -208,7 +226,10 @@ static void on_item(const kd_item *it, void *user)
     kd_decode_opts dopts = {.arch = kd_tracker_arch(r->tracker), .width = kd_tracker_width(r->tracker)};
     kd_decode(&s->item, &dopts, &s->msg);
     s->msg.track.frame = s->key;
+    kd_arch before = kd_tracker_arch(r->tracker);
     kd_tracker_add(r->tracker, &s->msg.track, &s->annot);
+    if (before == KD_ARCH_UNKNOWN && kd_tracker_arch(r->tracker) != KD_ARCH_UNKNOWN)
+        redecode_held(r);
     drain(r, 0, it->ts_ns);
     if (r->progress && (r->seq & 4095) == 0)
         progress(r);

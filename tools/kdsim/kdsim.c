@@ -55,6 +55,7 @@ typedef struct recorder {
     int fd;
     uint64_t clock_ns; /* --fixed-clock: a fake clock, 1 ms a block */
     int fixed;
+    uint64_t last_ts[2]; /* per direction: a recorder's clock never goes back */
 } recorder;
 
 static recorder g_rec;
@@ -65,17 +66,31 @@ static void rec_item(const kd_item *it, void *user)
     /* --fixed-clock: 1 ms per item, so a recording does not depend on how
      * the bytes happened to arrive. */
     uint64_t ts = g_rec.fixed ? (g_rec.clock_ns += 1000000u) : it->ts_ns;
+    if (it->dir <= KD_DIR_T2D) {
+        if (ts < g_rec.last_ts[it->dir])
+            ts = g_rec.last_ts[it->dir];
+        g_rec.last_ts[it->dir] = ts;
+    }
     if (kdcap_write_item(g_rec.w, it->dir, ts, it->bytes, it->len) != 0) {
         fprintf(stderr, "%s: --record: %s\n", prog, strerror(errno));
         exit(3);
     }
 }
 
+/* Wall-clock time for the file, advanced by the monotonic clock: the
+ * wall clock may step back (NTP) while a session is recorded. */
 static uint64_t now_ns(void)
 {
+    static uint64_t wall0, mono0;
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t mono = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    if (!wall0) {
+        clock_gettime(CLOCK_REALTIME, &ts);
+        wall0 = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+        mono0 = mono;
+    }
+    return wall0 + (mono - mono0);
 }
 
 static void tap(kd_dir dir, const uint8_t *bytes, size_t len, void *user)

@@ -126,6 +126,22 @@ void kd_framer_set_user(kd_framer *f, void *user);
 uint64_t kd_framer_offset(const kd_framer *f);
 
 /*
+ * Whether bytes start with a plausible serial KD packet header: a data
+ * leader with a data packet type (§1.2) and ByteCount <= 4000, or a control
+ * leader with ACK/RESEND/RESET and ByteCount 0.  0 when fewer than 16
+ * bytes are given.  For heuristics that must not misfire on other traffic.
+ */
+int kd_packet_start_plausible(const uint8_t *p, size_t len);
+
+/*
+ * The stream offset of the first byte not yet in an emitted item (a packet
+ * in progress, 1-3 leader bytes, a run not flushed), or kd_framer_offset()
+ * when nothing is pending.  (The plugin asks Wireshark's TCP reassembly to
+ * hand those bytes again with the next segment.)
+ */
+uint64_t kd_framer_pending_start(const kd_framer *f);
+
+/*
  * Rebuilds the item the framer made, from its bytes and the facts only the
  * framer knew (kind, flags, direction): header fields, body, checksum,
  * trailer.  For consumers that keep bytes, not items (the Wireshark plugin,

@@ -6,8 +6,11 @@
  * works out which ACK acknowledges which packet, retransmissions and
  * duplicates, RESEND/RESET and reset epochs, request -> response pairs
  * (manipulate APIs, DbgPrompt -> its answer) with response times, the
- * serial packet-id rules of reference §3.3 with violations flagged, and the
- * target's architecture and 32/64 width.
+ * packet-id rules (serial: reference §3.3; KDNET: kdnet.md) with
+ * violations flagged, and the target's architecture and 32/64 width.
+ * Verdicts do not depend on where the capture was taken (the order in which
+ * a packet and the previous one's ACK cross), and what needs a direction
+ * absent from the input is not judged.
  *
  * Links that point forward (ack_in, response_in) are filled in on the
  * earlier item's annotation when the later item arrives, so consumers that
@@ -53,8 +56,9 @@ enum kd_track_problem {
     KD_TRACK_UNEXPECTED_ID = 1u << 0,  /* breaks the §3.3 id sequence */
     KD_TRACK_RESEND = 1u << 1,         /* a RESEND control packet */
     KD_TRACK_RESET = 1u << 2,          /* a RESET control packet */
-    KD_TRACK_RETRANSMISSION = 1u << 3, /* the same packet sent again before its ACK */
-    KD_TRACK_DUPLICATE = 1u << 4,      /* sent again after it was ACKed */
+    KD_TRACK_RETRANSMISSION = 1u << 3, /* the same packet sent again (any later copy) */
+    KD_TRACK_DUPLICATE = 1u << 4,      /* a retransmission after an intact copy the receiver
+                                          did not ask again for: acked and dropped (§3.3) */
     KD_TRACK_NO_RESPONSE = 1u << 5,    /* a request that never got its response */
     KD_TRACK_NO_ACK = 1u << 6,         /* a data packet nobody acknowledged */
     KD_TRACK_STRAY_ACK = 1u << 7,      /* an ACK that matches no packet */
@@ -68,8 +72,8 @@ typedef struct kd_annot {
     uint64_t response_in;
     uint64_t request_in;
     uint64_t response_time_ns;  /* valid when request_in != 0 */
-    uint64_t retransmission_of;
-    uint64_t duplicate_of;
+    uint64_t retransmission_of; /* the previous copy */
+    uint64_t duplicate_of;      /* the copy the receiver took */
     uint32_t reset_epoch;       /* RESETs seen before this item */
     uint32_t problems;          /* enum kd_track_problem */
     kd_arch arch;               /* the session's belief when this item was seen */
@@ -80,7 +84,7 @@ typedef struct kd_annot {
 typedef struct kd_tracker_opts {
     kd_arch arch;         /* KD_ARCH_UNKNOWN = infer */
     uint8_t width;        /* 0 = infer (default 64), or force 32/64 */
-    int kdnet;            /* KDNET ids do not follow the serial rules: do not flag them */
+    int kdnet;            /* judge ids by KDNET's rules (kdnet.md), not by §3.3's */
 } kd_tracker_opts;
 
 typedef struct kd_tracker kd_tracker;

@@ -27,6 +27,10 @@ extern "C" {
 #define KD_TRAILING_BYTE 0xAAu        /* follows serial data packets only */
 #define KD_INITIAL_PACKET_ID 0x80800000u
 #define KD_SYNC_PACKET_ID 0x00000800u
+/* KDNET ids (kdnet.md): the target counts 0, 2, 4, ...; the host from
+ * 0x80000000 by 2; the host's RESET carries KD_KDNET_HOST_ID. */
+#define KD_KDNET_HOST_ID 0x80000000u
+#define KD_KDNET_ID_STEP 2u
 
 /* Byte offsets inside the 16-byte KD_PACKET header (§2.4). */
 #define KD_OFF_LEADER 0u
