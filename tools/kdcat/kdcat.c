@@ -3,9 +3,8 @@
  * kdcat - decode kernel-debugger captures: a summary line per message, the
  * full tree (-V), JSON Lines (--json), statistics (--stats).
  *
- * Input: kdscope pcapng files (each record is framed on its own, so the
- * items are exactly the recorded ones) and raw byte-stream files (framed as
- * one stream; --direction labels them).  Every item is decoded, fed to the
+ * Input: whatever kdsession reads (kdscope pcapng, captures made by others,
+ * raw byte streams; - is standard input).  Every item is decoded, fed to the
  * session tracker, and held in a short queue until its forward links (its
  * ACK, its response) are known, so lines carry them; memory stays bounded.
  */
@@ -32,7 +31,7 @@
 static const char *prog = "kdcat";
 
 /* Tracker keys: frame << KEY_BITS | the item's index in its record. */
-#define KEY_BITS 16
+#define KEY_BITS KDSESSION_KEY_BITS
 
 /* Items wait here until nothing more can be learnt about them. */
 #define QUEUE_MAX 256u
@@ -57,13 +56,11 @@ typedef struct opts {
     uint8_t width;
     kdcap_format format;
     kd_dir raw_dir;
+    kdcap_net_opts net;
 } opts;
 
 typedef struct run {
     const opts *o;
-    kdcap_format format;
-    uint64_t record;   /* the record being framed (pcapng) */
-    uint64_t record_items; /* items the record has given so far */
     uint64_t seq;      /* items so far */
     int have_t0;
     uint64_t t0_ns;
@@ -187,16 +184,17 @@ static void progress(run *r)
     fprintf(stderr, "\r%s: %" PRIu64 " items, %.1f MB", prog, r->seq, (double)r->bytes / 1e6);
 }
 
-static void on_item(const kd_item *it, void *user)
+static int on_item(const kd_item *it, uint64_t frame, uint64_t key, void *user)
 {
     run *r = user;
     if (r->count == QUEUE_MAX)
         drain(r, 0, it->ts_ns);
     slot *s = &r->q[(r->head + r->count) % QUEUE_MAX];
     r->count++;
-    s->frame = r->format == KDCAP_FORMAT_PCAPNG ? r->record : r->seq + 1;
-    s->key = s->frame << KEY_BITS | (r->format == KDCAP_FORMAT_PCAPNG ? r->record_items++ & 0xFFFF : 0);
+    s->frame = frame;
+    s->key = key;
     r->seq++;
+    r->bytes += it->len;
     /* Own the bytes: the framer's buffer is reused after this call. */
     memcpy(s->buf, it->bytes, it->len);
     s->item = *it;
@@ -212,6 +210,23 @@ static void on_item(const kd_item *it, void *user)
     drain(r, 0, it->ts_ns);
     if (r->progress && (r->seq & 4095) == 0)
         progress(r);
+    return 0;
+}
+
+/* A new session (TCP connection, conversation) in the same file: what is
+ * queued goes out with the old tracker's links; the new one learns again. */
+static void on_epoch(const kdsession_epoch *e, void *user)
+{
+    run *r = user;
+    kd_tracker_finish(r->tracker);
+    drain(r, 1, 0);
+    kd_tracker_free(r->tracker);
+    kd_tracker_opts topts = {.arch = r->o->arch, .width = r->o->width, .kdnet = e->kdnet};
+    r->tracker = kd_tracker_new(&topts);
+    if (!r->tracker) {
+        fprintf(stderr, "%s: out of memory\n", prog);
+        exit(3);
+    }
 }
 
 /* ------------------------------------------------------------ driver */
@@ -220,55 +235,39 @@ static void on_item(const kd_item *it, void *user)
 static int cat_file(const char *path, const opts *o, slot *queue, kdcat_stats *stats)
 {
     char err[256];
-    kdcap_reader *rd = kdcap_open(path, o->format, o->raw_dir, err, sizeof err);
-    if (!rd) {
-        fprintf(stderr, "%s: %s: %s\n", prog, path, err);
-        return 2;
-    }
     kd_tracker_opts topts = {.arch = o->arch, .width = o->width};
     run r = {
         .o = o,
-        .format = kdcap_reader_format(rd),
         .tracker = kd_tracker_new(&topts),
         .stats = stats,
         .q = queue,
         .progress = !o->quiet && isatty(STDERR_FILENO),
     };
-    kd_framer *framers[3];
-    for (int d = 0; d < 3; d++)
-        framers[d] = kd_framer_new(KD_TRANSPORT_SERIAL, (kd_dir)d, on_item, &r);
-    if (!r.tracker || !framers[0] || !framers[1] || !framers[2]) {
+    if (!r.tracker) {
         fprintf(stderr, "%s: %s: out of memory\n", prog, path);
         exit(3);
     }
-    int rc = 0, got;
-    kdcap_record rec;
-    while ((got = kdcap_next(rd, &rec)) == 1) {
-        kd_framer *f = framers[rec.dir <= KD_DIR_UNKNOWN ? rec.dir : KD_DIR_UNKNOWN];
-        r.record = rec.frame;
-        r.record_items = 0;
-        r.bytes += rec.len;
-        kd_framer_feed(f, rec.bytes, rec.len, rec.ts_ns);
-        /* Our pcapng records are whole items: frame each on its own so a
-         * truncated or trailer-less item stays what it was when recorded. */
-        if (r.format == KDCAP_FORMAT_PCAPNG)
-            kd_framer_finish(f);
-    }
-    for (int d = 0; d < 3; d++) {
-        kd_framer_finish(framers[d]);
-        kd_framer_free(framers[d]);
-    }
+    kdsession_opts so = {
+        .arch = o->arch,
+        .width = o->width,
+        .format = o->format,
+        .raw_dir = o->raw_dir,
+        .net = o->net,
+        .prog = prog,
+    };
+    kdsession_sink sink = {.item = on_item, .epoch = on_epoch, .user = &r};
+    int rc = 0;
+    int got = kdsession_items(path, &so, &sink, err, sizeof err);
     kd_tracker_finish(r.tracker);
     drain(&r, 1, 0);
     if (r.progress && r.seq >= 4096)
         fprintf(stderr, "\r%*s\r", 60, "");
     if (got < 0) {
         fflush(stdout);
-        fprintf(stderr, "%s: %s: %s\n", prog, path, kdcap_error(rd));
+        fprintf(stderr, "%s: %s: %s\n", prog, strcmp(path, "-") == 0 ? "standard input" : path, err);
         rc = 2;
     }
     kd_tracker_free(r.tracker);
-    kdcap_close(rd);
     return rc;
 }
 
@@ -288,7 +287,9 @@ static void usage(FILE *to)
             "Usage: %s [OPTION]... FILE...\n"
             "Decode Windows kernel debugger (KD) captures: one line per message.\n"
             "\n"
-            "FILE is a kdscope pcapng capture or a raw KD byte stream (one direction).\n"
+            "FILE is a kdscope pcapng capture, a pcap or pcapng capture made by others\n"
+            "(tcpdump, dumpcap, Wireshark: serial KD carried in TCP or UDP, KDNET), or a\n"
+            "raw KD byte stream (one direction); - is standard input.\n"
             "\n"
             "  -V, --verbose          the full decode tree under each line\n"
             "  -j, --json             JSON Lines: one object per item, every field\n"
@@ -299,7 +300,13 @@ static void usage(FILE *to)
             "  -w, --width=BITS       manipulate layout 32 or 64 (default: inferred)\n"
             "  -d, --direction=DIR    label raw streams named after it: d2t (debugger to\n"
             "                         target) or t2d (target to debugger)\n"
-            "  -f, --format=FMT       auto (default), pcapng or raw\n"
+            "  -f, --format=FMT       auto (default), pcapng, pcap or raw\n"
+            "      --port=N           only streams on TCP or UDP port N are KD, and they\n"
+            "                         are, whatever their content (repeatable; default:\n"
+            "                         every stream that frames as KD)\n"
+            "      --target-port=PORT the side using PORT is the target (default: the\n"
+            "                         side that sends state changes)\n"
+            "      --target=HOST:PORT the side at HOST:PORT is the target\n"
             "  -q, --quiet            no progress on standard error\n"
             "      --list-fields      list every field name (kd.*) with its type\n"
             "  -h, --help             show this help and exit\n"
@@ -323,6 +330,9 @@ int main(int argc, char **argv)
         {"format", required_argument, NULL, 'f'},
         {"quiet", no_argument, NULL, 'q'},
         {"list-fields", no_argument, NULL, 'L' + 256},
+        {"port", required_argument, NULL, 'P' + 256},
+        {"target-port", required_argument, NULL, 'T' + 256},
+        {"target", required_argument, NULL, 't' + 256},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'v' + 256},
         {NULL, 0, NULL, 0},
@@ -373,6 +383,18 @@ int main(int argc, char **argv)
         case 'L' + 256:
             list_fields();
             return 0;
+        case 'P' + 256:
+            if (kdsession_parse_port(prog, optarg, &o.net) != 0)
+                return 2;
+            break;
+        case 'T' + 256:
+            if (kdsession_parse_target_port(prog, optarg, &o.net) != 0)
+                return 2;
+            break;
+        case 't' + 256:
+            if (kdsession_parse_target(prog, optarg, &o.net) != 0)
+                return 2;
+            break;
         default:
             fprintf(stderr, "Try '%s --help' for more information.\n", prog);
             return 2;
@@ -408,8 +430,10 @@ int main(int argc, char **argv)
                 o.format = KDCAP_FORMAT_PCAPNG;
             else if (strcmp(optarg, "raw") == 0)
                 o.format = KDCAP_FORMAT_RAW;
+            else if (strcmp(optarg, "pcap") == 0)
+                o.format = KDCAP_FORMAT_PCAP;
             else {
-                fprintf(stderr, "%s: --format: '%s' is not auto, pcapng or raw\n", prog, optarg);
+                fprintf(stderr, "%s: --format: '%s' is not auto, pcapng, pcap or raw\n", prog, optarg);
                 rc = 2;
                 goto out;
             }
