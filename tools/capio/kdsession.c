@@ -35,6 +35,8 @@ typedef struct items_ctx {
     kd_framer *side[2];  /* the current stream conversation, by side */
     uint32_t conv;
     int have_conv;
+    int last_side;
+    uint64_t last_frame; /* of the record before this one */
     uint64_t gaps, gap_bytes;
     uint64_t kdnet_datagrams;
 } items_ctx;
@@ -71,7 +73,11 @@ static void switch_conv(items_ctx *c, uint32_t conv, int kdnet)
 {
     if (c->have_conv && conv == c->conv)
         return;
+    /* What the old conversation still holds belongs to its last record. */
+    uint64_t frame = c->frame;
+    c->frame = c->last_frame;
     end_stream_conv(c);
+    c->frame = frame;
     if (c->have_conv && c->sink->epoch) {
         kdsession_epoch e = {.conv = conv, .kdnet = kdnet};
         c->sink->epoch(&e, c->sink->user);
@@ -114,11 +120,13 @@ static void stream_record(items_ctx *c, const kdcap_record *rec)
         kd_framer_finish(c->side[s]);
         notice_gap(c, rec);
     }
+    /* When the other side speaks, this side's pending break-in and noise
+     * runs have ended (chunk boundaries alone say nothing: TCP cuts a
+     * stream anywhere). */
+    if (rec->conv && c->last_side != s && c->side[!s])
+        kd_framer_flush_runs(c->side[!s]);
+    c->last_side = s;
     kd_framer_feed(c->side[s], rec->bytes, rec->len, rec->ts_ns);
-    /* Network chunks end where the sender paused: what ended in this
-     * record belongs to it. */
-    if (rec->conv)
-        kd_framer_flush_runs(c->side[s]);
 }
 
 /* What the network part held, said once at the end. 0, or -1: no KD at all. */
@@ -209,6 +217,7 @@ int kdsession_items(const char *path, const kdsession_opts *opts, const kdsessio
             c->kdnet_datagrams++;
             break;
         }
+        c->last_frame = rec.frame;
     }
     for (int d = 0; d < 3; d++)
         kd_framer_finish(c->own[d]);

@@ -103,6 +103,7 @@ static netparse_status transport(uint8_t proto, const uint8_t *p, size_t n, size
         if (hlen > n)
             return NETPARSE_TRUNCATED;
         out->seq = be32(p + 4);
+        out->ack = be32(p + 8);
         out->tcp_flags = p[13];
     } else {
         return NETPARSE_OTHER_PROTO;

@@ -44,6 +44,7 @@
 #define NETPARSE_TCP_FIN 0x01u
 #define NETPARSE_TCP_SYN 0x02u
 #define NETPARSE_TCP_RST 0x04u
+#define NETPARSE_TCP_ACK 0x10u
 
 typedef enum netparse_status {
     NETPARSE_OK,           /* a UDP or TCP payload (maybe truncated) */
@@ -65,6 +66,7 @@ typedef struct netparse_pkt {
     netparse_addr src, dst;
     uint16_t sport, dport;
     uint32_t seq;      /* TCP */
+    uint32_t ack;      /* TCP, valid with NETPARSE_TCP_ACK */
     uint8_t tcp_flags; /* TCP */
     const uint8_t *payload;
     size_t payload_len;      /* bytes captured */

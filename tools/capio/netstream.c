@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kdparse/decode.h"
 #include "kdparse/framer.h"
 #include "tcp_reasm.h"
 
@@ -62,7 +63,13 @@ struct conv {
     sniff_ctx sctx[2];
     uint64_t seen_bytes;
     uint64_t good, noise, breakin;
-    int state_change_side, manip_first_side, manip_reply_side, breakin_side;
+    /* Strong evidence of the target's side (decides at once): */
+    int state_change_side, print_side, breakin_side;
+    /* Weak evidence (decides at the end of looking): a manipulate whose API
+     * is that of the other side's last one answers it. */
+    uint32_t last_manip_api[2];
+    int have_manip[2];
+    unsigned answers[2];
     int target_side;  /* -1: not known (yet) */
     int target_final; /* no more looking: target_side is what it is */
     outrec *held_head, *held_tail;
@@ -82,6 +89,7 @@ struct netstream {
     uint64_t frame, ts_ns;
     uint32_t flags;
     int oom;
+    kd_msg *msg; /* for the sniffers */
     netstream_stats st;
 };
 
@@ -197,11 +205,19 @@ static void sniff_item(const kd_item *it, void *user)
         if ((it->type == KD_TYPE_STATE_CHANGE32 || it->type == KD_TYPE_STATE_CHANGE64) &&
             c->state_change_side < 0)
             c->state_change_side = s->side;
-        if (it->type == KD_TYPE_STATE_MANIPULATE) {
-            if (c->manip_first_side < 0)
-                c->manip_first_side = s->side;
-            else if (s->side != c->manip_first_side && c->manip_reply_side < 0)
-                c->manip_reply_side = s->side;
+        if ((it->type == KD_TYPE_STATE_MANIPULATE || it->type == KD_TYPE_DEBUG_IO) &&
+            c->ns->msg && c->target_side < 0) {
+            kd_decode_opts o = {.arch = KD_ARCH_UNKNOWN};
+            kd_decode(it, &o, c->ns->msg);
+            uint32_t api = c->ns->msg->api;
+            if (it->type == KD_TYPE_DEBUG_IO && api == KD_API_PRINT_STRING && c->print_side < 0)
+                c->print_side = s->side;
+            if (it->type == KD_TYPE_STATE_MANIPULATE) {
+                if (c->have_manip[!s->side] && c->last_manip_api[!s->side] == api)
+                    c->answers[s->side]++;
+                c->have_manip[s->side] = 1;
+                c->last_manip_api[s->side] = api;
+            }
         }
         break;
     case KD_ITEM_CONTROL:
@@ -286,16 +302,19 @@ static void release_held(netstream *ns, conv *c)
     undecided_unlink(ns, c);
 }
 
-static void judge_target(conv *c)
+/* final: no more evidence will come, weak evidence decides. */
+static void judge_target(conv *c, int final)
 {
     if (c->target_final)
         return;
     if (c->state_change_side >= 0)
         c->target_side = c->state_change_side;
-    else if (c->manip_reply_side >= 0)
-        c->target_side = c->manip_reply_side;
+    else if (c->print_side >= 0)
+        c->target_side = c->print_side;
     else if (c->breakin_side >= 0)
         c->target_side = !c->breakin_side;
+    else if (final && c->answers[0] != c->answers[1])
+        c->target_side = c->answers[1] > c->answers[0];
     if (c->target_side >= 0)
         c->target_final = 1;
 }
@@ -322,8 +341,9 @@ static void judge(netstream *ns, conv *c, int final)
     }
     if (c->state != SERIAL)
         return;
-    judge_target(c);
-    if (!c->target_final && (final || c->held_bytes >= NETSTREAM_HOLD_BYTES)) {
+    int last_look = final || c->held_bytes >= NETSTREAM_HOLD_BYTES;
+    judge_target(c, last_look);
+    if (!c->target_final && last_look) {
         c->target_final = 1;
         ns->st.no_target++;
     }
@@ -354,7 +374,7 @@ static conv *conv_new(netstream *ns, uint8_t proto, int cb505, const netparse_ad
     c->port[0] = p0;
     c->addr[1] = *a1;
     c->port[1] = p1;
-    c->state_change_side = c->manip_first_side = c->manip_reply_side = c->breakin_side = -1;
+    c->state_change_side = c->print_side = c->breakin_side = -1;
     c->target_side = -1;
     c->hnext = ns->buckets[h];
     ns->buckets[h] = c;
@@ -581,6 +601,9 @@ static void tcp_frame(netstream *ns, const netparse_pkt *p)
     if (tcp_reasm_segment(c->rs[side], p->seq, syn, p->payload, p->payload_len,
                           p->payload_wire_len) < 0)
         ns->oom = 1;
+    /* What the peer acknowledged it has: holes before that were missed by the capture. */
+    if ((p->tcp_flags & NETPARSE_TCP_ACK) && c->rs[!side] && c->state != OTHER)
+        tcp_reasm_acked(c->rs[!side], p->ack);
     if (p->tcp_flags & NETPARSE_TCP_FIN)
         c->fin[side] = 1;
     if ((p->tcp_flags & NETPARSE_TCP_RST) || (c->fin[0] && c->fin[1]))
@@ -648,6 +671,11 @@ netstream *netstream_new(const kdcap_net_opts *opts)
         ns->opts = *opts;
     if (ns->opts.nports > KDCAP_MAX_PORTS)
         ns->opts.nports = KDCAP_MAX_PORTS;
+    ns->msg = malloc(sizeof *ns->msg);
+    if (!ns->msg) {
+        free(ns);
+        return NULL;
+    }
     return ns;
 }
 
@@ -662,6 +690,7 @@ void netstream_free(netstream *ns)
     }
     free_list(ns->out_head);
     free_list(ns->last);
+    free(ns->msg);
     free(ns);
 }
 

@@ -15,10 +15,10 @@
  *     chunks of each direction's byte stream, with the size of any gap;
  *   - anything else: ignored, counted.
  *
- * Which side is the target is decided from the content (the side that
- * sends a state change, the side that answers a manipulate request, the
- * other side from the one sending break-in bytes), unless the options name
- * it.  While a conversation is undecided its chunks are held (at most
+ * Which side is the target is decided from the content, unless the options
+ * name it: the side that sends a state change or a DbgPrint, the other side
+ * from the one sending break-in bytes; failing those, when the looking
+ * ends, the side that answers manipulate requests (the same API back).  While a conversation is undecided its chunks are held (at most
  * NETSTREAM_HOLD_BYTES each, NETSTREAM_MAX_UNDECIDED conversations at a
  * time), so memory is bounded whatever the capture holds.
  *

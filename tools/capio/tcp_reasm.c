@@ -201,6 +201,19 @@ int tcp_reasm_segment(tcp_reasm *r, uint32_t seq, int syn, const uint8_t *p, siz
     return rc;
 }
 
+void tcp_reasm_acked(tcp_reasm *r, uint32_t ack)
+{
+    if (!r->started || r->nsegs == 0)
+        return;
+    uint32_t next_seq = r->isn + (uint32_t)r->next;
+    int32_t rel = (int32_t)(ack - next_seq);
+    if (rel <= 0 || (uint32_t)rel >= TCP_REASM_MAX_AHEAD)
+        return;
+    uint64_t acked = r->next + (uint64_t)rel;
+    while (r->nsegs && r->segs[0].off < acked)
+        skip_hole(r);
+}
+
 void tcp_reasm_finish(tcp_reasm *r)
 {
     while (r->nsegs)

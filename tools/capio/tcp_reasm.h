@@ -11,7 +11,8 @@
  * segment would go past the bound, the hole before the first held segment
  * is given up as a gap and the stream goes on after it.  A segment the
  * capture cut short (snap length) leaves a gap of the missing bytes at
- * once.  Every gap is reported with its size on the next bytes out (or by
+ * once, and so does a hole the peer has acknowledged (tcp_reasm_acked: the
+ * peer got bytes the capture missed).  Every gap is reported with its size on the next bytes out (or by
  * tcp_reasm_finish).
  *
  * The stream starts after the SYN when one is seen, else at the first
@@ -49,6 +50,10 @@ void tcp_reasm_set_user(tcp_reasm *r, void *user);
  */
 int tcp_reasm_segment(tcp_reasm *r, uint32_t seq, int syn, const uint8_t *p, size_t len,
                       size_t wire_len);
+
+/* The peer acknowledged everything before sequence number ack: a hole
+ * before it will not be filled (the capture missed it), so it is given up. */
+void tcp_reasm_acked(tcp_reasm *r, uint32_t ack);
 
 /* End of the stream: held segments come out after their gaps. */
 void tcp_reasm_finish(tcp_reasm *r);
