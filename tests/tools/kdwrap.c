@@ -12,7 +12,7 @@
  *                         51111, t2d to port 51112 (from 51112 / 51111)
  *     --ipv6              IPv6 instead of IPv4
  *     --link L            eth (default), vlan (802.1Q + QinQ), sll, sll2, raw,
- *                         ipv4 (LINKTYPE_IPV4), null, loop
+ *                         ipv4 (LINKTYPE_IPV4, or _IPV6 with --ipv6), null, loop
  *     --nano              nanosecond timestamps (magic a1b23c4d)
  *     --seed N            for everything random below
  *     --seg MIN-MAX       segment sizes (default: each burst in one segment)
@@ -26,7 +26,7 @@
  *     --snaplen N         cut every frame to N bytes
  *     --isn-wrap          sequence numbers that wrap in the first kilobytes
  *     --target-client     the target is the connecting side (default: the listener)
- *     --http              a short HTTP exchange instead of KD
+ *     --http              a short HTTP exchange instead of KD (port 40080 to 80)
  *
  * The debugger is 10.0.0.1:40000 (fd00::1), the target 10.0.0.2:4444
  * (fd00::2); a second connection uses client port 40001.
@@ -106,6 +106,8 @@ static void be32(uint8_t *p, uint32_t v)
 static uint32_t linktype(void)
 {
     static const uint32_t t[] = {1, 1, 113, 276, 101, 228, 0, 108};
+    if (g.link == L_IPV4 && g.ipv6)
+        return 229; /* LINKTYPE_IPV6 */
     return t[g.link];
 }
 
@@ -358,7 +360,9 @@ static void closing(conn *c, int client)
 static void session(const char *path, uint16_t client_port, int first)
 {
     int client = g.target_client ? 1 : 0;
-    conn c = {.port = {client_port, 4444}};
+    conn c = {.port = {client_port, g.http ? 80 : 4444}};
+    if (g.http)
+        c.port[0] = (uint16_t)(client_port + 80);
     if (g.target_client) {
         c.port[0] = 4444;
         c.port[1] = client_port;

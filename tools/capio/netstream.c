@@ -62,6 +62,7 @@ struct conv {
     kd_framer *sniff[2];
     sniff_ctx sctx[2];
     uint64_t seen_bytes;
+    uint64_t payload_bytes; /* carried, whatever became of them (empty ones are not counted) */
     uint64_t good, noise, breakin;
     /* Strong evidence of the target's side (decides at once): */
     int state_change_side, print_side, breakin_side;
@@ -272,12 +273,6 @@ static void drop_reasm(conv *c)
 
 static void become_other(netstream *ns, conv *c)
 {
-    if (c->state == UNDECIDED) {
-        if (c->proto == NETPARSE_PROTO_TCP)
-            ns->st.other_tcp++;
-        else
-            ns->st.other_udp++;
-    }
     c->state = OTHER;
     undecided_unlink(ns, c);
     free_list(c->held_head);
@@ -586,6 +581,7 @@ static void tcp_frame(netstream *ns, const netparse_pkt *p)
             return;
         side = synack ? 1 : 0;
     }
+    c->payload_bytes += p->payload_wire_len;
     if (c->closed || c->state == OTHER || c->state == KDNET) {
         return;
     }
@@ -636,6 +632,7 @@ static void udp_frame(netstream *ns, const netparse_pkt *p)
             side = s;
         }
     }
+    c->payload_bytes += p->payload_wire_len;
     if (is_kdnet) {
         if (c->state == UNDECIDED) {
             c->state = KDNET;
@@ -755,4 +752,13 @@ int netstream_next(netstream *ns, kdcap_record *rec)
 void netstream_get_stats(const netstream *ns, netstream_stats *out)
 {
     *out = ns->st;
+    /* Conversations that carried nothing (a refused connection) are not streams. */
+    for (const conv *c = ns->all_head; c; c = c->all_next) {
+        if (c->state != OTHER || c->payload_bytes == 0)
+            continue;
+        if (c->proto == NETPARSE_PROTO_TCP)
+            out->other_tcp++;
+        else
+            out->other_udp++;
+    }
 }
