@@ -164,7 +164,15 @@ int tcp_reasm_segment(tcp_reasm *r, uint32_t seq, int syn, const uint8_t *p, siz
     }
     if (rel < 0 && (uint64_t)-rel > r->next) {
         /* Starts before the stream does (seen from its middle, the first
-         * segment seen was not the first sent): keep what follows. */
+         * segment seen was not the first sent): only what follows counts. */
+        uint64_t before = (uint64_t)-rel - r->next;
+        if (before >= wire_len)
+            return 0;
+        size_t skip = (size_t)before;
+        size_t cut = skip < len ? skip : len;
+        p += cut;
+        len -= cut;
+        wire_len -= skip;
         rel = -(int64_t)r->next;
     }
     uint64_t off = (uint64_t)((int64_t)r->next + rel);

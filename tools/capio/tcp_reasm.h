@@ -5,7 +5,8 @@
  *
  * Segments are given in capture order with their sequence numbers; bytes
  * come out in sequence order, each exactly once: retransmitted and
- * overlapping bytes are taken once (the first copy wins), segments that
+ * overlapping bytes are taken once (bytes already out are never replaced;
+ * among held copies the one that starts first supplies an overlap), segments that
  * arrive early are held until the bytes before them come.  What is held is
  * bounded (max_held bytes, TCP_REASM_MAX_SEGMENTS segments): when a new
  * segment would go past the bound, the hole before the first held segment
