@@ -71,6 +71,8 @@ struct conv {
     uint32_t last_manip_api[2];
     int have_manip[2];
     unsigned answers[2];
+    int first_manip_side; /* when the answers tie, and the start was seen: it asked */
+    int saw_start;        /* TCP: the SYN was seen; UDP: always */
     int target_side;  /* -1: not known (yet) */
     int target_final; /* no more looking: target_side is what it is */
     outrec *held_head, *held_tail;
@@ -216,6 +218,8 @@ static void sniff_item(const kd_item *it, void *user)
             if (it->type == KD_TYPE_STATE_MANIPULATE) {
                 if (c->have_manip[!s->side] && c->last_manip_api[!s->side] == api)
                     c->answers[s->side]++;
+                if (c->first_manip_side < 0)
+                    c->first_manip_side = s->side;
                 c->have_manip[s->side] = 1;
                 c->last_manip_api[s->side] = api;
             }
@@ -310,6 +314,8 @@ static void judge_target(conv *c, int final)
         c->target_side = !c->breakin_side;
     else if (final && c->answers[0] != c->answers[1])
         c->target_side = c->answers[1] > c->answers[0];
+    else if (final && c->saw_start && c->first_manip_side >= 0)
+        c->target_side = !c->first_manip_side;
     if (c->target_side >= 0)
         c->target_final = 1;
 }
@@ -369,7 +375,8 @@ static conv *conv_new(netstream *ns, uint8_t proto, int cb505, const netparse_ad
     c->port[0] = p0;
     c->addr[1] = *a1;
     c->port[1] = p1;
-    c->state_change_side = c->print_side = c->breakin_side = -1;
+    c->state_change_side = c->print_side = c->breakin_side = c->first_manip_side = -1;
+    c->saw_start = proto == NETPARSE_PROTO_UDP;
     c->target_side = -1;
     c->hnext = ns->buckets[h];
     ns->buckets[h] = c;
@@ -582,6 +589,8 @@ static void tcp_frame(netstream *ns, const netparse_pkt *p)
         side = synack ? 1 : 0;
     }
     c->payload_bytes += p->payload_wire_len;
+    if (syn)
+        c->saw_start = 1;
     if (c->closed || c->state == OTHER || c->state == KDNET) {
         return;
     }

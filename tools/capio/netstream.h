@@ -18,7 +18,9 @@
  * Which side is the target is decided from the content, unless the options
  * name it: the side that sends a state change or a DbgPrint, the other side
  * from the one sending break-in bytes; failing those, when the looking
- * ends, the side that answers manipulate requests (the same API back).  While a conversation is undecided its chunks are held (at most
+ * ends, the side that answers manipulate requests (the same API back), or,
+ * when that ties and the stream's start was seen, the side that did not
+ * send the first one.  While a conversation is undecided its chunks are held (at most
  * NETSTREAM_HOLD_BYTES each, NETSTREAM_MAX_UNDECIDED conversations at a
  * time), so memory is bounded whatever the capture holds.
  *
