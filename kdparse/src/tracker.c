@@ -497,13 +497,17 @@ static void on_resend(kd_tracker *t, kd_dir from)
  * pending packet under a new id, as a new packet) and outstanding requests
  * stop waiting; finish() still flags them, since nobody answered them.
  * Both sides' ids restart at 0x80800000.  KDNET (kdnet.md): the host's
- * RESET carries 0x80000000, the target answers RESET and sends its state
+ * RESET carries 0x80000000 or its next id, the target answers RESET and sends its state
  * change again; where each side's count goes on from is not documented,
  * so the next packet of each side sets it again.
  */
 static void on_reset(kd_tracker *t, kd_annot *a, const kd_track_in *in)
 {
-    if (t->opts.kdnet && in->dir == KD_DIR_D2T && in->id != KD_KDNET_HOST_ID)
+    /* WinDbg's RESET in the real capture (frame 202) carries the host's next
+     * id (0x80000060), not 0x80000000: both are KDNET's rule. */
+    const side *host = &t->sd[KD_DIR_D2T];
+    if (t->opts.kdnet && in->dir == KD_DIR_D2T && in->id != KD_KDNET_HOST_ID &&
+        !(host->exp_valid && in->id == host->exp_id))
         a->problems |= KD_TRACK_UNEXPECTED_ID;
     for (int d = 0; d < 2; d++) {
         side *s = &t->sd[d];

@@ -24,7 +24,8 @@ printf '\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00\x00\x00\x10\x00\x00\x00\x10\x0
 expect_refusal "$WORK/image.png" "not a pcapng"
 mkdir "$WORK/dir"; expect_refusal "$WORK/dir" "directory"
 printf '\xd4\xc3\xb2\xa1\x02\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\x00\x00\x01\x00\x00\x00' > "$WORK/classic.pcap"
-expect_refusal "$WORK/classic.pcap" "pcap"
+# A classic pcap (Ethernet) with no frames: read, and nothing in it is KD.
+expect_refusal "$WORK/classic.pcap" "no KD found"
 
 # Every prefix of the sample: exit 0 or 2, never a crash or a sanitizer report.
 for n in $(seq 0 37 "$size"); do

@@ -4,9 +4,10 @@
  * from memory with format detection and read to the end.  Every byte of every
  * record is touched (so ASan sees any record pointing outside the input or
  * the reader's buffers).  Besides memory safety it checks the reader's
- * promises and aborts when one breaks: frame numbers grow, records stay
- * within KDCAP_MAX_BLOCK, errors are one non-empty line and stick, and a raw
- * stream's records concatenate to the input.
+ * promises and aborts when one breaks: frame numbers grow (records of a
+ * network conversation: within the conversation, several may share one),
+ * records stay within KDCAP_MAX_BLOCK, errors are one non-empty line and
+ * stick, and a raw stream's records concatenate to the input.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -31,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     kdcap_format format = kdcap_reader_format(r);
-    if (format != KDCAP_FORMAT_PCAPNG && format != KDCAP_FORMAT_RAW)
+    if (format != KDCAP_FORMAT_PCAPNG && format != KDCAP_FORMAT_RAW && format != KDCAP_FORMAT_PCAP)
         abort();
     const char *s = kdcap_section_comment(r);
     volatile size_t sink = s ? strlen(s) : 0;
@@ -42,13 +43,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     kdcap_record rec;
     uint64_t last_frame = 0;
+    uint32_t last_conv = 0;
     size_t raw_at = 0;
     int rc;
     while ((rc = kdcap_next(r, &rec)) == 1) {
-        if (rec.frame <= last_frame || rec.len > KDCAP_MAX_BLOCK || (rec.len && !rec.bytes) ||
-            (rec.dir != KD_DIR_D2T && rec.dir != KD_DIR_T2D && rec.dir != KD_DIR_UNKNOWN))
+        int net = rec.conv != 0;
+        if ((net ? rec.conv == last_conv && rec.frame < last_frame : rec.frame <= last_frame) ||
+            rec.len > KDCAP_MAX_BLOCK || (rec.len && !rec.bytes) ||
+            (rec.dir != KD_DIR_D2T && rec.dir != KD_DIR_T2D && rec.dir != KD_DIR_UNKNOWN) ||
+            (net && rec.carrier == KDCAP_CARRIER_ITEM) || rec.side > 1)
             abort();
         last_frame = rec.frame;
+        last_conv = rec.conv;
         uint8_t acc = 0;
         for (size_t i = 0; i < rec.len; i++)
             acc ^= rec.bytes[i];

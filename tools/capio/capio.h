@@ -10,10 +10,17 @@
  * 12 "kd", 35 direction, 33 "KD", then the item's bytes unchanged, with
  * epb_flags direction bits set (outbound = d2t, inbound = t2d).
  *
- * Reader: our own pcapng (either byte order, any number of sections) and
- * raw byte-stream files (one direction per file).  Anything else is refused
- * with a one-line reason.  The reader is bounded: block lengths are checked
- * against the file and capped, and it never reads past a block.
+ * Reader: our own pcapng (either byte order, any number of sections), the
+ * pcap and pcapng files others write (tcpdump, dumpcap, Wireshark; classic
+ * pcap through libpcap, pcapng through the block reader below, which takes
+ * any number of interfaces and link types), and raw byte-stream files (one
+ * direction per file).  The format is told from the content; "-" is
+ * standard input.  Frames of network link types go through netparse (link,
+ * IP, UDP, TCP) and netstream (conversations, TCP reassembly, which streams
+ * are KD, which side is the target); what comes out is records of three
+ * carriers (kdcap_carrier).  Anything else is refused with a one-line
+ * reason.  The reader is bounded: block lengths are checked against the
+ * file and capped, and it never reads past a block.
  */
 #ifndef KDSCOPE_CAPIO_H
 #define KDSCOPE_CAPIO_H
@@ -23,6 +30,7 @@
 #include <stdio.h>
 
 #include "kdparse/wire.h"
+#include "netparse.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -78,8 +86,26 @@ int kdcap_writer_close(kdcap_writer *w);
 typedef enum kdcap_format {
     KDCAP_FORMAT_AUTO,   /* detect from content */
     KDCAP_FORMAT_PCAPNG,
-    KDCAP_FORMAT_RAW     /* a raw KD byte stream, one direction */
+    KDCAP_FORMAT_RAW,    /* a raw KD byte stream, one direction */
+    KDCAP_FORMAT_PCAP    /* classic pcap (micro- or nanosecond), through libpcap */
 } kdcap_format;
+
+/* What a record's bytes are. */
+typedef enum kdcap_carrier {
+    KDCAP_CARRIER_ITEM,   /* one whole KD item (our own pcapng) */
+    KDCAP_CARRIER_STREAM, /* a chunk of one direction's byte stream (raw file, TCP, UDP) */
+    KDCAP_CARRIER_KDNET   /* one KDNET datagram: the whole UDP payload */
+} kdcap_carrier;
+
+/* Record flags. */
+enum kdcap_record_flag {
+    KDCAP_REC_TRUNCATED = 1u << 0 /* the capture cut the frame short (snap length) */
+};
+
+typedef struct kdcap_endpoint {
+    netparse_addr addr; /* family 0 when the record has no addresses */
+    uint16_t port;
+} kdcap_endpoint;
 
 typedef struct kdcap_record {
     uint64_t frame;        /* record number in the input, from 1 */
@@ -87,7 +113,36 @@ typedef struct kdcap_record {
     kd_dir dir;            /* KD_DIR_UNKNOWN when the record does not say */
     const uint8_t *bytes;  /* valid until the next kdcap_next/kdcap_close */
     size_t len;
+    kdcap_carrier carrier;
+    /* Conversation (TCP connection, UDP conversation) number, from 1, in
+     * order of first appearance; 0 for our pcapng and raw files (one
+     * session).  A new number is a new session. */
+    uint32_t conv;
+    uint8_t side;          /* 0 or 1: which end of the conversation sent it */
+    uint64_t gap;          /* STREAM: bytes of this direction lost just before these */
+    uint32_t flags;        /* enum kdcap_record_flag */
+    kdcap_endpoint src, dst; /* network captures */
 } kdcap_record;
+
+/* How network captures are read (the tools' --port, --target-port, --target). */
+#define KDCAP_MAX_PORTS 16u
+typedef struct kdcap_net_opts {
+    uint16_t ports[KDCAP_MAX_PORTS]; /* streams on these ports are KD, others not */
+    size_t nports;                   /* 0: judge every stream by its content */
+    int have_target_port;
+    uint16_t target_port;            /* the side using this port is the target */
+    int have_target;
+    kdcap_endpoint target;           /* the side at this address and port is the target */
+} kdcap_net_opts;
+
+/* What reading a network capture found (all zero for other inputs). */
+typedef struct kdcap_net_summary {
+    int network;             /* the input held network frames */
+    uint64_t kd_streams;     /* serial KD conversations */
+    uint64_t kdnet_convs;    /* KDNET conversations */
+    uint64_t other_tcp, other_udp; /* conversations that were not KD */
+    uint64_t fragments, truncated, no_target, untracked;
+} kdcap_net_summary;
 
 typedef struct kdcap_reader kdcap_reader;
 
@@ -97,6 +152,10 @@ typedef struct kdcap_reader kdcap_reader;
  */
 kdcap_reader *kdcap_open(const char *path, kdcap_format format, kd_dir raw_dir, char *err,
                          size_t errlen);
+
+/* The same with network options (NULL: defaults).  path "-" is standard input. */
+kdcap_reader *kdcap_open_net(const char *path, kdcap_format format, kd_dir raw_dir,
+                             const kdcap_net_opts *net, char *err, size_t errlen);
 
 /* The same on a buffer (used by the fuzz target); the buffer must outlive the reader. */
 kdcap_reader *kdcap_open_mem(const uint8_t *data, size_t len, kdcap_format format, kd_dir raw_dir,
@@ -108,7 +167,10 @@ int kdcap_next(kdcap_reader *r, kdcap_record *rec);
 /* The reason of the last -1 from kdcap_next, one line. */
 const char *kdcap_error(const kdcap_reader *r);
 
-/* What the input turned out to be (PCAPNG or RAW). */
+/* After the end: what the network part of the input held. */
+void kdcap_net_summary_get(const kdcap_reader *r, kdcap_net_summary *out);
+
+/* What the input turned out to be (PCAPNG, PCAP or RAW). */
 kdcap_format kdcap_reader_format(const kdcap_reader *r);
 
 /* The first section's comment, or NULL. */

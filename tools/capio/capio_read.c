@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#define _GNU_SOURCE /* fopencookie: libpcap reads our input buffer through stdio */
 /*
  * capio_read.c - reads captures for the kdscope tools (capio.h).
  *
- * Inputs are pcapng (either byte order, any number of sections) or raw KD
- * byte streams.  The reader holds one block at a time in a buffer that
+ * Inputs are pcapng (either byte order, any number of sections), classic
+ * pcap (through libpcap, which reads it from our input buffer by way of a
+ * stdio cookie, so standard input and memory work the same), or raw KD
+ * byte streams.  Frames of network link types go to netparse and
+ * netstream, whose records come out in their place.  The reader holds one block at a time in a buffer that
  * grows to at most KDCAP_MAX_BLOCK bytes, plus a 64 KiB input buffer for
  * files, so its memory does not depend on the length of the input.  Every
  * field is read with explicit byte loads at offsets checked against the
@@ -22,7 +26,10 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <pcap/pcap.h>
+
 #include "kdparse/framer.h"
+#include "netstream.h"
 
 #define BLOCK_SHB 0x0A0D0D0Au
 #define BLOCK_IDB 0x00000001u
@@ -93,6 +100,14 @@ struct kdcap_reader {
     size_t ifs_cap;
     char *comment;
     char *if_name[2];
+
+    /* Network captures. */
+    kdcap_net_opts net;
+    netstream *ns;
+    int ns_finished;
+    pcap_t *pcap;
+    uint32_t pcap_linktype;
+    int own_fd; /* 0 for standard input: not closed */
 
     uint64_t frame; /* number of the last record returned (or skipped) */
     int state;      /* 0 reading, 1 at end, -1 failed */
@@ -501,6 +516,37 @@ static int do_idb(kdcap_reader *r, const uint8_t *b, size_t blen, uint64_t at)
     return 0;
 }
 
+/* ------------------------------------------------------------ network */
+
+/* A frame of a network link type goes to netstream.  0, or -1 on failure. */
+static int network_frame(kdcap_reader *r, uint32_t linktype, uint64_t frame, uint64_t ts_ns,
+                         const uint8_t *data, size_t caplen)
+{
+    if (!netparse_link_supported(linktype))
+        return fail(r, "link type %u is not supported (record %" PRIu64 ")", (unsigned)linktype,
+                    frame);
+    if (!r->ns) {
+        r->ns = netstream_new(&r->net);
+        if (!r->ns)
+            return fail(r, "out of memory");
+    }
+    netparse_pkt pkt;
+    netparse_status st = netparse_frame(linktype, data, caplen, &pkt);
+    netstream_frame(r->ns, frame, ts_ns, st, &pkt);
+    return 0;
+}
+
+/* The next record netstream has ready: 1, 0 none, -1 failure. */
+static int network_next(kdcap_reader *r, kdcap_record *rec)
+{
+    if (!r->ns)
+        return 0;
+    int rc = netstream_next(r->ns, rec);
+    if (rc < 0)
+        return fail(r, "out of memory");
+    return rc;
+}
+
 /* A dissector name fit for an error message: printable ASCII, bounded. */
 static void show_name(char *dst, size_t dstlen, const uint8_t *p, size_t n)
 {
@@ -532,9 +578,12 @@ static int do_packet(kdcap_reader *r, uint32_t if_id, const uint8_t *b, size_t b
         return fail(r, "bad pcapng packet length at offset %" PRIu64, at);
     const uint8_t *data = b + 20;
 
-    if (ifc->linktype != KDCAP_LINKTYPE_UPPER_PDU)
-        return fail(r, "link type %u is not supported yet (record %" PRIu64 ")",
-                    (unsigned)ifc->linktype, frame);
+    if (ifc->linktype != KDCAP_LINKTYPE_UPPER_PDU) {
+        if (network_frame(r, ifc->linktype, frame, ts_to_ns(ifc, ts), data, caplen) < 0)
+            return -1;
+        r->frame = frame;
+        return 0;
+    }
 
     /* Exported-PDU TLVs: big-endian tag and length, no padding, tag 0 ends. */
     kd_dir dir = KD_DIR_UNKNOWN;
@@ -590,9 +639,11 @@ static int do_packet(kdcap_reader *r, uint32_t if_id, const uint8_t *b, size_t b
     }
 
     r->frame = frame;
+    memset(rec, 0, sizeof *rec);
     rec->frame = frame;
     rec->ts_ns = ts_to_ns(ifc, ts);
     rec->dir = dir;
+    rec->carrier = KDCAP_CARRIER_ITEM;
     rec->bytes = data + pos;
     rec->len = caplen - pos;
     return 1;
@@ -666,6 +717,13 @@ static int pcapng_start(kdcap_reader *r)
 static int pcapng_next(kdcap_reader *r, kdcap_record *rec)
 {
     for (;;) {
+        int got = network_next(r, rec);
+        if (got != 0)
+            return got;
+        if (r->ns_finished) {
+            r->state = 1;
+            return 0;
+        }
         uint32_t type;
         size_t len;
         uint64_t at;
@@ -679,6 +737,11 @@ static int pcapng_next(kdcap_reader *r, kdcap_record *rec)
             if (rc < 0)
                 return -1;
             if (rc == 0) {
+                if (r->ns) {
+                    netstream_finish(r->ns);
+                    r->ns_finished = 1;
+                    continue;
+                }
                 r->state = 1;
                 return 0;
             }
@@ -703,12 +766,98 @@ static int raw_next(kdcap_reader *r, kdcap_record *rec)
         return 0;
     }
     r->frame++;
+    memset(rec, 0, sizeof *rec);
     rec->frame = r->frame;
     rec->ts_ns = 0;
     rec->dir = r->raw_dir;
+    rec->carrier = KDCAP_CARRIER_STREAM;
     rec->bytes = r->blk;
     rec->len = n;
     return 1;
+}
+
+/* ------------------------------------------------------------ classic pcap */
+
+/* libpcap reads through stdio: a cookie stream over our input. */
+static ssize_t cookie_read(void *cookie, char *buf, size_t size)
+{
+    kdcap_reader *r = cookie;
+    size_t n = input_read(r, (uint8_t *)buf, size);
+    if (n == 0 && r->in_errno) {
+        errno = r->in_errno;
+        return -1;
+    }
+    return (ssize_t)n;
+}
+
+static int cookie_close(void *cookie)
+{
+    (void)cookie; /* the reader owns the input */
+    return 0;
+}
+
+static int pcap_start(kdcap_reader *r)
+{
+    cookie_io_functions_t io = {.read = cookie_read, .close = cookie_close};
+    FILE *f = fopencookie(r, "r", io);
+    if (!f)
+        return fail(r, "out of memory");
+    char errbuf[PCAP_ERRBUF_SIZE];
+    errbuf[0] = '\0';
+    r->pcap = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+    if (!r->pcap) {
+        fclose(f);
+        char *nl = strchr(errbuf, '\n');
+        if (nl)
+            *nl = '\0';
+        return fail(r, "bad pcap file: %s", errbuf[0] ? errbuf : "libpcap refused it");
+    }
+    /* libpcap names link types by DLT_* values; netparse knows both. */
+    r->pcap_linktype = (uint32_t)pcap_datalink(r->pcap);
+    if (!netparse_link_supported(r->pcap_linktype))
+        return fail(r, "link type %u is not supported", (unsigned)r->pcap_linktype);
+    return 0;
+}
+
+static int pcap_next_rec(kdcap_reader *r, kdcap_record *rec)
+{
+    for (;;) {
+        int got = network_next(r, rec);
+        if (got != 0)
+            return got;
+        if (r->ns_finished) {
+            r->state = 1;
+            return 0;
+        }
+        struct pcap_pkthdr *h;
+        const u_char *data;
+        int rc = pcap_next_ex(r->pcap, &h, &data);
+        if (rc == PCAP_ERROR_BREAK) {
+            if (r->ns) {
+                netstream_finish(r->ns);
+            }
+            r->ns_finished = 1;
+            if (!r->ns) {
+                r->state = 1;
+                return 0;
+            }
+            continue;
+        }
+        if (rc != 1) {
+            const char *e = pcap_geterr(r->pcap);
+            char msg[PCAP_ERRBUF_SIZE];
+            snprintf(msg, sizeof msg, "%s", e && e[0] ? e : "read error");
+            char *nl = strchr(msg, '\n');
+            if (nl)
+                *nl = '\0';
+            return fail(r, "bad pcap record %" PRIu64 ": %s", r->frame + 1, msg);
+        }
+        uint64_t frame = ++r->frame;
+        uint64_t ts = add_sat(mul_sat((uint64_t)h->ts.tv_sec, NS_PER_S), (uint64_t)h->ts.tv_usec);
+        size_t caplen = h->caplen;
+        if (network_frame(r, r->pcap_linktype, frame, ts, data, caplen) < 0)
+            return -1;
+    }
 }
 
 /* ------------------------------------------------------------ API */
@@ -744,7 +893,7 @@ static kdcap_reader *start(kdcap_reader *r, kdcap_format format, char *err, size
         if (is_pcapng_magic(p, n)) {
             format = KDCAP_FORMAT_PCAPNG;
         } else if (is_classic_pcap_magic(p, n)) {
-            why = "classic pcap files are not supported yet";
+            format = KDCAP_FORMAT_PCAP;
         } else {
             int kd = looks_like_kd(p, n, r->raw_dir);
             if (kd < 0)
@@ -754,6 +903,9 @@ static kdcap_reader *start(kdcap_reader *r, kdcap_format format, char *err, size
             else
                 format = KDCAP_FORMAT_RAW;
         }
+    } else if (format == KDCAP_FORMAT_PCAP) {
+        if (!is_classic_pcap_magic(p, n))
+            why = "not a pcap file";
     } else if (format != KDCAP_FORMAT_RAW) {
         why = "unknown capture format requested";
     }
@@ -764,7 +916,8 @@ static kdcap_reader *start(kdcap_reader *r, kdcap_format format, char *err, size
     }
 
     r->format = format;
-    if (format == KDCAP_FORMAT_PCAPNG && pcapng_start(r) < 0) {
+    if ((format == KDCAP_FORMAT_PCAPNG && pcapng_start(r) < 0) ||
+        (format == KDCAP_FORMAT_PCAP && pcap_start(r) < 0)) {
         format_to(err, errlen, "%s", r->err);
         kdcap_close(r);
         return NULL;
@@ -775,18 +928,26 @@ static kdcap_reader *start(kdcap_reader *r, kdcap_format format, char *err, size
 kdcap_reader *kdcap_open(const char *path, kdcap_format format, kd_dir raw_dir, char *err,
                          size_t errlen)
 {
+    return kdcap_open_net(path, format, raw_dir, NULL, err, errlen);
+}
+
+kdcap_reader *kdcap_open_net(const char *path, kdcap_format format, kd_dir raw_dir,
+                             const kdcap_net_opts *net, char *err, size_t errlen)
+{
     if (!path) {
         format_to(err, errlen, "%s", strerror(EINVAL));
         return NULL;
     }
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int is_stdin = strcmp(path, "-") == 0;
+    int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         format_to(err, errlen, "%s", strerror(errno));
         return NULL;
     }
     struct stat st;
     if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-        close(fd);
+        if (!is_stdin)
+            close(fd);
         format_to(err, errlen, "is a directory");
         return NULL;
     }
@@ -795,11 +956,15 @@ kdcap_reader *kdcap_open(const char *path, kdcap_format format, kd_dir raw_dir, 
     if (!r || !buf) {
         free(r);
         free(buf);
-        close(fd);
+        if (!is_stdin)
+            close(fd);
         format_to(err, errlen, "out of memory");
         return NULL;
     }
     r->fd = fd;
+    r->own_fd = !is_stdin;
+    if (net)
+        r->net = *net;
     r->in_buf = buf;
     r->in = buf;
     input_sniff(r);
@@ -829,7 +994,29 @@ int kdcap_next(kdcap_reader *r, kdcap_record *rec)
         return r->state < 0 ? -1 : 0;
     if (r->format == KDCAP_FORMAT_RAW)
         return raw_next(r, rec);
+    if (r->format == KDCAP_FORMAT_PCAP)
+        return pcap_next_rec(r, rec);
     return pcapng_next(r, rec);
+}
+
+void kdcap_net_summary_get(const kdcap_reader *r, kdcap_net_summary *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!r)
+        return;
+    out->network = r->ns != NULL || r->format == KDCAP_FORMAT_PCAP;
+    if (!r->ns)
+        return;
+    netstream_stats st;
+    netstream_get_stats(r->ns, &st);
+    out->kd_streams = st.kd_convs;
+    out->kdnet_convs = st.kdnet_convs;
+    out->other_tcp = st.other_tcp;
+    out->other_udp = st.other_udp;
+    out->fragments = st.fragments;
+    out->truncated = st.truncated;
+    out->no_target = st.no_target;
+    out->untracked = st.untracked;
 }
 
 const char *kdcap_error(const kdcap_reader *r)
@@ -858,7 +1045,10 @@ void kdcap_close(kdcap_reader *r)
 {
     if (!r)
         return;
-    if (r->fd >= 0)
+    if (r->pcap)
+        pcap_close(r->pcap);
+    netstream_free(r->ns);
+    if (r->fd >= 0 && r->own_fd)
         close(r->fd);
     free(r->in_buf);
     free(r->blk);

@@ -3,9 +3,8 @@
  * kdcat - decode kernel-debugger captures: a summary line per message, the
  * full tree (-V), JSON Lines (--json), statistics (--stats).
  *
- * Input: kdscope pcapng files (each record is framed on its own, so the
- * items are exactly the recorded ones) and raw byte-stream files (framed as
- * one stream; --direction labels them).  Every item is decoded, fed to the
+ * Input: whatever kdsession reads (kdscope pcapng, captures made by others,
+ * raw byte streams; - is standard input).  Every item is decoded, fed to the
  * session tracker, and held in a short queue until its forward links (its
  * ACK, its response) are known, so lines carry them; memory stays bounded.
  */
@@ -22,6 +21,7 @@
 #include "kdsession.h"
 #include "kdparse/decode.h"
 #include "kdparse/framer.h"
+#include "kdparse/kdnet.h"
 #include "kdparse/tracker.h"
 #include "stats.h"
 
@@ -32,7 +32,7 @@
 static const char *prog = "kdcat";
 
 /* Tracker keys: frame << KEY_BITS | the item's index in its record. */
-#define KEY_BITS 16
+#define KEY_BITS KDSESSION_KEY_BITS
 
 /* Items wait here until nothing more can be learnt about them. */
 #define QUEUE_MAX 256u
@@ -45,7 +45,23 @@ typedef struct slot {
     kd_annot annot;                   /* as known when added */
     uint8_t buf[KD_ITEM_MAX_BYTES > KD_RUN_MAX_BYTES ? KD_ITEM_MAX_BYTES : KD_RUN_MAX_BYTES];
     kd_msg msg;
+    /* KDNET: the datagram that carried the item, or (datagram set) a
+     * datagram that carries no KD packet (handshake, announcement, one not
+     * decrypted), rendered when it arrived: its key state moves on. */
+    int datagram;
+    kd_dir dg_dir;
+    size_t dg_len;
+    char dg_line[256];
+    char dg_tree[2048];
+    char dg_json[2048];
 } slot;
+
+/* A KDNET datagram rendered for a slot. */
+typedef struct dg_text {
+    uint64_t frame;
+    int valid;
+    char line[256], tree[2048], json[2048];
+} dg_text;
 
 typedef enum { OUT_LINES, OUT_TREE, OUT_JSON, OUT_STATS } out_mode;
 
@@ -57,13 +73,12 @@ typedef struct opts {
     uint8_t width;
     kdcap_format format;
     kd_dir raw_dir;
+    kdcap_net_opts net;
+    kdsession_kdnet kdnet;
 } opts;
 
 typedef struct run {
     const opts *o;
-    kdcap_format format;
-    uint64_t record;   /* the record being framed (pcapng) */
-    uint64_t record_items; /* items the record has given so far */
     uint64_t seq;      /* items so far */
     int have_t0;
     uint64_t t0_ns;
@@ -75,6 +90,7 @@ typedef struct run {
     int progress;
     time_t last_progress;
     uint64_t bytes;
+    dg_text dg;        /* the KDNET datagram of the items that follow */
 } run;
 
 /* ------------------------------------------------------------ output */
@@ -103,6 +119,31 @@ static void hex_dump(const kd_item *it)
     }
 }
 
+/* A KDNET datagram that carries no KD packet: its own line, tree and JSON. */
+static void emit_datagram(run *r, const slot *s)
+{
+    const kd_item *it = &s->item;
+    if (r->o->mode == OUT_STATS)
+        return;
+    if (r->o->mode == OUT_JSON) {
+        printf("{\"frame\":%" PRIu64 ",\"time\":\"", s->frame);
+        print_time(it->ts_ns);
+        printf("\",\"dir\":");
+        if (s->dg_dir == KD_DIR_UNKNOWN)
+            printf("null");
+        else
+            printf("\"%s\"", kd_dir_name(s->dg_dir));
+        printf(",\"kind\":\"kdnet\",\"offset\":0,\"length\":%zu%s}\n", s->dg_len, s->dg_json);
+        return;
+    }
+    uint64_t rel = it->ts_ns >= r->t0_ns ? it->ts_ns - r->t0_ns : 0;
+    printf("%6" PRIu64 " ", s->frame);
+    print_time(rel);
+    printf(" %s  %s\n", kd_dir_name(s->dg_dir), s->dg_line);
+    if (r->o->mode == OUT_TREE)
+        printf("%s\n", s->dg_tree);
+}
+
 static void emit(run *r, slot *s)
 {
     const kd_annot *fresh = kd_tracker_get(r->tracker, s->key);
@@ -120,6 +161,10 @@ static void emit(run *r, slot *s)
     if (!r->have_t0) {
         r->have_t0 = 1;
         r->t0_ns = it->ts_ns;
+    }
+    if (s->datagram) {
+        emit_datagram(r, s);
+        return;
     }
     if (r->o->mode == OUT_STATS) {
         kdcat_stats_add(r->stats, m, a);
@@ -144,6 +189,7 @@ static void emit(run *r, slot *s)
             putchar(']');
         }
         kd_msg_print_json_fields(stdout, m, a);
+        fputs(s->dg_json, stdout);
         printf("}\n");
         return;
     }
@@ -154,6 +200,7 @@ static void emit(run *r, slot *s)
     print_time(rel);
     printf(" %s  %s\n", kd_dir_name(it->dir), line);
     if (r->o->mode == OUT_TREE) {
+        fputs(s->dg_tree, stdout);
         kd_msg_print_tree(stdout, m, a);
     }
     if (r->o->hex)
@@ -205,16 +252,23 @@ static void redecode_held(run *r)
     }
 }
 
-static void on_item(const kd_item *it, void *user)
+static int on_item(const kd_item *it, uint64_t frame, uint64_t key, void *user)
 {
     run *r = user;
     if (r->count == QUEUE_MAX)
         drain(r, 0, it->ts_ns);
     slot *s = &r->q[(r->head + r->count) % QUEUE_MAX];
     r->count++;
-    s->frame = r->format == KDCAP_FORMAT_PCAPNG ? r->record : r->seq + 1;
-    s->key = s->frame << KEY_BITS | (r->format == KDCAP_FORMAT_PCAPNG ? r->record_items++ & 0xFFFF : 0);
+    s->frame = frame;
+    s->key = key;
+    s->datagram = 0;
+    s->dg_tree[0] = s->dg_json[0] = 0;
+    if (r->dg.valid && r->dg.frame == frame) {
+        memcpy(s->dg_tree, r->dg.tree, sizeof s->dg_tree);
+        memcpy(s->dg_json, r->dg.json, sizeof s->dg_json);
+    }
     r->seq++;
+    r->bytes += it->len;
     /* Own the bytes: the framer's buffer is reused after this call. */
     memcpy(s->buf, it->bytes, it->len);
     s->item = *it;
@@ -233,6 +287,81 @@ static void on_item(const kd_item *it, void *user)
     drain(r, 0, it->ts_ns);
     if (r->progress && (r->seq & 4095) == 0)
         progress(r);
+    return 0;
+}
+
+/* Renders a KDNET datagram into r->dg (text, tree, JSON members). */
+static void render_datagram(run *r, const kdnet_result *res, uint64_t frame)
+{
+    r->dg.frame = frame;
+    r->dg.valid = 1;
+    kdnet_summary(res, r->dg.line, sizeof r->dg.line);
+    kdnet_node nodes[KDNET_MAX_NODES];
+    size_t n = kdnet_nodes(res, nodes, KDNET_MAX_NODES), used = 0;
+    r->dg.tree[0] = 0;
+    for (size_t i = 0; i < n && used < sizeof r->dg.tree; i++) {
+        char v[160];
+        kdnet_node_format(&nodes[i], v, sizeof v);
+        int k = snprintf(r->dg.tree + used, sizeof r->dg.tree - used, "    %*s%s: %s\n",
+                         2 * nodes[i].depth, "", kdnet_fields[nodes[i].field].f.label, v);
+        if (k < 0)
+            break;
+        used += (size_t)k;
+    }
+    if (used >= sizeof r->dg.tree)
+        r->dg.tree[sizeof r->dg.tree - 1] = 0;
+    FILE *f = fmemopen(r->dg.json, sizeof r->dg.json, "w");
+    if (f) {
+        setvbuf(f, NULL, _IONBF, 0);
+        kdnet_print_json_fields(f, res);
+        fclose(f);
+    } else {
+        r->dg.json[0] = 0;
+    }
+    r->dg.json[sizeof r->dg.json - 1] = 0;
+}
+
+static void on_datagram(const kdnet_result *res, size_t len, uint64_t frame, uint64_t ts_ns, void *user)
+{
+    run *r = user;
+    render_datagram(r, res, frame);
+    if (res->kd)
+        return; /* the item that follows carries it */
+    if (r->count == QUEUE_MAX)
+        drain(r, 0, ts_ns);
+    slot *s = &r->q[(r->head + r->count) % QUEUE_MAX];
+    r->count++;
+    memset(&s->item, 0, sizeof s->item);
+    s->item.kind = KD_ITEM_NOISE;
+    s->item.ts_ns = ts_ns;
+    s->frame = frame;
+    s->key = 0;
+    memset(&s->annot, 0, sizeof s->annot);
+    s->msg.n = 0;
+    s->datagram = 1;
+    s->dg_dir = res->has_plain ? res->p.dir : KD_DIR_UNKNOWN;
+    s->dg_len = len;
+    memcpy(s->dg_line, r->dg.line, sizeof s->dg_line);
+    memcpy(s->dg_tree, r->dg.tree, sizeof s->dg_tree);
+    memcpy(s->dg_json, r->dg.json, sizeof s->dg_json);
+    r->seq++;
+    drain(r, 0, ts_ns);
+}
+
+/* A new session (TCP connection, conversation) in the same file: what is
+ * queued goes out with the old tracker's links; the new one learns again. */
+static void on_epoch(const kdsession_epoch *e, void *user)
+{
+    run *r = user;
+    kd_tracker_finish(r->tracker);
+    drain(r, 1, 0);
+    kd_tracker_free(r->tracker);
+    kd_tracker_opts topts = {.arch = r->o->arch, .width = r->o->width, .kdnet = e->kdnet};
+    r->tracker = kd_tracker_new(&topts);
+    if (!r->tracker) {
+        fprintf(stderr, "%s: out of memory\n", prog);
+        exit(3);
+    }
 }
 
 /* ------------------------------------------------------------ driver */
@@ -241,55 +370,40 @@ static void on_item(const kd_item *it, void *user)
 static int cat_file(const char *path, const opts *o, slot *queue, kdcat_stats *stats)
 {
     char err[256];
-    kdcap_reader *rd = kdcap_open(path, o->format, o->raw_dir, err, sizeof err);
-    if (!rd) {
-        fprintf(stderr, "%s: %s: %s\n", prog, path, err);
-        return 2;
-    }
     kd_tracker_opts topts = {.arch = o->arch, .width = o->width};
     run r = {
         .o = o,
-        .format = kdcap_reader_format(rd),
         .tracker = kd_tracker_new(&topts),
         .stats = stats,
         .q = queue,
         .progress = !o->quiet && isatty(STDERR_FILENO),
     };
-    kd_framer *framers[3];
-    for (int d = 0; d < 3; d++)
-        framers[d] = kd_framer_new(KD_TRANSPORT_SERIAL, (kd_dir)d, on_item, &r);
-    if (!r.tracker || !framers[0] || !framers[1] || !framers[2]) {
+    if (!r.tracker) {
         fprintf(stderr, "%s: %s: out of memory\n", prog, path);
         exit(3);
     }
-    int rc = 0, got;
-    kdcap_record rec;
-    while ((got = kdcap_next(rd, &rec)) == 1) {
-        kd_framer *f = framers[rec.dir <= KD_DIR_UNKNOWN ? rec.dir : KD_DIR_UNKNOWN];
-        r.record = rec.frame;
-        r.record_items = 0;
-        r.bytes += rec.len;
-        kd_framer_feed(f, rec.bytes, rec.len, rec.ts_ns);
-        /* Our pcapng records are whole items: frame each on its own so a
-         * truncated or trailer-less item stays what it was when recorded. */
-        if (r.format == KDCAP_FORMAT_PCAPNG)
-            kd_framer_finish(f);
-    }
-    for (int d = 0; d < 3; d++) {
-        kd_framer_finish(framers[d]);
-        kd_framer_free(framers[d]);
-    }
+    kdsession_opts so = {
+        .arch = o->arch,
+        .width = o->width,
+        .format = o->format,
+        .raw_dir = o->raw_dir,
+        .net = o->net,
+        .kdnet = &o->kdnet,
+        .prog = prog,
+    };
+    kdsession_sink sink = {.item = on_item, .epoch = on_epoch, .datagram = on_datagram, .user = &r};
+    int rc = 0;
+    int got = kdsession_items(path, &so, &sink, err, sizeof err);
     kd_tracker_finish(r.tracker);
     drain(&r, 1, 0);
     if (r.progress && r.seq >= 4096)
         fprintf(stderr, "\r%*s\r", 60, "");
     if (got < 0) {
         fflush(stdout);
-        fprintf(stderr, "%s: %s: %s\n", prog, path, kdcap_error(rd));
+        fprintf(stderr, "%s: %s: %s\n", prog, strcmp(path, "-") == 0 ? "standard input" : path, err);
         rc = 2;
     }
     kd_tracker_free(r.tracker);
-    kdcap_close(rd);
     return rc;
 }
 
@@ -309,7 +423,9 @@ static void usage(FILE *to)
             "Usage: %s [OPTION]... FILE...\n"
             "Decode Windows kernel debugger (KD) captures: one line per message.\n"
             "\n"
-            "FILE is a kdscope pcapng capture or a raw KD byte stream (one direction).\n"
+            "FILE is a kdscope pcapng capture, a pcap or pcapng capture made by others\n"
+            "(tcpdump, dumpcap, Wireshark: serial KD carried in TCP or UDP, KDNET), or a\n"
+            "raw KD byte stream (one direction); - is standard input.\n"
             "\n"
             "  -V, --verbose          the full decode tree under each line\n"
             "  -j, --json             JSON Lines: one object per item, every field\n"
@@ -320,7 +436,18 @@ static void usage(FILE *to)
             "  -w, --width=BITS       manipulate layout 32 or 64 (default: inferred)\n"
             "  -d, --direction=DIR    label raw streams named after it: d2t (debugger to\n"
             "                         target) or t2d (target to debugger)\n"
-            "  -f, --format=FMT       auto (default), pcapng or raw\n"
+            "  -f, --format=FMT       auto (default), pcapng, pcap or raw\n"
+            "      --port=N           only streams on TCP or UDP port N are KD, and they\n"
+            "                         are, whatever their content (repeatable; default:\n"
+            "                         every stream that frames as KD)\n"
+            "      --target-port=PORT the side using PORT is the target (default: the\n"
+            "                         side that sends state changes)\n"
+            "      --target=HOST:PORT the side at HOST:PORT is the target\n"
+            "      --kdnet-key=KEY    decrypt KDNET with KEY, the a.b.c.d the target was\n"
+            "                         given (repeatable: each conversation uses the key\n"
+            "                         that authenticates it)\n"
+            "      --kdnet-data-key=HEX  the data channel's key (64 hex digits), for a\n"
+            "                         capture that starts after the handshake\n"
             "  -q, --quiet            no progress on standard error\n"
             "      --list-fields      list every field name (kd.*) with its type\n"
             "  -h, --help             show this help and exit\n"
@@ -344,6 +471,11 @@ int main(int argc, char **argv)
         {"format", required_argument, NULL, 'f'},
         {"quiet", no_argument, NULL, 'q'},
         {"list-fields", no_argument, NULL, 'L' + 256},
+        {"port", required_argument, NULL, 'P' + 256},
+        {"target-port", required_argument, NULL, 'T' + 256},
+        {"target", required_argument, NULL, 't' + 256},
+        {"kdnet-key", required_argument, NULL, 'K' + 256},
+        {"kdnet-data-key", required_argument, NULL, 'D' + 256},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'v' + 256},
         {NULL, 0, NULL, 0},
@@ -394,6 +526,26 @@ int main(int argc, char **argv)
         case 'L' + 256:
             list_fields();
             return 0;
+        case 'P' + 256:
+            if (kdsession_parse_port(prog, optarg, &o.net) != 0)
+                return 2;
+            break;
+        case 'T' + 256:
+            if (kdsession_parse_target_port(prog, optarg, &o.net) != 0)
+                return 2;
+            break;
+        case 't' + 256:
+            if (kdsession_parse_target(prog, optarg, &o.net) != 0)
+                return 2;
+            break;
+        case 'K' + 256:
+            if (kdsession_parse_kdnet_key(prog, optarg, &o.kdnet) != 0)
+                return 2;
+            break;
+        case 'D' + 256:
+            if (kdsession_parse_kdnet_data_key(prog, optarg, &o.kdnet) != 0)
+                return 2;
+            break;
         default:
             fprintf(stderr, "Try '%s --help' for more information.\n", prog);
             return 2;
@@ -429,8 +581,10 @@ int main(int argc, char **argv)
                 o.format = KDCAP_FORMAT_PCAPNG;
             else if (strcmp(optarg, "raw") == 0)
                 o.format = KDCAP_FORMAT_RAW;
+            else if (strcmp(optarg, "pcap") == 0)
+                o.format = KDCAP_FORMAT_PCAP;
             else {
-                fprintf(stderr, "%s: --format: '%s' is not auto, pcapng or raw\n", prog, optarg);
+                fprintf(stderr, "%s: --format: '%s' is not auto, pcapng, pcap or raw\n", prog, optarg);
                 rc = 2;
                 goto out;
             }

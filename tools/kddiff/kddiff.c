@@ -254,9 +254,12 @@ static int load(session *s)
 {
     char err[256];
     s->n_damaged = 0;
+    /* Notices (streams ignored, gaps) once per session, on the main read. */
+    kdsession_opts noisy = g_o.sess;
+    noisy.prog = prog;
     if (g_o.rebase && kdsession_read(s->path, &g_o.sess, find_base, s, err, sizeof err) != 0)
         goto bad;
-    if (kdsession_read(s->path, &g_o.sess, add_record, s, err, sizeof err) != 0)
+    if (kdsession_read(s->path, &noisy, add_record, s, err, sizeof err) != 0)
         goto bad;
     return 0;
 bad:
@@ -986,6 +989,7 @@ static void usage(FILE *to)
             "Usage: %s [OPTION]... A B\n"
             "Compare two kernel-debugging sessions (any input kdcat reads) message by\n"
             "message: what the debugger asked and the kernel answered, not timestamps.\n"
+            "One of A and B may be -, standard input.\n"
             "\n"
             "  -U, --unified=N        lines of context (default 3)\n"
             "      --stat             a summary per class of messages instead of the diff\n"
@@ -1001,6 +1005,8 @@ static void usage(FILE *to)
             "      --max-time-ratio=R report APIs whose p95 response time in B exceeds\n"
             "                         A's by more than R (a difference)\n"
             "  -a, --arch=ARCH, -w, --width=BITS   decode views, as kdcat\n"
+            "      --port=N, --target-port=PORT, --target=HOST:PORT   captures made by\n"
+            "                         others (KD in TCP or UDP), as kdcat\n"
             "  -h, --help, --version\n"
             "\n"
             "Exit status: 0 the sessions match, 1 they differ, 2 error.\n",
@@ -1009,7 +1015,8 @@ static void usage(FILE *to)
 
 int main(int argc, char **argv)
 {
-    enum { O_STAT = 256, O_JSON, O_JUNIT, O_IGNORE, O_IGNORE_DATA, O_REBASE, O_TRANSPORT, O_RATIO, O_VERSION };
+    enum { O_STAT = 256, O_JSON, O_JUNIT, O_IGNORE, O_IGNORE_DATA, O_REBASE, O_TRANSPORT, O_RATIO, O_VERSION,
+           O_PORT, O_TARGET_PORT, O_TARGET };
     static const struct option longopts[] = {
         {"unified", required_argument, NULL, 'U'},
         {"stat", no_argument, NULL, O_STAT},
@@ -1022,6 +1029,9 @@ int main(int argc, char **argv)
         {"max-time-ratio", required_argument, NULL, O_RATIO},
         {"arch", required_argument, NULL, 'a'},
         {"width", required_argument, NULL, 'w'},
+        {"port", required_argument, NULL, O_PORT},
+        {"target-port", required_argument, NULL, O_TARGET_PORT},
+        {"target", required_argument, NULL, O_TARGET},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, O_VERSION},
         {NULL, 0, NULL, 0},
@@ -1081,6 +1091,18 @@ int main(int argc, char **argv)
             if (kdsession_parse_width(prog, optarg, &g_o.sess.width) != 0)
                 return 2;
             break;
+        case O_PORT:
+            if (kdsession_parse_port(prog, optarg, &g_o.sess.net) != 0)
+                return 2;
+            break;
+        case O_TARGET_PORT:
+            if (kdsession_parse_target_port(prog, optarg, &g_o.sess.net) != 0)
+                return 2;
+            break;
+        case O_TARGET:
+            if (kdsession_parse_target(prog, optarg, &g_o.sess.net) != 0)
+                return 2;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -1098,6 +1120,13 @@ int main(int argc, char **argv)
     }
     g_o.sess.raw_dir = KD_DIR_UNKNOWN;
     session A = {.path = argv[optind]}, B = {.path = argv[optind + 1]};
+    /* "-" is standard input, for one of the two (each is read more than once). */
+    if (strcmp(A.path, "-") == 0 && strcmp(B.path, "-") == 0) {
+        fprintf(stderr, "%s: -: standard input can be only one of the two sessions\n", prog);
+        return 2;
+    }
+    if (kdsession_spool_stdin(prog, &A.path) != 0 || kdsession_spool_stdin(prog, &B.path) != 0)
+        return 2;
     if (load(&A) != 0 || load(&B) != 0) {
         free(A.v);
         free(B.v);
