@@ -1007,6 +1007,7 @@ static void usage(FILE *to)
             "  -a, --arch=ARCH, -w, --width=BITS   decode views, as kdcat\n"
             "      --port=N, --target-port=PORT, --target=HOST:PORT   captures made by\n"
             "                         others (KD in TCP or UDP), as kdcat\n"
+            "      --kdnet-key=KEY, --kdnet-data-key=HEX   decrypt KDNET, as kdcat\n"
             "  -h, --help, --version\n"
             "\n"
             "Exit status: 0 the sessions match, 1 they differ, 2 error.\n",
@@ -1016,7 +1017,9 @@ static void usage(FILE *to)
 int main(int argc, char **argv)
 {
     enum { O_STAT = 256, O_JSON, O_JUNIT, O_IGNORE, O_IGNORE_DATA, O_REBASE, O_TRANSPORT, O_RATIO, O_VERSION,
-           O_PORT, O_TARGET_PORT, O_TARGET };
+           O_PORT, O_TARGET_PORT, O_TARGET, O_KDNET_KEY, O_KDNET_DATA_KEY };
+    static kdsession_kdnet kdnet;
+    g_o.sess.kdnet = &kdnet;
     static const struct option longopts[] = {
         {"unified", required_argument, NULL, 'U'},
         {"stat", no_argument, NULL, O_STAT},
@@ -1032,6 +1035,8 @@ int main(int argc, char **argv)
         {"port", required_argument, NULL, O_PORT},
         {"target-port", required_argument, NULL, O_TARGET_PORT},
         {"target", required_argument, NULL, O_TARGET},
+        {"kdnet-key", required_argument, NULL, O_KDNET_KEY},
+        {"kdnet-data-key", required_argument, NULL, O_KDNET_DATA_KEY},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, O_VERSION},
         {NULL, 0, NULL, 0},
@@ -1101,6 +1106,14 @@ int main(int argc, char **argv)
             break;
         case O_TARGET:
             if (kdsession_parse_target(prog, optarg, &g_o.sess.net) != 0)
+                return 2;
+            break;
+        case O_KDNET_KEY:
+            if (kdsession_parse_kdnet_key(prog, optarg, &kdnet) != 0)
+                return 2;
+            break;
+        case O_KDNET_DATA_KEY:
+            if (kdsession_parse_kdnet_data_key(prog, optarg, &kdnet) != 0)
                 return 2;
             break;
         case 'h':
