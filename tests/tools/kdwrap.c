@@ -245,7 +245,8 @@ static void frame(const conn *c, int from, int tcp, uint8_t flags, uint32_t seq,
         be16(f + at + 4, (uint16_t)(8 + n));
     }
     at += l4;
-    memcpy(f + at, p, n);
+    if (n)
+        memcpy(f + at, p, n);
     at += n;
     size_t cap = g.snaplen && at > g.snaplen ? g.snaplen : at;
     uint8_t h[16];
