@@ -182,14 +182,19 @@ typedef struct collect {
     int late;             /* items of an earlier record: too late for the tracker */
 } collect;
 
-static kd_session *session_new(void)
+static kd_session *session_new_for(int kdnet)
 {
     kd_session *ss = g_new0(kd_session, 1);
-    kd_tracker_opts o = {.arch = (kd_arch)pref_arch, .width = (uint8_t)pref_width};
+    kd_tracker_opts o = {.arch = (kd_arch)pref_arch, .width = (uint8_t)pref_width, .kdnet = kdnet};
     ss->tracker = kd_tracker_new(&o);
     ss->index = g_file->sessions->len;
     g_ptr_array_add(g_file->sessions, ss);
     return ss;
+}
+
+static kd_session *session_new(void)
+{
+    return session_new_for(0);
 }
 
 static void kd_init(void)
@@ -318,6 +323,15 @@ static kd_annot annot_load(const stored_item *s)
 static kd_item item_load(const stored_item *s, const guint8 *bytes)
 {
     return kd_item_from_bytes(bytes, s->len, (kd_item_kind)s->kind, s->flags, si_dir(s));
+}
+
+static stream *stream_new_for(kd_session *sess, kd_dir dir, kd_transport transport)
+{
+    stream *s = g_new0(stream, 1);
+    s->sess = sess;
+    s->framer = kd_framer_new(transport, dir, on_item, NULL);
+    g_ptr_array_add(g_file->streams, s);
+    return s;
 }
 
 static stream *stream_new(kd_session *sess, kd_dir dir, collect *c)
@@ -843,6 +857,38 @@ static gboolean dissect_kd_heur(tvbuff_t *tvb, packet_info *pinfo, proto_tree *t
     return TRUE;
 }
 
+/* ------------------------------------------------------------ KDNET */
+
+/* KDNET (packet-kdnet.c hands each decrypted KD packet here): one session
+ * per handshake, a packet per datagram (no trailer), KDNET's id rules. */
+struct kd_kdnet_session {
+    kd_session *sess;
+    stream *dir[2];
+};
+
+kd_kdnet_session *kd_kdnet_session_new(void)
+{
+    kd_kdnet_session *k = wmem_new0(wmem_file_scope(), kd_kdnet_session);
+    k->sess = session_new_for(1);
+    return k;
+}
+
+void kd_kdnet_session_restart(kd_kdnet_session *k)
+{
+    k->sess = session_new_for(1);
+    k->dir[0] = k->dir[1] = NULL;
+}
+
+int kd_dissect_kdnet_packet(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, kd_kdnet_session *k, kd_dir dir)
+{
+    int d = dir == KD_DIR_T2D;
+    if (!k->dir[d]) {
+        k->dir[d] = stream_new_for(k->sess, dir, KD_TRANSPORT_KDNET);
+        k->dir[d]->records_are_items = TRUE;
+    }
+    return dissect_stream(tvb, pinfo, tree, k->dir[d], dir);
+}
+
 /* ------------------------------------------------------------ registration */
 
 static enum ftenum ftype_of(kd_ftype t)
@@ -987,4 +1033,14 @@ void proto_reg_handoff_kd(void)
 int kd_tap_id(void)
 {
     return kd_tap;
+}
+
+enum ftenum kd_ws_ftype(kd_ftype t)
+{
+    return ftype_of(t);
+}
+
+const value_string *kd_ws_value_strings(const kd_val *v)
+{
+    return value_strings_of(v);
 }

@@ -20,11 +20,15 @@ static void kd_plugin_register(void)
     proto.register_protoinfo = proto_register_kd;
     proto.register_handoff = proto_reg_handoff_kd;
     proto_register_plugin(&proto);
+    static proto_plugin kdnet;
+    kdnet.register_protoinfo = proto_register_kdnet;
+    kdnet.register_handoff = proto_reg_handoff_kdnet;
+    proto_register_plugin(&kdnet);
 
     static tap_plugin tap;
     tap.register_tap_listener = register_kd_stats;
     tap_register_plugin(&tap);
 }
 
-KD_WS_PLUGIN_ENTRY_POINTS(PLUGIN_VERSION, "Windows kernel debugger protocol (KD) dissector and statistics",
+KD_WS_PLUGIN_ENTRY_POINTS(PLUGIN_VERSION, "Windows kernel debugger protocol (KD, KDNET) dissectors and statistics",
                           kd_plugin_register, KD_WS_DESC_DISSECTOR | KD_WS_DESC_TAP)
