@@ -844,7 +844,7 @@ static int dissect_kd_conv(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, 
  * (state change, print, file and trace I/O); otherwise (RESET, break-in,
  * manipulate, ACK: the debugger speaks first on connect, §3.5) the other.
  */
-static gboolean dissect_kd_heur(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
+static kd_ws_bool dissect_kd_heur(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
 {
     guint len = tvb_captured_length(tvb);
     if (len < KD_PACKET_HEADER_SIZE || !kd_packet_start_plausible(tvb_get_ptr(tvb, 0, KD_PACKET_HEADER_SIZE), len))
