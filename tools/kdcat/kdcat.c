@@ -264,8 +264,8 @@ static int on_item(const kd_item *it, uint64_t frame, uint64_t key, void *user)
     s->datagram = 0;
     s->dg_tree[0] = s->dg_json[0] = 0;
     if (r->dg.valid && r->dg.frame == frame) {
-        memcpy(s->dg_tree, r->dg.tree, sizeof s->dg_tree);
-        memcpy(s->dg_json, r->dg.json, sizeof s->dg_json);
+        strcpy(s->dg_tree, r->dg.tree);
+        strcpy(s->dg_json, r->dg.json);
     }
     r->seq++;
     r->bytes += it->len;
@@ -295,7 +295,23 @@ static void render_datagram(run *r, const kdnet_result *res, uint64_t frame)
 {
     r->dg.frame = frame;
     r->dg.valid = 1;
+    r->dg.line[0] = r->dg.tree[0] = r->dg.json[0] = 0;
+    /* Only what the output shows (a datagram's fields as text are costly). */
+    out_mode mode = r->o->mode;
+    if (mode == OUT_STATS)
+        return;
+    if (mode == OUT_JSON) {
+        FILE *f = fmemopen(r->dg.json, sizeof r->dg.json, "w");
+        if (f) {
+            kdnet_print_json_fields(f, res);
+            fclose(f);
+        }
+        r->dg.json[sizeof r->dg.json - 1] = 0;
+        return;
+    }
     kdnet_summary(res, r->dg.line, sizeof r->dg.line);
+    if (mode != OUT_TREE)
+        return;
     kdnet_node nodes[KDNET_MAX_NODES];
     size_t n = kdnet_nodes(res, nodes, KDNET_MAX_NODES), used = 0;
     r->dg.tree[0] = 0;
@@ -310,15 +326,6 @@ static void render_datagram(run *r, const kdnet_result *res, uint64_t frame)
     }
     if (used >= sizeof r->dg.tree)
         r->dg.tree[sizeof r->dg.tree - 1] = 0;
-    FILE *f = fmemopen(r->dg.json, sizeof r->dg.json, "w");
-    if (f) {
-        setvbuf(f, NULL, _IONBF, 0);
-        kdnet_print_json_fields(f, res);
-        fclose(f);
-    } else {
-        r->dg.json[0] = 0;
-    }
-    r->dg.json[sizeof r->dg.json - 1] = 0;
 }
 
 static void on_datagram(const kdnet_result *res, size_t len, uint64_t frame, uint64_t ts_ns, void *user)
@@ -341,9 +348,9 @@ static void on_datagram(const kdnet_result *res, size_t len, uint64_t frame, uin
     s->datagram = 1;
     s->dg_dir = res->has_plain ? res->p.dir : KD_DIR_UNKNOWN;
     s->dg_len = len;
-    memcpy(s->dg_line, r->dg.line, sizeof s->dg_line);
-    memcpy(s->dg_tree, r->dg.tree, sizeof s->dg_tree);
-    memcpy(s->dg_json, r->dg.json, sizeof s->dg_json);
+    strcpy(s->dg_line, r->dg.line);
+    strcpy(s->dg_tree, r->dg.tree);
+    strcpy(s->dg_json, r->dg.json);
     r->seq++;
     drain(r, 0, ts_ns);
 }
