@@ -14,7 +14,7 @@ version=$(awk '$2 ~ /^WIRESHARK_VERSION_(MAJOR|MINOR|MICRO)$/ {printf "%s%s", se
 
 PROBE="$KDSCOPE_SRC/tests/tools/ws_compat_probe.c"
 "$CHECK" "$inc" "$PROBE" > "$WORK/out" 2> "$WORK/err" || fail "the installed headers: exit $?: $(cat "$WORK/err")"
-grep -q "^check-wireshark: Wireshark $version ($inc): dissector/kd-stats.c dissector/packet-kd.c dissector/plugin.c tests/tools/ws_compat_probe.c compile without a warning" \
+grep -q "^check-wireshark: Wireshark $version ($inc): dissector/kd-stats.c dissector/packet-kd.c dissector/packet-kdnet.c dissector/plugin.c tests/tools/ws_compat_probe.c compile without a warning" \
   "$WORK/out" || fail "the installed headers: $(cat "$WORK/out")"
 echo "ok: $(cat "$WORK/out")"
 

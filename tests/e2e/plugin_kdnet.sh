@@ -8,10 +8,22 @@
 . "$(dirname "$0")/lib.sh"
 command -v tshark >/dev/null && command -v editcap >/dev/null || skip "tshark/editcap not installed"
 PLUGINS=$(plugin_dir) || skip "the plugin was not built"
+export WIRESHARK_ABORT_ON_DISSECTOR_BUG=1
+
+# The project's own KDNET sample (kdsim over the loopback, key 1.2.3.4).
+s=$(public_copy "$KDSCOPE_SRC/captures/kdsim-kdnet.pcapng")
+all=$(tshark_kd -2 -o kdnet.key:1.2.3.4 -r "$s" -Y kdnet -T fields -e frame.number | wc -l)
+good=$(tshark_kd -2 -o kdnet.key:1.2.3.4 -r "$s" -Y 'kdnet.hmac.status == 1' -T fields -e frame.number | wc -l)
+want=$("$KDCAT" --kdnet-key 1.2.3.4 --json "$KDSCOPE_SRC/captures/kdsim-kdnet.pcapng" | jq -s '[.[] | select(."kd.type" != null)] | length')
+got=$(tshark_kd -2 -o kdnet.key:1.2.3.4 -r "$s" -Y kd -T fields -e frame.number | wc -l)
+[ "$all" -gt 20 ] && [ "$all" = "$good" ] && [ "$got" = "$want" ] || fail "sample: $all datagrams, $good good, $got KD packets (kdcat: $want)"
+tshark_kd -2 -o kdnet.key:1.2.3.4 -r "$s" -Y 'kd.manip.api_number == 0x3146 && kd.manip.return_status == 0' \
+  -T fields -e kd.manip.get_version64.machine_type | grep -q 0x8664 || fail "sample: no GetVersion reply"
+echo "ok: captures/kdsim-kdnet.pcapng: $all datagrams good, $got KD packets as kdcat finds them"
+
 cap="$KDSCOPE_SRC/../shared/captures/kdnet-windbg-win10-10586.pcapng"
 [ -f "$cap" ] || skip "../shared is absent"
 f=$(public_copy "$cap")
-export WIRESHARK_ABORT_ON_DISSECTOR_BUG=1
 count() { # filter, tshark options...
   local filter=$1; shift
   tshark_kd "$@" -r "$f" -Y "$filter" -T fields -e frame.number | wc -l

@@ -24,6 +24,7 @@
 #include "capio.h"
 #include "endpoint.h"
 #include "kdparse/framer.h"
+#include "kdnet_io.h"
 #include "kdsession.h"
 #include "link.h"
 #include "model.h"
@@ -234,6 +235,10 @@ static void usage(FILE *to)
             "\n"
             "ENDPOINT: a serial device (/dev/ttyS0, /dev/ttyUSB0@921600), pty (prints the slave\n"
             "path), unix:PATH, unix-listen:PATH, tcp:HOST:PORT, tcp-listen:[HOST:]PORT, or -.\n"
+            "KDNET:    --kdnet KEY (a.b.c.d) with udp:HOST:PORT (target: pokes the host) or\n"
+            "          udp-listen:[HOST:]PORT (debugger: answers the poke); --poke-interval MS\n"
+            "          (default 3000); --record then holds the KD packets as a serial link\n"
+            "          numbers them (a real UDP capture: dumpcap, tcpdump)\n"
             "\n"
             "Target:   --arch x86|amd64|arm64  --build N  --protocol 64|32  --seed N\n"
             "Debugger: --script FILE (see tools/kdsim/script.h; tests/kdsim/*.kds)\n"
@@ -250,7 +255,8 @@ static void usage(FILE *to)
 int main(int argc, char **argv)
 {
     enum { O_ARCH = 256, O_BUILD, O_PROTOCOL, O_SEED, O_SCRIPT, O_RECORD, O_FIXED, O_NOISE, O_DROP, O_DELAY,
-           O_JITTER, O_BAUD, O_TIMEOUT, O_QUIET, O_VERSION, O_DROP_PACKETS, O_CORRUPT_PACKETS };
+           O_JITTER, O_BAUD, O_TIMEOUT, O_QUIET, O_VERSION, O_DROP_PACKETS, O_CORRUPT_PACKETS, O_KDNET,
+           O_POKE_INTERVAL };
     static const struct option longopts[] = {
         {"arch", required_argument, NULL, O_ARCH},     {"build", required_argument, NULL, O_BUILD},
         {"protocol", required_argument, NULL, O_PROTOCOL}, {"seed", required_argument, NULL, O_SEED},
@@ -261,6 +267,8 @@ int main(int argc, char **argv)
         {"timeout", required_argument, NULL, O_TIMEOUT}, {"quiet", no_argument, NULL, O_QUIET},
         {"drop-packets", required_argument, NULL, O_DROP_PACKETS},
         {"corrupt-packets", required_argument, NULL, O_CORRUPT_PACKETS},
+        {"kdnet", required_argument, NULL, O_KDNET},
+        {"poke-interval", required_argument, NULL, O_POKE_INTERVAL},
         {"help", no_argument, NULL, 'h'},              {"version", no_argument, NULL, O_VERSION},
         {NULL, 0, NULL, 0},
     };
@@ -282,6 +290,8 @@ int main(int argc, char **argv)
     kd_endpoint_opts eo = {.listen_timeout_ms = -1};
     static uint32_t drop_nth[MAX_SCHEDULED], corrupt_nth[MAX_SCHEDULED];
     const char *script_path = NULL, *record_path = NULL;
+    kdsim_kdnet_opts ko = {.role = is_target ? KDSIM_TARGET : KDSIM_DEBUGGER, .handshake_timeout_ms = -1};
+    int use_kdnet = 0;
     int quiet = 0, c;
     char *end;
     optind = 2;
@@ -362,6 +372,22 @@ int main(int argc, char **argv)
         case O_QUIET:
             quiet = 1;
             break;
+        case O_KDNET: {
+            const char *why = NULL;
+            if (kdnet_parse_key(optarg, ko.control_key, &why) != 0) {
+                fprintf(stderr, "%s: --kdnet %s: %s\n", prog, optarg, why);
+                return 2;
+            }
+            use_kdnet = 1;
+            break;
+        }
+        case O_POKE_INTERVAL:
+            ko.poke_interval_ms = (int)strtol(optarg, &end, 10);
+            if (*end || ko.poke_interval_ms < 1 || ko.poke_interval_ms > 60000) {
+                fprintf(stderr, "%s: --poke-interval: '%s' is not 1 to 60000 ms\n", prog, optarg);
+                return 2;
+            }
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -397,21 +423,39 @@ int main(int argc, char **argv)
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
-    kd_endpoint *ep = kd_endpoint_open(argv[optind], &eo, err, sizeof err);
-    if (!ep) {
+    kdsim_kdnet *kn = NULL;
+    kd_endpoint *ep = NULL;
+    if (use_kdnet) {
+        /* KDNET: the serial link over datagrams (kdnet_io.h). */
+        ko.spec = argv[optind];
+        ko.seed = mo.seed;
+        if (!(kn = kdsim_kdnet_open(&ko, err, sizeof err))) {
+            fprintf(stderr, "%s: %s\n", prog, err);
+            return 2;
+        }
+        if (record_path && record_open(record_path, argc, argv) != 0)
+            return 3;
+        if (kdsim_kdnet_handshake(kn, err, sizeof err) != 0) {
+            fprintf(stderr, "%s: %s\n", prog, err);
+            kdsim_kdnet_close(kn);
+            return 3;
+        }
+        if (!quiet)
+            fprintf(stderr, "%s: KDNET: handshake done on %s\n", prog, argv[optind]);
+    } else if (!(ep = kd_endpoint_open(argv[optind], &eo, err, sizeof err))) {
         fprintf(stderr, "%s: %s\n", prog, err);
         kdsim_script_free(script);
         kdsim_model_free(model);
         return 2;
     }
-    if (kd_endpoint_pty_path(ep)) {
+    if (ep && kd_endpoint_pty_path(ep)) {
         fprintf(stderr, "%s: pty: %s\n", prog, kd_endpoint_pty_path(ep));
         fflush(stderr);
     }
-    if (record_path && record_open(record_path, argc, argv) != 0)
+    if (!kn && record_path && record_open(record_path, argc, argv) != 0)
         return 3;
     lo.tap = tap;
-    kdsim_io io = {ep_read, ep_write, ep};
+    kdsim_io io = kn ? kdsim_kdnet_io(kn) : (kdsim_io){ep_read, ep_write, ep};
     kdsim_link *l = kdsim_link_new(&io, &lo);
     int rc = 0;
     if (is_target) {
@@ -443,6 +487,7 @@ int main(int argc, char **argv)
     record_close();
     kdsim_link_free(l);
     kd_endpoint_close(ep);
+    kdsim_kdnet_close(kn);
     kdsim_script_free(script);
     kdsim_model_free(model);
     return rc;
