@@ -429,16 +429,21 @@ int main(int argc, char **argv)
         /* KDNET: the serial link over datagrams (kdnet_io.h). */
         ko.spec = argv[optind];
         ko.seed = mo.seed;
-        if (!(kn = kdsim_kdnet_open(&ko, err, sizeof err))) {
-            fprintf(stderr, "%s: %s\n", prog, err);
-            return 2;
-        }
-        if (record_path && record_open(record_path, argc, argv) != 0)
-            return 3;
-        if (kdsim_kdnet_handshake(kn, err, sizeof err) != 0) {
-            fprintf(stderr, "%s: %s\n", prog, err);
+        int fail = 0, said = 0; /* record_open says its own line */
+        if (!(kn = kdsim_kdnet_open(&ko, err, sizeof err)))
+            fail = 2;
+        else if (record_path && record_open(record_path, argc, argv) != 0)
+            fail = 3, said = 1;
+        else if (kdsim_kdnet_handshake(kn, err, sizeof err) != 0)
+            fail = 3;
+        if (fail) {
+            if (!said)
+                fprintf(stderr, "%s: %s\n", prog, err);
+            record_close();
             kdsim_kdnet_close(kn);
-            return 3;
+            kdsim_script_free(script);
+            kdsim_model_free(model);
+            return fail;
         }
         if (!quiet)
             fprintf(stderr, "%s: KDNET: handshake done on %s\n", prog, argv[optind]);
