@@ -220,8 +220,62 @@ size_t kdnet_summary(const kdnet_result *r, char *buf, size_t cap)
     return strlen(buf);
 }
 
-void kdnet_print_json_fields(FILE *out, const kdnet_result *r)
+/* A bounded text buffer for the JSON members (no stdio per value: it was
+ * most of kdcat --json's time on KDNET captures). */
+typedef struct tb {
+    char *p;
+    size_t len, cap;
+} tb;
+
+static void tb_put(tb *t, const char *s, size_t n)
 {
+    if (t->len + n >= t->cap)
+        n = t->cap - 1 - t->len;
+    memcpy(t->p + t->len, s, n);
+    t->len += n;
+    t->p[t->len] = 0;
+}
+
+static void tb_str(tb *t, const char *s)
+{
+    tb_put(t, s, strlen(s));
+}
+
+static void tb_hex(tb *t, const uint8_t *d, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (size_t k = 0; k < n && t->len + 3 < t->cap; k++) {
+        t->p[t->len++] = hex[d[k] >> 4];
+        t->p[t->len++] = hex[d[k] & 15];
+    }
+    t->p[t->len] = 0;
+}
+
+static void tb_u64(tb *t, uint64_t v, int hex16)
+{
+    char tmp[24];
+    int k = 24;
+    if (hex16) {
+        for (int i = 0; i < 16; i++, v >>= 4)
+            tmp[--k] = "0123456789abcdef"[v & 15];
+        tb_put(t, "\"0x", 3);
+        tb_put(t, tmp + k, 16);
+        tb_put(t, "\"", 1);
+        return;
+    }
+    do {
+        tmp[--k] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    tb_put(t, tmp + k, (size_t)(24 - k));
+}
+
+size_t kdnet_json_fields(const kdnet_result *r, char *buf, size_t cap)
+{
+    if (cap == 0)
+        return 0;
+    tb t = {buf, 0, cap};
+    buf[0] = 0;
     kdnet_node v[KDNET_MAX_NODES];
     size_t n = kdnet_nodes(r, v, KDNET_MAX_NODES);
     for (size_t i = 0; i < n; i++) {
@@ -230,24 +284,36 @@ void kdnet_print_json_fields(FILE *out, const kdnet_result *r)
          * shows them, JSON (one line per datagram) leaves them out. */
         if (f->f.type == KD_FT_NONE || v[i].field == KDNET_F_MAGIC || v[i].field == KDNET_F_CIPHERTEXT)
             continue;
-        fprintf(out, ",\"%s\":", f->f.abbrev);
+        tb_str(&t, ",\"");
+        tb_str(&t, f->f.abbrev);
+        tb_str(&t, "\":");
         if (f->address == KDNET_ADDRESS_IPV6 && v[i].data) {
             char a[48];
             kdnet_addr_text(v[i].data, a, sizeof a);
-            fprintf(out, "\"%s\"", a);
+            tb_str(&t, "\"");
+            tb_str(&t, a);
+            tb_str(&t, "\"");
         } else if (f->address == KDNET_ADDRESS_IPV4) {
             char a[20];
             ipv4_text((uint32_t)v[i].value, a, sizeof a);
-            fprintf(out, "\"%s\"", a);
+            tb_str(&t, "\"");
+            tb_str(&t, a);
+            tb_str(&t, "\"");
         } else if (f->f.type == KD_FT_BYTES) {
-            fputc('"', out);
-            for (size_t k = 0; k < v[i].length && v[i].data; k++)
-                fprintf(out, "%02x", v[i].data[k]);
-            fputc('"', out);
-        } else if (f->f.type == KD_FT_UINT64) {
-            fprintf(out, "\"0x%016" PRIx64 "\"", v[i].value);
+            tb_str(&t, "\"");
+            if (v[i].data)
+                tb_hex(&t, v[i].data, v[i].length);
+            tb_str(&t, "\"");
         } else {
-            fprintf(out, "%" PRIu64, v[i].value);
+            tb_u64(&t, v[i].value, f->f.type == KD_FT_UINT64);
         }
     }
+    return t.len;
+}
+
+void kdnet_print_json_fields(FILE *out, const kdnet_result *r)
+{
+    char buf[4096];
+    size_t n = kdnet_json_fields(r, buf, sizeof buf);
+    fwrite(buf, 1, n, out);
 }

@@ -301,12 +301,7 @@ static void render_datagram(run *r, const kdnet_result *res, uint64_t frame)
     if (mode == OUT_STATS)
         return;
     if (mode == OUT_JSON) {
-        FILE *f = fmemopen(r->dg.json, sizeof r->dg.json, "w");
-        if (f) {
-            kdnet_print_json_fields(f, res);
-            fclose(f);
-        }
-        r->dg.json[sizeof r->dg.json - 1] = 0;
+        kdnet_json_fields(res, r->dg.json, sizeof r->dg.json);
         return;
     }
     kdnet_summary(res, r->dg.line, sizeof r->dg.line);

@@ -422,6 +422,8 @@ size_t kdnet_summary(const kdnet_result *r, char *buf, size_t cap);
  * bytes as hex strings, booleans as numbers, addresses as strings), for a
  * consumer that writes the rest of the line. */
 void kdnet_print_json_fields(FILE *out, const kdnet_result *r);
+/* The same into buf (NUL-terminated, cut at cap - 1); returns the length. */
+size_t kdnet_json_fields(const kdnet_result *r, char *buf, size_t cap);
 
 /* Value tables (kdparse/src/vals.c). */
 extern const kd_val kdnet_vals_channel[];
