@@ -477,6 +477,8 @@ int main(int argc, char **argv)
         ko.seed = mo.seed;
         if (!(kn = kdsim_kdnet_open(&ko, err, sizeof err))) {
             fprintf(stderr, "%s: %s\n", prog, err);
+            kdsim_script_free(script);
+            kdsim_model_free(model);
             return 2;
         }
         if (record_path && record_open(record_path, argc, argv) != 0)
