@@ -247,6 +247,14 @@ static void usage(FILE *to)
             "          --noise RATE --drop RATE --delay MS --jitter MS   faults on what it sends\n"
             "          --drop-packets N,.. --corrupt-packets N,..   lose / damage the N-th packet sent\n"
             "          --baud N  --timeout MS (ACK timeout, default 1000)  --quiet\n"
+            "Other implementations' ways (kdsim is kdcom otherwise):\n"
+            "          --no-wait            send the next packet before the last one's ACK\n"
+            "          --keep-ids-on-reset  packet ids go on across RESET\n"
+            "          --reset-id ID        (target) answer RESET with this id, not 0\n"
+            "          --ack-late next|reset  ACK after this end's next packet; or (debugger)\n"
+            "                               ACK a packet that came before its RESET after it\n"
+            "          --resend-with-id     RESEND carries the damaged packet's id, not 0\n"
+            "          --control-junk N     N junk bytes (0x00) after every control packet\n"
             "\n"
             "Exit status: 0 done, 1 an expect failed, 2 bad usage, 3 the link failed.\n",
             prog, prog);
@@ -256,7 +264,7 @@ int main(int argc, char **argv)
 {
     enum { O_ARCH = 256, O_BUILD, O_PROTOCOL, O_SEED, O_SCRIPT, O_RECORD, O_FIXED, O_NOISE, O_DROP, O_DELAY,
            O_JITTER, O_BAUD, O_TIMEOUT, O_QUIET, O_VERSION, O_DROP_PACKETS, O_CORRUPT_PACKETS, O_KDNET,
-           O_POKE_INTERVAL };
+           O_POKE_INTERVAL, O_NO_WAIT, O_KEEP_IDS, O_RESET_ID, O_ACK_LATE, O_RESEND_WITH_ID, O_CONTROL_JUNK };
     static const struct option longopts[] = {
         {"arch", required_argument, NULL, O_ARCH},     {"build", required_argument, NULL, O_BUILD},
         {"protocol", required_argument, NULL, O_PROTOCOL}, {"seed", required_argument, NULL, O_SEED},
@@ -269,6 +277,10 @@ int main(int argc, char **argv)
         {"corrupt-packets", required_argument, NULL, O_CORRUPT_PACKETS},
         {"kdnet", required_argument, NULL, O_KDNET},
         {"poke-interval", required_argument, NULL, O_POKE_INTERVAL},
+        {"no-wait", no_argument, NULL, O_NO_WAIT},     {"keep-ids-on-reset", no_argument, NULL, O_KEEP_IDS},
+        {"reset-id", required_argument, NULL, O_RESET_ID}, {"ack-late", required_argument, NULL, O_ACK_LATE},
+        {"resend-with-id", no_argument, NULL, O_RESEND_WITH_ID},
+        {"control-junk", required_argument, NULL, O_CONTROL_JUNK},
         {"help", no_argument, NULL, 'h'},              {"version", no_argument, NULL, O_VERSION},
         {NULL, 0, NULL, 0},
     };
@@ -357,6 +369,40 @@ int main(int argc, char **argv)
             }
             break;
         }
+        case O_NO_WAIT:
+            lo.no_wait = 1;
+            break;
+        case O_KEEP_IDS:
+            lo.keep_ids_on_reset = 1;
+            break;
+        case O_RESET_ID:
+            lo.reset_id_set = 1;
+            lo.reset_id = (uint32_t)strtoul(optarg, &end, 0);
+            if (*end || !*optarg) {
+                fprintf(stderr, "%s: --reset-id: '%s' is not a number\n", prog, optarg);
+                return 2;
+            }
+            break;
+        case O_ACK_LATE:
+            if (strcmp(optarg, "next") == 0)
+                lo.ack_late = KDSIM_ACK_AFTER_NEXT;
+            else if (strcmp(optarg, "reset") == 0)
+                lo.ack_late = KDSIM_ACK_AFTER_RESET;
+            else {
+                fprintf(stderr, "%s: --ack-late: '%s' is not next or reset\n", prog, optarg);
+                return 2;
+            }
+            break;
+        case O_RESEND_WITH_ID:
+            lo.resend_with_id = 1;
+            break;
+        case O_CONTROL_JUNK:
+            lo.control_junk = (unsigned)strtoul(optarg, &end, 10);
+            if (*end || !*optarg || lo.control_junk > 64) {
+                fprintf(stderr, "%s: --control-junk: '%s' is not a number of bytes 0..64\n", prog, optarg);
+                return 2;
+            }
+            break;
         case O_DELAY:
             lo.delay_ms = atoi(optarg);
             break;

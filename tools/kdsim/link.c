@@ -35,6 +35,9 @@ struct kdsim_link {
     int closed;
     kdsim_link_stats st;
     uint32_t packets_written; /* for the scheduled faults */
+    int dropped;              /* the last packet written was lost on the line */
+    int late_ack;             /* an ACK held back (opts.ack_late) */
+    uint32_t late_ack_id;
     uint8_t out[KD_ITEM_MAX_BYTES];
     size_t out_len;
 };
@@ -144,11 +147,13 @@ static int wire_write(kdsim_link *l, const uint8_t *p, size_t n, write_kind kind
         nanosleep(&ts, NULL);
     }
     uint32_t k = kind == W_BREAKIN ? 0 : ++l->packets_written;
+    l->dropped = 1;
     if (k && scheduled(l->o.drop_nth, l->o.n_drop_nth, k))
         return 0; /* lost on the line */
     /* Random drops spare RESET: the target's answer to one is never repeated. */
     if (kind == W_PACKET && l->o.drop > 0 && chance(l) < l->o.drop)
         return 0;
+    l->dropped = 0;
     int corrupt = k && scheduled(l->o.corrupt_nth, l->o.n_corrupt_nth, k) && n >= KD_PACKET_HEADER_SIZE;
     uint8_t buf[KD_ITEM_MAX_BYTES];
     if ((l->o.noise > 0 || corrupt) && n <= sizeof buf) {
@@ -169,11 +174,36 @@ static int wire_write(kdsim_link *l, const uint8_t *p, size_t n, write_kind kind
     return l->io.write(l->io.ctx, p, n);
 }
 
+#define JUNK_MAX 64u
+
 static int send_control(kdsim_link *l, uint16_t type, uint32_t id)
 {
-    uint8_t pkt[KD_PACKET_HEADER_SIZE];
-    kd_frame_control(type, id, pkt, sizeof pkt);
-    return wire_write(l, pkt, sizeof pkt, type == KD_TYPE_RESET ? W_RESET : W_PACKET);
+    uint8_t pkt[KD_PACKET_HEADER_SIZE + JUNK_MAX] = {0};
+    kd_frame_control(type, id, pkt, KD_PACKET_HEADER_SIZE);
+    /* opts.control_junk: bytes after the header that are no packet (0x00
+     * is neither a leader nor a break-in byte): noise to the receiver. */
+    size_t n = KD_PACKET_HEADER_SIZE + (l->o.control_junk < JUNK_MAX ? l->o.control_junk : JUNK_MAX);
+    return wire_write(l, pkt, n, type == KD_TYPE_RESET ? W_RESET : W_PACKET);
+}
+
+/* Sends the ACK held back by opts.ack_late, if any. */
+static void flush_late_ack(kdsim_link *l)
+{
+    if (!l->late_ack)
+        return;
+    l->late_ack = 0;
+    send_control(l, KD_TYPE_ACKNOWLEDGE, l->late_ack_id);
+}
+
+static void ack(kdsim_link *l, uint32_t id)
+{
+    if (l->o.ack_late == KDSIM_ACK_AFTER_NEXT) {
+        flush_late_ack(l); /* one held at a time */
+        l->late_ack = 1;
+        l->late_ack_id = id;
+        return;
+    }
+    send_control(l, KD_TYPE_ACKNOWLEDGE, id);
 }
 
 int kdsim_link_break_in(kdsim_link *l)
@@ -212,8 +242,10 @@ static int pump(kdsim_link *l, int timeout_ms)
 static void reset_ids(kdsim_link *l)
 {
     /* §3.5: both ids restart at 0x80800000, the sync bit clear. */
-    l->send_id = KD_INITIAL_PACKET_ID;
-    l->expect_id = KD_INITIAL_PACKET_ID;
+    if (!l->o.keep_ids_on_reset) {
+        l->send_id = KD_INITIAL_PACKET_ID;
+        l->expect_id = KD_INITIAL_PACKET_ID;
+    }
     l->synced = 0;
     l->st.resets++;
 }
@@ -235,8 +267,8 @@ static handled handle(kdsim_link *l, qitem *q)
             return H_RESEND;
         }
         if (it->type == KD_TYPE_RESET) {
-            if (l->o.role == KDSIM_TARGET)
-                send_control(l, KD_TYPE_RESET, 0); /* §3.5: reply RESET */
+            if (l->o.role == KDSIM_TARGET) /* §3.5: reply RESET (id 0, §1.11) */
+                send_control(l, KD_TYPE_RESET, l->o.reset_id_set ? l->o.reset_id : 0);
             reset_ids(l);
             return H_RESET;
         }
@@ -248,15 +280,14 @@ static handled handle(kdsim_link *l, qitem *q)
     }
     if (it->flags) {
         /* §3.6: a bad trailer, checksum or ByteCount gets RESEND, id 0. */
-        send_control(l, KD_TYPE_RESEND, 0);
+        send_control(l, KD_TYPE_RESEND, l->o.resend_with_id ? it->id : 0);
         l->st.resends_sent++;
         return H_NONE;
     }
     /* §3.4: ACK what passed the checks.  The target acknowledges with the
      * id as received; a debugger strips the sync bit, which the ReactOS
      * target requires (kddll.c:166). */
-    uint32_t ack = l->o.role == KDSIM_DEBUGGER ? it->id & ~KD_SYNC_PACKET_ID : it->id;
-    send_control(l, KD_TYPE_ACKNOWLEDGE, ack);
+    ack(l, l->o.role == KDSIM_DEBUGGER ? it->id & ~KD_SYNC_PACKET_ID : it->id);
     uint32_t id = it->id & ~KD_SYNC_PACKET_ID;
     if (l->o.role == KDSIM_DEBUGGER && !l->synced) {
         /* Choice: a debugger takes the target's first packet as it comes. */
@@ -314,6 +345,16 @@ int kdsim_link_send_with(kdsim_link *l, kdsim_encode_fn enc, const void *m)
     int tries = l->o.retries;
     if (wire_write(l, l->out, l->out_len, W_PACKET) != 0)
         return -1;
+    /* A retransmission is a copy sent again after one reached the line
+     * (what a recording shows, as the tracker counts it). */
+    int on_line = !l->dropped;
+    flush_late_ack(l);
+    if (l->o.no_wait) {
+        /* Not stop-and-wait: the ids alternate all the same; the ACK is
+         * taken whenever it comes (handle ignores it). */
+        l->send_id = (l->send_id ^ 1) & ~KD_SYNC_PACKET_ID;
+        return 0;
+    }
     uint64_t deadline = now_ms() + (uint64_t)l->o.ack_timeout_ms;
     for (;;) {
         while (l->count) {
@@ -325,9 +366,10 @@ int kdsim_link_send_with(kdsim_link *l, kdsim_encode_fn enc, const void *m)
                 return 0;
             }
             if (h == H_RESEND) {
-                l->st.retransmitted++;
+                l->st.retransmitted += on_line;
                 if (wire_write(l, l->out, l->out_len, W_PACKET) != 0)
                     return -1;
+                on_line |= !l->dropped;
                 deadline = now_ms() + (uint64_t)l->o.ack_timeout_ms;
             } else if (h == H_RESET) {
                 return 1;
@@ -339,12 +381,15 @@ int kdsim_link_send_with(kdsim_link *l, kdsim_encode_fn enc, const void *m)
         if (t >= deadline) {
             if (--tries <= 0)
                 return -1;
-            l->st.retransmitted++;
+            l->st.retransmitted += on_line;
             if (wire_write(l, l->out, l->out_len, W_PACKET) != 0)
                 return -1;
+            on_line |= !l->dropped;
             deadline = now_ms() + (uint64_t)l->o.ack_timeout_ms;
             continue;
         }
+        if (l->o.ack_late == KDSIM_ACK_AFTER_NEXT)
+            flush_late_ack(l); /* this end sent its packet and waits */
         if (pump(l, (int)(deadline - t)) < 0)
             return -1;
     }
@@ -360,9 +405,19 @@ int kdsim_link_reset(kdsim_link *l)
         for (;;) {
             while (l->count) {
                 qitem *q = pop_item(l);
-                if (q->it.kind == KD_ITEM_CONTROL && q->it.type == KD_TYPE_RESET)
+                if (q->it.kind == KD_ITEM_CONTROL && q->it.type == KD_TYPE_RESET) {
+                    /* opts.ack_late AFTER_RESET: the stale packet acked now. */
+                    if (l->late_ack && l->o.ack_late == KDSIM_ACK_AFTER_RESET) {
+                        l->late_ack = 0;
+                        send_control(l, KD_TYPE_ACKNOWLEDGE, l->late_ack_id);
+                    }
                     return 0; /* the target answered */
+                }
                 /* Choice: anything else before the answer is stale. */
+                if (q->it.kind == KD_ITEM_DATA && !q->it.flags && l->o.ack_late == KDSIM_ACK_AFTER_RESET) {
+                    l->late_ack = 1;
+                    l->late_ack_id = q->it.id;
+                }
             }
             uint64_t t = now_ms();
             if (t >= deadline)
@@ -420,6 +475,9 @@ void kdsim_link_recv(kdsim_link *l, int timeout_ms, kdsim_event *ev)
             return;
         }
         int wait = deadline == UINT64_MAX ? -1 : (int)(deadline - t);
+        /* Nothing more to send before waiting: a held ACK goes now. */
+        if (l->o.ack_late == KDSIM_ACK_AFTER_NEXT)
+            flush_late_ack(l);
         if (pump(l, wait) < 0) {
             ev->kind = KDSIM_EV_CLOSED;
             return;

@@ -33,6 +33,13 @@ typedef enum kdsim_role { KDSIM_TARGET, KDSIM_DEBUGGER } kdsim_role;
  * (after faults) and what it read.  For --record. */
 typedef void (*kdsim_tap_fn)(kd_dir dir, const uint8_t *bytes, size_t len, void *user);
 
+typedef enum kdsim_ack_late {
+    KDSIM_ACK_AT_ONCE,     /* kdcom: after the trailer and checksum check */
+    KDSIM_ACK_AFTER_NEXT,  /* after this end's next packet (or before it waits idle) */
+    KDSIM_ACK_AFTER_RESET  /* debugger: a packet that came before its RESET was
+                              answered is acked after it, with the id as received */
+} kdsim_ack_late;
+
 typedef struct kdsim_link_opts {
     kdsim_role role;
     int ack_timeout_ms; /* 0: 1000 */
@@ -49,6 +56,15 @@ typedef struct kdsim_link_opts {
     const uint32_t *drop_nth, *corrupt_nth;
     size_t n_drop_nth, n_corrupt_nth;
     uint64_t seed;
+    /* Behaviours of other KD implementations, so tests can check the
+     * analyzer against them (all off by default, where kdsim is kdcom). */
+    int no_wait;           /* send the next packet without waiting for the ACK */
+    int keep_ids_on_reset; /* packet ids go on across RESET (§3.5 restarts them) */
+    int reset_id_set;      /* the target answers RESET with reset_id, not 0 (§1.11) */
+    uint32_t reset_id;
+    kdsim_ack_late ack_late;
+    int resend_with_id;    /* RESEND carries the damaged packet's id, not 0 */
+    unsigned control_junk; /* junk bytes (0x00) after every control packet */
     kdsim_tap_fn tap;
     void *tap_user;
 } kdsim_link_opts;
@@ -101,7 +117,11 @@ int kdsim_link_break_in(kdsim_link *l);
 /* The next event within timeout_ms (-1: wait). */
 void kdsim_link_recv(kdsim_link *l, int timeout_ms, kdsim_event *ev);
 
-/* Counters for tests and the summary line. */
+/* Counters for tests and the summary line.  retransmitted: copies sent
+ * again after an earlier copy reached the line; duplicates: intact copies
+ * of a packet already taken, acknowledged and dropped (§3.3).  The session
+ * tracker's retransmission and duplicate (tracker.h) are the same things
+ * seen on a recording, so the two sides' counts add up to kdcat --stats'. */
 typedef struct kdsim_link_stats {
     uint64_t sent, retransmitted, resends_sent, resends_received, acks, duplicates, resets;
 } kdsim_link_stats;
