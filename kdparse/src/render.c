@@ -375,7 +375,7 @@ static void summary_state(sbuf *s, const kd_msg *m)
 {
     switch (m->api) {
     case 0x3030:
-        sb_printf(s, "Exception ");
+        sb_printf(s, "%s ", kd_val_name(kd_vals_state_short, m->api));
         sb_status(s, (uint32_t)val(m, KD_F_EXCEPTION_CODE));
         sb_printf(s, " at 0x%" PRIx64 "%s, cpu %" PRIu64, val(m, KD_F_EXCEPTION_ADDRESS),
                   val(m, KD_F_EXCEPTION_FIRST_CHANCE) ? ", first chance" : ", second chance",
@@ -388,7 +388,7 @@ static void summary_state(sbuf *s, const kd_msg *m)
                   val(m, KD_F_LS_SIZE_OF_IMAGE));
         break;
     case 0x3032:
-        sb_printf(s, "CommandString ");
+        sb_printf(s, "%s ", kd_val_name(kd_vals_state_short, m->api));
         sb_string_field(s, m, KD_F_CS_NAME);
         sb_printf(s, " ");
         sb_string_field(s, m, KD_F_CS_COMMAND);
@@ -411,7 +411,7 @@ static void summary_data(sbuf *s, const kd_msg *m)
         break;
     case KD_TYPE_DEBUG_IO:
         if (m->api == 0x3230) {
-            sb_printf(s, "DbgPrint ");
+            sb_printf(s, "%s ", kd_val_name(kd_vals_io_api_short, m->api));
             sb_string_field(s, m, KD_F_DIO_STRING);
         } else if (m->api == 0x3231) {
             sb_printf(s, m->is_response ? "DbgPrompt answer " : "DbgPrompt ");
@@ -423,17 +423,17 @@ static void summary_data(sbuf *s, const kd_msg *m)
     case KD_TYPE_FILE_IO:
         switch (m->api) {
         case 0x3430:
-            sb_printf(s, "CreateFile ");
+            sb_printf(s, "%s ", kd_val_name(kd_vals_io_api_short, m->api));
             sb_string_field(s, m, KD_F_FIO_FILE_NAME);
             break;
         case 0x3431:
         case 0x3432:
             sb_printf(s, "%s handle 0x%" PRIx64 " offset 0x%" PRIx64 " len 0x%" PRIx64,
-                      m->api == 0x3431 ? "ReadFile" : "WriteFile", val(m, KD_F_FIO_HANDLE),
+                      kd_val_name(kd_vals_io_api_short, m->api), val(m, KD_F_FIO_HANDLE),
                       val(m, KD_F_FIO_OFFSET), val(m, KD_F_FIO_LENGTH));
             break;
         case 0x3433:
-            sb_printf(s, "CloseFile handle 0x%" PRIx64, val(m, KD_F_FIO_HANDLE));
+            sb_printf(s, "%s handle 0x%" PRIx64, kd_val_name(kd_vals_io_api_short, m->api), val(m, KD_F_FIO_HANDLE));
             break;
         default:
             sb_printf(s, "FileIo API 0x%04" PRIx32, m->api);
@@ -467,16 +467,17 @@ size_t kd_msg_summary(const kd_msg *m, const kd_annot *a, char *buf, size_t n)
     const kd_item *it = m->item;
     switch (it->kind) {
     case KD_ITEM_BREAKIN:
-        sb_printf(&s, "Break-in");
+        sb_str(&s, kd_val_name(kd_vals_item_kind_short, KD_ITEM_BREAKIN));
         if (it->len > 1)
             sb_printf(&s, " (%zu bytes)", it->len);
         break;
     case KD_ITEM_NOISE:
-        sb_printf(&s, "Noise, %zu byte%s", it->len, it->len == 1 ? "" : "s");
+        sb_printf(&s, "%s, %zu byte%s", kd_val_name(kd_vals_item_kind_short, KD_ITEM_NOISE), it->len, it->len == 1 ? "" : "s");
         break;
     case KD_ITEM_TRUNCATED: {
         const char *tn = it->has_header ? kd_packet_type_name(it->type) : NULL;
-        sb_printf(&s, "Truncated %s, %zu bytes", tn ? tn : "packet", it->len);
+        sb_printf(&s, "%s %s, %zu bytes", kd_val_name(kd_vals_item_kind_short, KD_ITEM_TRUNCATED), tn ? tn : "packet",
+                  it->len);
         if (it->has_header && it->leader == KD_PACKET_LEADER && it->byte_count <= KD_PACKET_MAX_SIZE)
             sb_printf(&s, " of %u", KD_PACKET_HEADER_SIZE + it->byte_count + 1u);
         break;
@@ -484,14 +485,15 @@ size_t kd_msg_summary(const kd_msg *m, const kd_annot *a, char *buf, size_t n)
     case KD_ITEM_CONTROL:
         switch (it->type) {
         case KD_TYPE_ACKNOWLEDGE:
-            sb_str(&s, "ACK ");
+            sb_str(&s, kd_val_name(kd_vals_control_short, it->type));
+            sb_str(&s, " ");
             sb_hex(&s, it->id, 8);
             break;
         case KD_TYPE_RESEND:
-            sb_str(&s, "RESEND");
+            sb_str(&s, kd_val_name(kd_vals_control_short, it->type));
             break;
         case KD_TYPE_RESET:
-            sb_str(&s, "RESET");
+            sb_str(&s, kd_val_name(kd_vals_control_short, it->type));
             break;
         default:
             sb_printf(&s, "Control packet type %u", it->type);

@@ -2,6 +2,7 @@
 /* Value tables shared by every renderer.  Sources: kd-protocol.md §1. */
 #include <string.h>
 
+#include "kdparse/framer.h"
 #include "kdparse/kdnet.h"
 #include "kdparse/schema.h"
 #include "kdparse/wire.h"
@@ -24,12 +25,14 @@ const kd_val kd_vals_packet_type[] = {
 };
 
 /* §1.3-§1.5: fields/apis.def */
-#define STATE_NAME(e, v, l) {v, l},
 #define LONG_NAME(e, v, l, s) {v, l},
 #define SHORT_NAME(e, v, l, s) {v, s},
-#define IO_NAME(e, v, l) {v, l},
 const kd_val kd_vals_state[] = {
-#define KD_STATE STATE_NAME
+#define KD_STATE LONG_NAME
+#include "kdparse/fields/apis.def"
+    {0, NULL}};
+const kd_val kd_vals_state_short[] = {
+#define KD_STATE SHORT_NAME
 #include "kdparse/fields/apis.def"
     {0, NULL}};
 const kd_val kd_vals_api[] = {
@@ -41,9 +44,28 @@ const kd_val kd_vals_api_short[] = {
 #include "kdparse/fields/apis.def"
     {0, NULL}};
 const kd_val kd_vals_io_api[] = {
-#define KD_IO IO_NAME
+#define KD_IO LONG_NAME
 #include "kdparse/fields/apis.def"
     {0, NULL}};
+const kd_val kd_vals_io_api_short[] = {
+#define KD_IO SHORT_NAME
+#include "kdparse/fields/apis.def"
+    {0, NULL}};
+
+/* The words of summaries for control packets and for what is not a packet. */
+const kd_val kd_vals_control_short[] = {
+    {KD_TYPE_ACKNOWLEDGE, "ACK"},
+    {KD_TYPE_RESEND, "RESEND"},
+    {KD_TYPE_RESET, "RESET"},
+    {0, NULL},
+};
+
+const kd_val kd_vals_item_kind_short[] = {
+    {KD_ITEM_BREAKIN, "Break-in"},
+    {KD_ITEM_NOISE, "Noise"},
+    {KD_ITEM_TRUNCATED, "Truncated"},
+    {0, NULL},
+};
 
 /* §1.8 */
 const kd_val kd_vals_ntstatus[] = {

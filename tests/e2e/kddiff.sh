@@ -71,6 +71,64 @@ run 1 "$WORK/out" --max-time-ratio 1.2 "$WORK/a.pcapng" "$WORK/time.pcapng"
 grep -q '^slower: GetVersion p95 0.450 ms -> 0.675 ms' "$WORK/out" || fail "timing: $(cat "$WORK/out")"
 echo "ok: --max-time-ratio"
 
+# Issue 17.1: slowdowns are JSON objects in --json, JUnit failures in --junit.
+run 1 "$WORK/out" --json --max-time-ratio 1.2 --junit "$WORK/t.xml" "$WORK/a.pcapng" "$WORK/time.pcapng"
+command -v jq >/dev/null && {
+  jq -e -s 'length == 2 and all(.[]; .op == "slower") and any(.[]; .api == "GetVersion" and .a_p95_ms == 0.45)' \
+    "$WORK/out" > /dev/null || fail "--json slowdown: $(cat "$WORK/out")"
+}
+if command -v xmllint >/dev/null; then
+  [ "$(xmllint --xpath 'string(//testsuite/@failures)' "$WORK/t.xml")" -ge 1 ] || fail "JUnit: slowdown not a failure: $(cat "$WORK/t.xml")"
+  xmllint --xpath 'string(//testcase[@name="GetVersion p95"]/failure/@message)' "$WORK/t.xml" | grep -q 'x1.50' \
+    || fail "JUnit slowdown: $(cat "$WORK/t.xml")"
+fi
+# Equal times are never slower; a ratio below 1 is refused.
+run 0 "$WORK/out" --max-time-ratio 1 "$WORK/a.pcapng" "$WORK/a.pcapng"
+echo "ok: slowdowns in JSON and JUnit"
+
+# Issue 17.3: kdcat's names; JUnit classnames by packet type.
+run 1 "$WORK/out" --stat --transport "$WORK/a.pcapng" "$WORK/extra.pcapng"
+grep -qE '^t2d ACK ' "$WORK/out" || fail "--stat --transport: ACK not named: $(cat "$WORK/out")"
+grep -q 'item 0x' "$WORK/out" && fail "--stat --transport: unnamed items: $(cat "$WORK/out")"
+run 1 "$WORK/out" --stat "$KDSCOPE_SRC/captures/kdsim-amd64-boot.pcapng" "$KDSCOPE_SRC/captures/kdsim-breakin.pcapng"
+grep -q 'DbgKd' "$WORK/out" && fail "--stat: Windows names: $(cat "$WORK/out")"
+grep -qE '^t2d LoadSymbols ' "$WORK/out" && grep -qE '^t2d DbgPrint ' "$WORK/out" || fail "--stat names: $(cat "$WORK/out")"
+run 1 "$WORK/out" --junit "$WORK/j.xml" "$WORK/a.pcapng" "$WORK/extra.pcapng"
+grep -q 'classname="kddiff"' "$WORK/j.xml" && fail "JUnit classnames all kddiff"
+grep -q 'classname="kddiff.STATE_MANIPULATE" name="d2t ReadVirtualMemory"' "$WORK/j.xml" || fail "JUnit classname: $(cat "$WORK/j.xml")"
+echo "ok: one naming (kdcat's)"
+
+# Issue 17.8: --stat --json is one JSON object.
+run 1 "$WORK/out" --stat --json "$WORK/a.pcapng" "$WORK/extra.pcapng"
+command -v jq >/dev/null && {
+  jq -e -s 'length == 1 and .[0].total.only_b == 2 and .[0].classes[0].class == "d2t ReadVirtualMemory"' "$WORK/out" \
+    > /dev/null || fail "--stat --json: $(cat "$WORK/out")"
+}
+echo "ok: --stat --json"
+
+# Issue 17.4: kdcat's input options: --format raw and --direction label raw streams.
+mkdir -p "$WORK/raw"; "$S" "$WORK/r.pcapng" "$WORK/raw"
+run 0 "$WORK/out" -d t2d "$WORK/raw/t2d.bin" "$WORK/raw/t2d.bin"
+run 1 "$WORK/out" -d t2d "$WORK/raw/t2d.bin" -d d2t "$WORK/raw/t2d.bin"
+grep -q '^- #[0-9 ]* t2d' "$WORK/out" && grep -q '^+ #[0-9 ]* d2t' "$WORK/out" || fail "--direction per session: $(head "$WORK/out")"
+grep -q ' ? ' "$WORK/out" && fail "raw stream direction '?': $(head "$WORK/out")"
+printf 'hello\n' > "$WORK/text.bin"
+run 1 "$WORK/out" --format raw "$WORK/text.bin" "$WORK/a.pcapng"
+echo "ok: --direction, --format"
+
+# Issue 17.2: memory bounded whatever the sessions: 20 000 reads against the
+# sample and against themselves cut short (whole-session RSS < 64 MB here;
+# the old code took 3 GB for 1 M; the benchmark is tests/bench/bench_kddiff.sh).
+"$S" "$WORK/long.pcapng" --reads 20000; "$S" "$WORK/short.pcapng" --reads 15000
+for pair in "long short" "long a" "a long"; do
+  set -- $pair
+  /usr/bin/time -f '%M' -o "$WORK/rss" "$KDDIFF" -q --stat "$WORK/$1.pcapng" "$WORK/$2.pcapng" > "$WORK/out" 2>&1 && fail "$pair: no difference"
+  [ "$(tail -1 "$WORK/rss")" -lt 65536 ] || fail "kddiff $pair: $(tail -1 "$WORK/rss") KB"
+done
+run 1 "$WORK/out" --stat "$WORK/long.pcapng" "$WORK/short.pcapng"
+grep -qE '^total +30007 +0 +10000 +0$' "$WORK/out" || fail "long vs short: $(cat "$WORK/out")"
+echo "ok: memory bounded; the tail dropped is 10 000 deletions"
+
 bad() { # pattern, kddiff args...
   local pat=$1 rc=0; shift
   "$KDDIFF" "$@" > /dev/null 2> "$WORK/err" || rc=$?
@@ -82,4 +140,8 @@ printf '\x89PNG\r\n\x1a\n' > "$WORK/x.png"; bad "x.png: not a pcapng" "$WORK/x.p
 bad "expected two sessions" "$WORK/a.pcapng"
 bad "no field is named 'kd.nope'" --ignore kd.nope "$WORK/a.pcapng" "$WORK/a.pcapng"
 bad "max-time-ratio" --max-time-ratio -1 "$WORK/a.pcapng" "$WORK/a.pcapng"
+bad "max-time-ratio: '0.5' is not a ratio of at least 1" --max-time-ratio 0.5 "$WORK/a.pcapng" "$WORK/a.pcapng"
+bad "--frobnicate: unknown option" --frobnicate "$WORK/a.pcapng" "$WORK/a.pcapng"
+bad "-U: needs a value" "$WORK/a.pcapng" "$WORK/a.pcapng" -U
+bad "format: 'png' is not" --format png "$WORK/a.pcapng" "$WORK/a.pcapng"
 echo "ok: bad input exits 2 with one line"

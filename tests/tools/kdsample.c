@@ -39,6 +39,8 @@ static uint64_t g_slide;        /* --slide HEX: the kernel loaded elsewhere (ASL
 static uint64_t g_read_offset;  /* --read-offset HEX: the debugger reads elsewhere */
 static int g_extra_read;        /* --extra-read: one more ReadVirtualMemory round trip */
 static unsigned g_time_pct = 100; /* --time-scale PCT: the same session, other timing */
+static unsigned long g_reads;     /* --reads N: N more small reads (kddiff's benchmark sessions) */
+static unsigned long g_vary_every; /* --vary-every K: every K-th of those reads elsewhere */
 #define KERNBASE (0xfffff80002a00000ull + g_slide)
 
 static kdcap_writer *g_writer;
@@ -218,6 +220,22 @@ static void session(void)
         control(D, KD_TYPE_ACKNOWLEDGE, id, 700);
     }
 
+    /* A long session: N reads of 8 bytes walking the kernel image. */
+    for (unsigned long i = 0; i < g_reads; i++) {
+        uint64_t addr = KERNBASE + 8 * (i % 0x100000) + (g_vary_every && i % g_vary_every == g_vary_every - 1 ? 4 : 0);
+        manip_header(m, 0x3130, 0);
+        kdb_put64(m + 0x10, addr);
+        kdb_put32(m + 0x18, 8);
+        id = next_id(D);
+        data(D, KD_TYPE_STATE_MANIPULATE, id, m, 56, 150);
+        control(T, KD_TYPE_ACKNOWLEDGE, id, 300);
+        kdb_put32(m + 0x1C, 8);
+        kdb_put64(m + 56, i);
+        id = next_id(T);
+        data(T, KD_TYPE_STATE_MANIPULATE, id, m, 56 + 8, 200);
+        control(D, KD_TYPE_ACKNOWLEDGE, id, 700);
+    }
+
     /* ReadVirtualMemory of the kernel's first 0x100 bytes. */
     manip_header(m, 0x3130, 0);
     kdb_put64(m + 0x10, KERNBASE + g_read_offset); /* TargetBaseAddress */
@@ -294,6 +312,10 @@ int main(int argc, char **argv)
             g_read_offset = strtoull(argv[++i], NULL, 16);
         } else if (strcmp(argv[i], "--extra-read") == 0) {
             g_extra_read = 1;
+        } else if (strcmp(argv[i], "--reads") == 0 && i + 1 < argc) {
+            g_reads = strtoul(argv[++i], NULL, 10);
+        } else if (strcmp(argv[i], "--vary-every") == 0 && i + 1 < argc) {
+            g_vary_every = strtoul(argv[++i], NULL, 10);
         } else if (strcmp(argv[i], "--time-scale") == 0 && i + 1 < argc) {
             g_time_pct = (unsigned)strtoul(argv[++i], NULL, 10);
         } else {
@@ -304,7 +326,8 @@ int main(int argc, char **argv)
     argc = nargs;
     if (argc < 2 || argc > 3) {
         fprintf(stderr, "usage: kdsample OUTPUT.pcapng [RAW_DIR] [--text2pcap FILE] [--slide HEX]\n"
-                        "                [--read-offset HEX] [--extra-read] [--time-scale PCT]\n");
+                        "                [--read-offset HEX] [--extra-read] [--time-scale PCT]\n"
+                        "                [--reads N] [--vary-every K]\n");
         return 2;
     }
     const char *out = argv[1];

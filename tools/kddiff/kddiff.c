@@ -21,7 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "diff.h"
 #include "kdsession.h"
 
 #ifndef KDSCOPE_VERSION
@@ -29,6 +31,9 @@
 #endif
 
 static const char *prog = "kddiff";
+static int g_progress; /* progress on standard error (a terminal, no -q) */
+
+#define KIND_NOT_DATA 0xF000000u /* in a kind: not a data packet (add_record) */
 
 /* ------------------------------------------------------------ options */
 
@@ -117,6 +122,7 @@ typedef struct rec {
 
 typedef struct session {
     const char *path;
+    kdsession_opts opts; /* how to read it */
     rec *v;
     size_t n, cap;
     uint64_t base;    /* kernel base (--rebase), 0 unknown */
@@ -217,7 +223,7 @@ static int add_record(const kd_msg *m, const kd_annot *a, uint64_t frame, void *
     r.kind = (uint32_t)it->dir << 28 | (uint32_t)(it->has_header ? it->type & 0xFFF : 0xFFF) << 16 |
              (m->api & 0xFFFF);
     if (it->kind != KD_ITEM_DATA)
-        r.kind = (uint32_t)it->dir << 28 | 0xF000000u | (uint32_t)it->kind << 16 | (it->type & 0xFFFF);
+        r.kind = (uint32_t)it->dir << 28 | KIND_NOT_DATA | (uint32_t)it->kind << 16 | (it->type & 0xFFFF);
     uint64_t id = fnv(0xcbf29ce484222325ull, &r.kind, sizeof r.kind);
     id = fnv(id, &m->is_response, sizeof m->is_response);
     uint64_t content = 0xcbf29ce484222325ull;
@@ -255,226 +261,85 @@ static int load(session *s)
     char err[256];
     s->n_damaged = 0;
     /* Notices (streams ignored, gaps) once per session, on the main read. */
-    kdsession_opts noisy = g_o.sess;
+    kdsession_opts noisy = s->opts;
     noisy.prog = prog;
-    if (g_o.rebase && kdsession_read(s->path, &g_o.sess, find_base, s, err, sizeof err) != 0)
+    if (g_o.rebase && kdsession_read(s->path, &s->opts, find_base, s, err, sizeof err) != 0)
         goto bad;
     if (kdsession_read(s->path, &noisy, add_record, s, err, sizeof err) != 0)
         goto bad;
     return 0;
 bad:
+    if (g_progress)
+        fprintf(stderr, "\r\033[K");
     fprintf(stderr, "%s: %s: %s\n", prog, s->path, err);
     return -1;
 }
 
 /* ------------------------------------------------------------ alignment */
 
-typedef enum { OP_SAME, OP_CHANGE, OP_DEL, OP_INS } op_kind;
+typedef diff_op op;
+typedef diff_script ops;
+#define OP_SAME DIFF_SAME
+#define OP_CHANGE DIFF_CHANGE
+#define OP_DEL DIFF_DEL
+#define OP_INS DIFF_INS
 
-typedef struct op {
-    op_kind kind;
-    size_t a, b; /* indices into the sessions (a for DEL, b for INS) */
-} op;
+typedef struct pair_ctx {
+    const session *A, *B;
+} pair_ctx;
 
-typedef struct ops {
-    op *v;
-    size_t n, cap;
-} ops;
-
-static void push(ops *o, op_kind k, size_t a, size_t b)
+static uint32_t kind_of(const void *ctx, int side, size_t i)
 {
-    if (o->n == o->cap) {
-        o->cap = o->cap ? o->cap * 2 : 1024;
-        o->v = realloc(o->v, o->cap * sizeof *o->v);
-        if (!o->v) {
-            fprintf(stderr, "%s: out of memory\n", prog);
-            exit(2);
-        }
-    }
-    o->v[o->n++] = (op){k, a, b};
+    const pair_ctx *p = ctx;
+    return side ? p->B->v[i].kind : p->A->v[i].kind;
 }
 
-/* Past this many differences in the middle, the middle is reported as
- * replaced wholesale rather than aligned (Myers costs D^2 memory). */
-#define MAX_D 20000
+static void out_of_memory(void)
+{
+    fprintf(stderr, "%s: out of memory\n", prog);
+    exit(2);
+}
 
 /*
- * Myers' O((N+M)D) diff of A[0..n) and B[0..m) by identity, keeping every
- * round's furthest-reaching frontier for the backtrack.  Appends ops.
+ * Aligns the sessions by identity (diff.c), then: aligned messages whose
+ * fields differ are changes, and within a run of deletions and insertions
+ * a deleted and an inserted message of the same kind (in order) are one
+ * message that changed.  Returns 1 when the middle was too different to
+ * align (replaced wholesale), else 0.
  */
-static void myers(const rec *A, size_t n, const rec *B, size_t m, size_t a0, size_t b0, ops *out)
+static int align(const session *A, const session *B, ops *out)
 {
-    size_t max = n + m;
-    if (max == 0)
-        return;
-    size_t limit = max < MAX_D ? max : MAX_D;
-    long off = (long)limit + 1;
-    long *v = calloc(2 * (size_t)off + 1, sizeof *v);
-    long **trace = calloc(limit + 1, sizeof *trace);
-    if (!v || !trace) {
-        fprintf(stderr, "%s: out of memory\n", prog);
-        exit(2);
-    }
-    long d_found = -1;
-    for (long d = 0; d <= (long)limit; d++) {
-        for (long k = -d; k <= d; k += 2) {
-            long x;
-            if (k == -d || (k != d && v[off + k - 1] < v[off + k + 1]))
-                x = v[off + k + 1];
-            else
-                x = v[off + k - 1] + 1;
-            long y = x - k;
-            while (x < (long)n && y < (long)m && A[x].ident == B[y].ident) {
-                x++;
-                y++;
-            }
-            v[off + k] = x;
-            if (x >= (long)n && y >= (long)m) {
-                d_found = d;
-                break;
-            }
-        }
-        trace[d] = malloc((2 * (size_t)d + 1) * sizeof(long));
-        if (!trace[d]) {
-            fprintf(stderr, "%s: out of memory\n", prog);
-            exit(2);
-        }
-        for (long k = -d; k <= d; k++)
-            trace[d][k + d] = v[off + k];
-        if (d_found >= 0)
-            break;
-    }
-    if (d_found < 0) {
-        /* Too different to align: everything replaced. */
-        for (size_t i = 0; i < n; i++)
-            push(out, OP_DEL, a0 + i, 0);
-        for (size_t j = 0; j < m; j++)
-            push(out, OP_INS, 0, b0 + j);
-    } else {
-        /* Backtrack into a reversed list, then append in order. */
-        ops rev = {0};
-        long x = (long)n, y = (long)m;
-        for (long d = d_found; d > 0; d--) {
-            long k = x - y;
-            long *prev = trace[d - 1];
-            long pk;
-            if (k == -d || (k != d && prev[k - 1 + (d - 1)] < prev[k + 1 + (d - 1)]))
-                pk = k + 1;
-            else
-                pk = k - 1;
-            long px = prev[pk + (d - 1)], py = px - pk;
-            while (x > px && y > py) {
-                x--;
-                y--;
-                push(&rev, OP_SAME, a0 + (size_t)x, b0 + (size_t)y);
-            }
-            if (x == px)
-                push(&rev, OP_INS, 0, b0 + (size_t)--y);
-            else
-                push(&rev, OP_DEL, a0 + (size_t)--x, 0);
-        }
-        while (x > 0 && y > 0) {
-            x--;
-            y--;
-            push(&rev, OP_SAME, a0 + (size_t)x, b0 + (size_t)y);
-        }
-        for (size_t i = rev.n; i-- > 0;)
-            push(out, rev.v[i].kind, rev.v[i].a, rev.v[i].b);
-        free(rev.v);
-    }
-    for (long d = 0; d <= (long)limit && trace[d]; d++)
-        free(trace[d]);
-    free(trace);
-    free(v);
-}
-
-/* Aligns the sessions: common head and tail first, Myers on the middle. */
-static void align(const session *A, const session *B, ops *out)
-{
-    size_t pre = 0;
-    while (pre < A->n && pre < B->n && A->v[pre].ident == B->v[pre].ident)
-        pre++;
-    size_t suf = 0;
-    while (suf < A->n - pre && suf < B->n - pre && A->v[A->n - 1 - suf].ident == B->v[B->n - 1 - suf].ident)
-        suf++;
-    for (size_t i = 0; i < pre; i++)
-        push(out, OP_SAME, i, i);
-    myers(A->v + pre, A->n - pre - suf, B->v + pre, B->n - pre - suf, pre, pre, out);
-    for (size_t i = 0; i < suf; i++)
-        push(out, OP_SAME, A->n - suf + i, B->n - suf + i);
-    /* Aligned messages whose fields differ are changes. */
+    pair_ctx p = {A, B};
+    uint64_t *ia = malloc((A->n ? A->n : 1) * sizeof *ia), *ib = malloc((B->n ? B->n : 1) * sizeof *ib);
+    if (!ia || !ib)
+        out_of_memory();
+    for (size_t i = 0; i < A->n; i++)
+        ia[i] = A->v[i].ident;
+    for (size_t j = 0; j < B->n; j++)
+        ib[j] = B->v[j].ident;
+    int cut = diff_align(ia, A->n, ib, B->n, KDDIFF_MAX_DIFFERENCES, out);
+    free(ia);
+    free(ib);
+    if (cut < 0)
+        out_of_memory();
     for (size_t i = 0; i < out->n; i++)
         if (out->v[i].kind == OP_SAME && A->v[out->v[i].a].content != B->v[out->v[i].b].content)
             out->v[i].kind = OP_CHANGE;
-}
-
-/*
- * Within a run of deletions and insertions, a deleted and an inserted
- * message of the same kind (in order) are one message that changed.
- * The result keeps A's order: changes where the deletion stood.
- */
-static void pair_changes(const session *A, const session *B, ops *o)
-{
-    ops out = {0};
-    for (size_t i = 0; i < o->n;) {
-        if (o->v[i].kind != OP_DEL && o->v[i].kind != OP_INS) {
-            push(&out, o->v[i].kind, o->v[i].a, o->v[i].b);
-            i++;
-            continue;
-        }
-        size_t j = i;
-        while (j < o->n && (o->v[j].kind == OP_DEL || o->v[j].kind == OP_INS))
-            j++;
-        /* ops[i..j) is a run: pair greedily in order. */
-        size_t nd = 0, ni = 0;
-        size_t *dels = malloc((j - i) * sizeof *dels), *inss = malloc((j - i) * sizeof *inss);
-        char *used = calloc(j - i, 1);
-        if (!dels || !inss || !used) {
-            fprintf(stderr, "%s: out of memory\n", prog);
-            exit(2);
-        }
-        for (size_t k = i; k < j; k++) {
-            if (o->v[k].kind == OP_DEL)
-                dels[nd++] = o->v[k].a;
-            else
-                inss[ni++] = o->v[k].b;
-        }
-        size_t next_ins = 0;
-        for (size_t d = 0; d < nd; d++) {
-            size_t match = ni;
-            for (size_t k = next_ins; k < ni; k++) {
-                if (!used[k] && B->v[inss[k]].kind == A->v[dels[d]].kind) {
-                    match = k;
-                    break;
-                }
-            }
-            /* Insertions before the match stay insertions, in place. */
-            if (match < ni) {
-                for (size_t k = next_ins; k < match; k++)
-                    if (!used[k]) {
-                        push(&out, OP_INS, 0, inss[k]);
-                        used[k] = 1;
-                    }
-                push(&out, OP_CHANGE, dels[d], inss[match]);
-                used[match] = 1;
-                next_ins = match + 1;
-            } else {
-                push(&out, OP_DEL, dels[d], 0);
-            }
-        }
-        for (size_t k = 0; k < ni; k++)
-            if (!used[k])
-                push(&out, OP_INS, 0, inss[k]);
-        free(dels);
-        free(inss);
-        free(used);
-        i = j;
-    }
-    free(o->v);
-    *o = out;
+    if (diff_pair_changes(out, kind_of, &p) != 0)
+        out_of_memory();
+    return cut;
 }
 
 /* ------------------------------------------------------------ pass 2: what to show */
+
+/*
+ * The messages a reader sees (differences and their context) are read
+ * again for their summaries, and for changes their fields.  They go to a
+ * temporary file in record order, not to memory: a million differences
+ * cost disk, not RSS.  The output walks each session's list in order, so
+ * one record is in memory at a time.
+ */
+#define WANT_FIELDS ((size_t)1 << (sizeof(size_t) * 8 - 1)) /* flag on an index: keep its fields */
 
 typedef struct shown {
     size_t idx;        /* record index */
@@ -485,19 +350,18 @@ typedef struct shown {
 
 typedef struct want {
     session *s;
-    shown *v; /* sorted by idx */
-    size_t n, pos, seen;
-    int detail_all;
+    size_t *idx;       /* increasing record indices, | WANT_FIELDS */
+    size_t n, cap, pos, seen;
+    FILE *spill;       /* the shown messages, in order */
+    shown cur;         /* the one last read back */
+    int have;
 } want;
 
-static char *xstrdup(const char *t)
+static void spill_str(FILE *f, const char *t)
 {
-    char *p = strdup(t);
-    if (!p) {
-        fprintf(stderr, "%s: out of memory\n", prog);
-        exit(2);
-    }
-    return p;
+    uint32_t n = (uint32_t)strlen(t);
+    fwrite(&n, sizeof n, 1, f);
+    fwrite(t, 1, n, f);
 }
 
 static int collect_shown(const kd_msg *m, const kd_annot *a, uint64_t frame, void *user)
@@ -508,14 +372,18 @@ static int collect_shown(const kd_msg *m, const kd_annot *a, uint64_t frame, voi
     size_t idx = w->seen++;
     if (w->pos >= w->n)
         return 1;
-    if (w->v[w->pos].idx != idx)
+    if ((w->idx[w->pos] & ~WANT_FIELDS) != idx)
         return 0;
-    shown *sh = &w->v[w->pos++];
+    int fields = (w->idx[w->pos++] & WANT_FIELDS) != 0;
     char line[1024];
     kd_msg_summary(m, NULL, line, sizeof line);
-    sh->summary = xstrdup(line);
-    sh->fields = calloc(m->n ? m->n : 1, sizeof *sh->fields);
-    for (uint16_t i = 0; i < m->n; i++) {
+    fwrite(&idx, sizeof idx, 1, w->spill);
+    spill_str(w->spill, line);
+    uint32_t nf = 0;
+    for (uint16_t i = 0; fields && i < m->n; i++)
+        nf += kd_fields[m->nodes[i].field].type != KD_FT_NONE && !ignored_field((kd_field_id)m->nodes[i].field);
+    fwrite(&nf, sizeof nf, 1, w->spill);
+    for (uint16_t i = 0; nf && i < m->n; i++) {
         const kd_node *n = &m->nodes[i];
         kd_field_id f = (kd_field_id)n->field;
         if (kd_fields[f].type == KD_FT_NONE || ignored_field(f))
@@ -528,47 +396,95 @@ static int collect_shown(const kd_msg *m, const kd_annot *a, uint64_t frame, voi
         else
             kd_node_format(n, val, sizeof val);
         snprintf(buf, sizeof buf, "%s\t%s", kd_fields[f].abbrev, val);
-        sh->fields[sh->n_fields++] = xstrdup(buf);
+        spill_str(w->spill, buf);
     }
     return 0;
 }
 
-static int cmp_shown(const void *x, const void *y)
+static void want_add(want *w, size_t idx, int fields)
 {
-    const shown *a = x, *b = y;
-    return a->idx < b->idx ? -1 : a->idx > b->idx;
+    if (w->n && (w->idx[w->n - 1] & ~WANT_FIELDS) == idx) {
+        w->idx[w->n - 1] |= fields ? WANT_FIELDS : 0;
+        return;
+    }
+    if (w->n == w->cap) {
+        w->cap = w->cap ? w->cap * 2 : 1024;
+        size_t *v = realloc(w->idx, w->cap * sizeof *v);
+        if (!v)
+            out_of_memory();
+        w->idx = v;
+    }
+    w->idx[w->n++] = idx | (fields ? WANT_FIELDS : 0);
 }
 
-static const shown *find_shown(const want *w, size_t idx)
+static void shown_clear(shown *sh)
 {
-    shown key = {.idx = idx};
-    return bsearch(&key, w->v, w->n, sizeof *w->v, cmp_shown);
+    free(sh->summary);
+    for (size_t j = 0; j < sh->n_fields; j++)
+        free(sh->fields[j]);
+    free(sh->fields);
+    *sh = (shown){0};
 }
 
-static void want_add(want *w, size_t idx)
+static char *read_str(FILE *f)
 {
-    w->v[w->n++] = (shown){.idx = idx};
+    uint32_t n;
+    if (fread(&n, sizeof n, 1, f) != 1)
+        return NULL;
+    char *t = malloc((size_t)n + 1);
+    if (!t)
+        out_of_memory();
+    if (fread(t, 1, n, f) != n) {
+        free(t);
+        return NULL;
+    }
+    t[n] = 0;
+    return t;
 }
 
-static void want_finish(want *w)
+/* Reads the next shown message back: 0, or -1 at the end. */
+static int want_next(want *w)
 {
-    qsort(w->v, w->n, sizeof *w->v, cmp_shown);
-    size_t k = 0;
-    for (size_t i = 0; i < w->n; i++)
-        if (k == 0 || w->v[k - 1].idx != w->v[i].idx)
-            w->v[k++] = w->v[i];
-    w->n = k;
+    shown_clear(&w->cur);
+    w->have = 0;
+    uint32_t nf;
+    if (fread(&w->cur.idx, sizeof w->cur.idx, 1, w->spill) != 1 || !(w->cur.summary = read_str(w->spill)) ||
+        fread(&nf, sizeof nf, 1, w->spill) != 1)
+        return -1;
+    w->cur.fields = calloc(nf ? nf : 1, sizeof *w->cur.fields);
+    if (!w->cur.fields)
+        out_of_memory();
+    for (uint32_t i = 0; i < nf; i++) {
+        if (!(w->cur.fields[i] = read_str(w->spill)))
+            return -1;
+        w->cur.n_fields++;
+    }
+    w->have = 1;
+    return 0;
+}
+
+/* The shown message idx, or NULL; calls come in increasing idx between rewinds. */
+static const shown *find_shown(want *w, size_t idx)
+{
+    while (!w->have || w->cur.idx < idx)
+        if (want_next(w) != 0)
+            return NULL;
+    return w->cur.idx == idx ? &w->cur : NULL;
+}
+
+static void want_rewind(want *w)
+{
+    shown_clear(&w->cur);
+    w->have = 0;
+    rewind(w->spill);
 }
 
 static void want_free(want *w)
 {
-    for (size_t i = 0; i < w->n; i++) {
-        free(w->v[i].summary);
-        for (size_t j = 0; j < w->v[i].n_fields; j++)
-            free(w->v[i].fields[j]);
-        free(w->v[i].fields);
-    }
-    free(w->v);
+    shown_clear(&w->cur);
+    free(w->idx);
+    if (w->spill)
+        fclose(w->spill);
 }
 
 /* ------------------------------------------------------------ field differences */
@@ -621,22 +537,41 @@ static const char *dir_tag(uint32_t kind)
     return kd_dir_name((kd_dir)(kind >> 28));
 }
 
-/* "d2t ReadVirtualMemory" / "t2d ReadVirtualMemory reply": a class of messages. */
+/* "d2t ReadVirtualMemory", "t2d LoadSymbols", "d2t ACK": a class of
+ * messages, in kdcat's words (kdparse's short-name tables). */
 static void class_name(uint32_t kind, char *buf, size_t n)
 {
     unsigned type = (kind >> 16) & 0xFFF, api = kind & 0xFFFF;
-    const char *what = NULL;
-    if (type == KD_TYPE_STATE_MANIPULATE)
-        what = kd_val_name(kd_vals_api_short, api);
-    else if (type == KD_TYPE_STATE_CHANGE64 || type == KD_TYPE_STATE_CHANGE32)
-        what = kd_val_name(kd_vals_state, api);
-    else if (type <= KD_TYPE_FILE_IO)
-        what = kd_val_name(kd_vals_io_api, api);
-    const char *tn = type <= KD_TYPE_MAX ? kd_packet_type_name(type) : NULL;
+    const char *what = NULL, *tn = NULL;
+    if ((kind & KIND_NOT_DATA) == KIND_NOT_DATA) {
+        unsigned item = (kind >> 16) & 0xFF;
+        what = item == KD_ITEM_CONTROL ? kd_val_name(kd_vals_control_short, api)
+                                       : kd_val_name(kd_vals_item_kind_short, item);
+        tn = item == KD_ITEM_CONTROL ? kd_packet_type_name(api) : kd_item_kind_name((kd_item_kind)item);
+    } else {
+        if (type == KD_TYPE_STATE_MANIPULATE)
+            what = kd_val_name(kd_vals_api_short, api);
+        else if (type == KD_TYPE_STATE_CHANGE64 || type == KD_TYPE_STATE_CHANGE32)
+            what = kd_val_name(kd_vals_state_short, api);
+        else if (type <= KD_TYPE_MAX)
+            what = kd_val_name(kd_vals_io_api_short, api);
+        tn = type <= KD_TYPE_MAX ? kd_packet_type_name(type) : NULL;
+    }
     if (what)
         snprintf(buf, n, "%s %s", dir_tag(kind), what);
     else
         snprintf(buf, n, "%s %s 0x%04x", dir_tag(kind), tn ? tn : "item", api);
+}
+
+/* JUnit's classname: the packet type the class belongs to. */
+static void class_group(uint32_t kind, char *buf, size_t n)
+{
+    unsigned type = (kind >> 16) & 0xFFF;
+    const char *tn = (kind & KIND_NOT_DATA) == KIND_NOT_DATA
+                         ? ((kind >> 16 & 0xFF) == KD_ITEM_CONTROL ? kd_packet_type_name(kind & 0xFFFF)
+                                                                 : kd_item_kind_name((kd_item_kind)(kind >> 16 & 0xFF)))
+                         : (type <= KD_TYPE_MAX ? kd_packet_type_name(type) : NULL);
+    snprintf(buf, n, "kddiff.%s", tn ? tn : "other");
 }
 
 static void json_str(FILE *f, const char *s)
@@ -665,7 +600,7 @@ static void print_fdiffs(const shown *sa, const shown *sb)
         printf("      ... %zu more fields\n", n - 64);
 }
 
-static void print_unified(const session *A, const session *B, const ops *o, const want *wa, const want *wb)
+static void print_unified(const session *A, const session *B, const ops *o, want *wa, want *wb)
 {
     printf("--- %s\n+++ %s\n", A->path, B->path);
     size_t i = 0;
@@ -725,7 +660,7 @@ static void print_unified(const session *A, const session *B, const ops *o, cons
     }
 }
 
-static void print_json(const session *A, const session *B, const ops *o, const want *wa, const want *wb)
+static void print_json(const session *A, const session *B, const ops *o, want *wa, want *wb)
 {
     static const char *const names[] = {"same", "change", "delete", "insert"};
     for (size_t i = 0; i < o->n; i++) {
@@ -777,33 +712,36 @@ static void print_json(const session *A, const session *B, const ops *o, const w
 typedef struct klass {
     uint32_t kind;
     size_t same, changed, only_a, only_b;
+    char *detail;      /* JUnit: the first differences, as text */
+    size_t detail_len, n_detail;
 } klass;
 
-static klass *class_of(klass **v, size_t *n, size_t *cap, uint32_t kind)
+typedef struct klasses {
+    klass *v;
+    size_t n, cap;
+} klasses;
+
+static klass *class_of(klasses *c, uint32_t kind)
 {
-    for (size_t i = 0; i < *n; i++)
-        if ((*v)[i].kind == kind)
-            return &(*v)[i];
-    if (*n == *cap) {
-        *cap = *cap ? *cap * 2 : 64;
-        *v = realloc(*v, *cap * sizeof **v);
-        if (!*v) {
-            fprintf(stderr, "%s: out of memory\n", prog);
-            exit(2);
-        }
+    for (size_t i = 0; i < c->n; i++)
+        if (c->v[i].kind == kind)
+            return &c->v[i];
+    if (c->n == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 64;
+        klass *v = realloc(c->v, c->cap * sizeof *v);
+        if (!v)
+            out_of_memory();
+        c->v = v;
     }
-    (*v)[*n] = (klass){.kind = kind};
-    return &(*v)[(*n)++];
+    c->v[c->n] = (klass){.kind = kind};
+    return &c->v[c->n++];
 }
 
-static size_t classes(const session *A, const session *B, const ops *o, klass **out)
+static void classes(const session *A, const session *B, const ops *o, klasses *out)
 {
-    klass *v = NULL;
-    size_t n = 0, cap = 0;
     for (size_t i = 0; i < o->n; i++) {
         const op *p = &o->v[i];
-        uint32_t kind = p->kind == OP_INS ? B->v[p->b].kind : A->v[p->a].kind;
-        klass *c = class_of(&v, &n, &cap, kind);
+        klass *c = class_of(out, p->kind == OP_INS ? B->v[p->b].kind : A->v[p->a].kind);
         switch (p->kind) {
         case OP_SAME:
             c->same++;
@@ -819,28 +757,118 @@ static size_t classes(const session *A, const session *B, const ops *o, klass **
             break;
         }
     }
-    *out = v;
+}
+
+static void classes_free(klasses *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        free(c->v[i].detail);
+    free(c->v);
+}
+
+/* ------------------------------------------------------------ timing */
+
+/* An API whose p95 response time grew by more than --max-time-ratio. */
+typedef struct slowdown {
+    uint32_t api;
+    uint64_t a_ns, b_ns; /* p95 */
+    size_t na, nb;       /* replies */
+} slowdown;
+
+static int cmp_u64(const void *x, const void *y)
+{
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return a < b ? -1 : a > b;
+}
+
+/* p95 of the response times of api in s, in ns; 0 when none. */
+static uint64_t p95(const session *s, uint32_t api, size_t *count)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->n; i++)
+        n += s->v[i].rt_ns && s->v[i].rt_api == api;
+    *count = n;
+    if (!n)
+        return 0;
+    uint64_t *t = malloc(n * sizeof *t);
+    if (!t)
+        out_of_memory();
+    size_t k = 0;
+    for (size_t i = 0; i < s->n; i++)
+        if (s->v[i].rt_ns && s->v[i].rt_api == api)
+            t[k++] = s->v[i].rt_ns;
+    qsort(t, n, sizeof *t, cmp_u64);
+    size_t idx = (size_t)((double)n * 0.95 + 0.999999);
+    uint64_t v = t[(idx ? idx : 1) - 1];
+    free(t);
+    return v;
+}
+
+/* The APIs (of kdparse's table) answered in both sessions, and whether each is slower. */
+static size_t timing(const session *A, const session *B, slowdown *out, int *slower, size_t max)
+{
+    size_t n = 0;
+    for (const kd_val *v = kd_vals_api_short; v->name && n < max; v++) {
+        size_t na, nb;
+        uint64_t a = p95(A, v->value, &na), b = p95(B, v->value, &nb);
+        if (!na || !nb)
+            continue;
+        slower[n] = (double)b > (double)a * g_o.max_time_ratio;
+        out[n++] = (slowdown){v->value, a, b, na, nb};
+    }
     return n;
 }
 
-static void print_stat(const session *A, const session *B, const ops *o)
+static void print_slowdown(const slowdown *d)
 {
-    klass *v;
-    size_t n = classes(A, B, o, &v);
-    size_t same = 0, changed = 0, only_a = 0, only_b = 0;
-    printf("%-40s %8s %8s %8s %8s\n", "messages", "same", "changed", "only A", "only B");
-    for (size_t i = 0; i < n; i++) {
-        char cls[128];
-        class_name(v[i].kind, cls, sizeof cls);
-        same += v[i].same;
-        changed += v[i].changed;
-        only_a += v[i].only_a;
-        only_b += v[i].only_b;
-        if (v[i].changed || v[i].only_a || v[i].only_b)
-            printf("%-40s %8zu %8zu %8zu %8zu\n", cls, v[i].same, v[i].changed, v[i].only_a, v[i].only_b);
+    const char *name = kd_val_name(kd_vals_api_short, d->api);
+    if (g_o.json) {
+        printf("{\"op\":\"slower\",\"class\":\"t2d %s\",\"api\":\"%s\",\"a_p95_ms\":%.3f,\"b_p95_ms\":%.3f,"
+               "\"ratio\":%.2f,\"limit\":%.2f,\"a_replies\":%zu,\"b_replies\":%zu}\n",
+               name, name, (double)d->a_ns / 1e6, (double)d->b_ns / 1e6,
+               d->a_ns ? (double)d->b_ns / (double)d->a_ns : 0.0, g_o.max_time_ratio, d->na, d->nb);
+        return;
     }
-    printf("%-40s %8zu %8zu %8zu %8zu\n", "total", same, changed, only_a, only_b);
-    free(v);
+    printf("slower: %s p95 %.3f ms -> %.3f ms (x%.2f, limit x%.2f; %zu and %zu replies)\n", name,
+           (double)d->a_ns / 1e6, (double)d->b_ns / 1e6, d->a_ns ? (double)d->b_ns / (double)d->a_ns : 0.0,
+           g_o.max_time_ratio, d->na, d->nb);
+}
+
+/* ------------------------------------------------------------ summaries */
+
+static void print_stat(const klasses *c)
+{
+    size_t same = 0, changed = 0, only_a = 0, only_b = 0;
+    if (!g_o.json)
+        printf("%-40s %8s %8s %8s %8s\n", "messages", "same", "changed", "only A", "only B");
+    else
+        printf("{\"classes\":[");
+    int first = 1;
+    for (size_t i = 0; i < c->n; i++) {
+        const klass *k = &c->v[i];
+        char cls[128];
+        class_name(k->kind, cls, sizeof cls);
+        same += k->same;
+        changed += k->changed;
+        only_a += k->only_a;
+        only_b += k->only_b;
+        if (!(k->changed || k->only_a || k->only_b))
+            continue;
+        if (g_o.json) {
+            printf("%s{\"class\":", first ? "" : ",");
+            json_str(stdout, cls);
+            printf(",\"same\":%zu,\"changed\":%zu,\"only_a\":%zu,\"only_b\":%zu}", k->same, k->changed, k->only_a,
+                   k->only_b);
+            first = 0;
+        } else {
+            printf("%-40s %8zu %8zu %8zu %8zu\n", cls, k->same, k->changed, k->only_a, k->only_b);
+        }
+    }
+    if (g_o.json)
+        printf("],\"total\":{\"same\":%zu,\"changed\":%zu,\"only_a\":%zu,\"only_b\":%zu}}\n", same, changed, only_a,
+               only_b);
+    else
+        printf("%-40s %8zu %8zu %8zu %8zu\n", "total", same, changed, only_a, only_b);
 }
 
 static void xml_str(FILE *f, const char *s)
@@ -867,118 +895,108 @@ static void xml_str(FILE *f, const char *s)
     }
 }
 
-/* One test case per class of messages; a failure lists what differs. */
-static int write_junit(const char *path, const session *A, const session *B, const ops *o, const want *wa,
-                       const want *wb)
+/* A JUnit failure lists this many differences of its class, then a count. */
+#define JUNIT_DETAIL_MAX 100
+
+static void detail_add(klass *k, const char *line)
+{
+    size_t n = strlen(line);
+    char *d = realloc(k->detail, k->detail_len + n + 1);
+    if (!d)
+        out_of_memory();
+    memcpy(d + k->detail_len, line, n + 1);
+    k->detail = d;
+    k->detail_len += n;
+}
+
+/* The failure text of each class: one walk over the script. */
+static void junit_details(const session *A, const session *B, const ops *o, klasses *c, want *wa, want *wb)
+{
+    for (size_t i = 0; i < o->n; i++) {
+        const op *p = &o->v[i];
+        if (p->kind == OP_SAME)
+            continue;
+        klass *k = class_of(c, p->kind == OP_INS ? B->v[p->b].kind : A->v[p->a].kind);
+        if (k->n_detail++ >= JUNIT_DETAIL_MAX)
+            continue;
+        const shown *sa = p->kind == OP_INS ? NULL : find_shown(wa, p->a);
+        const shown *sb = p->kind == OP_DEL ? NULL : find_shown(wb, p->b);
+        char line[1200];
+        if (p->kind == OP_DEL)
+            snprintf(line, sizeof line, "only in A #%" PRIu64 ": %s\n", A->v[p->a].frame, sa ? sa->summary : "?");
+        else if (p->kind == OP_INS)
+            snprintf(line, sizeof line, "only in B #%" PRIu64 ": %s\n", B->v[p->b].frame, sb ? sb->summary : "?");
+        else
+            snprintf(line, sizeof line, "changed A #%" PRIu64 " B #%" PRIu64 ": %s\n", A->v[p->a].frame,
+                     B->v[p->b].frame, sb ? sb->summary : "?");
+        detail_add(k, line);
+        if (sa && sb) {
+            fdiff d[64];
+            size_t nd = field_diffs(sa, sb, d, 64);
+            for (size_t j = 0; j < nd && j < 64; j++) {
+                snprintf(line, sizeof line, "  %.*s: %s -> %s\n", (int)d[j].name_len, d[j].name,
+                         d[j].a ? d[j].a : "(absent)", d[j].b ? d[j].b : "(absent)");
+                detail_add(k, line);
+            }
+        }
+    }
+}
+
+/* One test case per class of messages and per API timed; a failure lists what differs. */
+static int write_junit(const char *path, const klasses *c, const slowdown *sd, const int *slower, size_t n_sd)
 {
     FILE *f = fopen(path, "w");
     if (!f) {
         fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(errno));
         return -1;
     }
-    klass *v;
-    size_t n = classes(A, B, o, &v), failures = 0;
-    for (size_t i = 0; i < n; i++)
-        failures += (v[i].changed || v[i].only_a || v[i].only_b);
+    size_t failures = 0;
+    for (size_t i = 0; i < c->n; i++)
+        failures += (c->v[i].changed || c->v[i].only_a || c->v[i].only_b);
+    for (size_t i = 0; i < n_sd; i++)
+        failures += slower[i] != 0;
     fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    fprintf(f, "<testsuites><testsuite name=\"kddiff\" tests=\"%zu\" failures=\"%zu\">\n", n, failures);
-    for (size_t i = 0; i < n; i++) {
-        char cls[128];
-        class_name(v[i].kind, cls, sizeof cls);
-        fprintf(f, "  <testcase classname=\"kddiff\" name=\"");
+    fprintf(f, "<testsuites><testsuite name=\"kddiff\" tests=\"%zu\" failures=\"%zu\">\n", c->n + n_sd, failures);
+    for (size_t i = 0; i < c->n; i++) {
+        const klass *k = &c->v[i];
+        char cls[128], group[64];
+        class_name(k->kind, cls, sizeof cls);
+        class_group(k->kind, group, sizeof group);
+        fprintf(f, "  <testcase classname=\"%s\" name=\"", group);
         xml_str(f, cls);
         fprintf(f, "\"");
-        if (!(v[i].changed || v[i].only_a || v[i].only_b)) {
+        if (!(k->changed || k->only_a || k->only_b)) {
             fprintf(f, "/>\n");
             continue;
         }
-        fprintf(f, ">\n    <failure message=\"%zu changed, %zu only in A, %zu only in B\">", v[i].changed,
-                v[i].only_a, v[i].only_b);
-        for (size_t k = 0; k < o->n; k++) {
-            const op *p = &o->v[k];
-            uint32_t kind = p->kind == OP_INS ? B->v[p->b].kind : A->v[p->a].kind;
-            if (p->kind == OP_SAME || kind != v[i].kind)
-                continue;
-            const shown *sa = p->kind == OP_INS ? NULL : find_shown(wa, p->a);
-            const shown *sb = p->kind == OP_DEL ? NULL : find_shown(wb, p->b);
-            char line[1200];
-            if (p->kind == OP_DEL)
-                snprintf(line, sizeof line, "only in A #%" PRIu64 ": %s\n", A->v[p->a].frame, sa ? sa->summary : "?");
-            else if (p->kind == OP_INS)
-                snprintf(line, sizeof line, "only in B #%" PRIu64 ": %s\n", B->v[p->b].frame, sb ? sb->summary : "?");
-            else
-                snprintf(line, sizeof line, "changed A #%" PRIu64 " B #%" PRIu64 ": %s\n", A->v[p->a].frame,
-                         B->v[p->b].frame, sb ? sb->summary : "?");
-            xml_str(f, line);
-            if (sa && sb) {
-                fdiff d[64];
-                size_t nd = field_diffs(sa, sb, d, 64);
-                for (size_t j = 0; j < nd && j < 64; j++) {
-                    snprintf(line, sizeof line, "  %.*s: %s -> %s\n", (int)d[j].name_len, d[j].name,
-                             d[j].a ? d[j].a : "(absent)", d[j].b ? d[j].b : "(absent)");
-                    xml_str(f, line);
-                }
-            }
-        }
+        fprintf(f, ">\n    <failure message=\"%zu changed, %zu only in A, %zu only in B\">", k->changed, k->only_a,
+                k->only_b);
+        if (k->detail)
+            xml_str(f, k->detail);
+        if (k->n_detail > JUNIT_DETAIL_MAX)
+            fprintf(f, "... and %zu more\n", k->n_detail - JUNIT_DETAIL_MAX);
         fprintf(f, "</failure>\n  </testcase>\n");
     }
+    for (size_t i = 0; i < n_sd; i++) {
+        const slowdown *d = &sd[i];
+        const char *name = kd_val_name(kd_vals_api_short, d->api);
+        fprintf(f, "  <testcase classname=\"kddiff.timing\" name=\"%s p95\"", name);
+        if (!slower[i]) {
+            fprintf(f, "/>\n");
+            continue;
+        }
+        fprintf(f, ">\n    <failure message=\"p95 %.3f ms -&gt; %.3f ms (x%.2f, limit x%.2f)\">%zu and %zu replies\n"
+                   "</failure>\n  </testcase>\n",
+                (double)d->a_ns / 1e6, (double)d->b_ns / 1e6, d->a_ns ? (double)d->b_ns / (double)d->a_ns : 0.0,
+                g_o.max_time_ratio, d->na, d->nb);
+    }
     fprintf(f, "</testsuite></testsuites>\n");
-    free(v);
     int bad = ferror(f);
     if (fclose(f) != 0 || bad) {
         fprintf(stderr, "%s: %s: write error\n", prog, path);
         return -1;
     }
     return 0;
-}
-
-/* ------------------------------------------------------------ timing */
-
-static int cmp_u64(const void *x, const void *y)
-{
-    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
-    return a < b ? -1 : a > b;
-}
-
-/* p95 of the response times of api in s, in ns; 0 when none. */
-static uint64_t p95(const session *s, uint32_t api, size_t *count)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < s->n; i++)
-        n += s->v[i].rt_ns && s->v[i].rt_api == api;
-    *count = n;
-    if (!n)
-        return 0;
-    uint64_t *t = malloc(n * sizeof *t);
-    if (!t)
-        return 0;
-    size_t k = 0;
-    for (size_t i = 0; i < s->n; i++)
-        if (s->v[i].rt_ns && s->v[i].rt_api == api)
-            t[k++] = s->v[i].rt_ns;
-    qsort(t, n, sizeof *t, cmp_u64);
-    size_t idx = (size_t)((double)n * 0.95 + 0.999999);
-    uint64_t v = t[(idx ? idx : 1) - 1];
-    free(t);
-    return v;
-}
-
-/* Prints the APIs whose p95 grew by more than the ratio; returns how many. */
-static int timing(const session *A, const session *B)
-{
-    int slow = 0;
-    for (uint32_t api = 0x3130; api <= 0x3160; api++) {
-        size_t na, nb;
-        uint64_t a = p95(A, api, &na), b = p95(B, api, &nb);
-        if (!na || !nb || (double)b <= (double)a * g_o.max_time_ratio)
-            continue;
-        const char *name = kd_val_name(kd_vals_api_short, api);
-        printf("slower: %s p95 %.3f ms -> %.3f ms (x%.2f, limit x%.2f; %zu and %zu replies)\n",
-               name ? name : "?", (double)a / 1e6, (double)b / 1e6, a ? (double)b / (double)a : 0.0,
-               g_o.max_time_ratio, na, nb);
-        slow++;
-    }
-    return slow;
 }
 
 /* ------------------------------------------------------------ main */
@@ -993,8 +1011,10 @@ static void usage(FILE *to)
             "\n"
             "  -U, --unified=N        lines of context (default 3)\n"
             "      --stat             a summary per class of messages instead of the diff\n"
+            "                         (with --json: one JSON object)\n"
             "      --json             JSON Lines, one object per difference\n"
-            "      --junit=FILE       also write a JUnit report (one test case per class)\n"
+            "      --junit=FILE       also write a JUnit report (one test case per class\n"
+            "                         and, with --max-time-ratio, per API timed)\n"
             "      --ignore=FIELD     leave out fields matching FIELD (a glob such as\n"
             "                         'kd.context.*'); repeatable\n"
             "      --ignore-data      leave out payload bytes\n"
@@ -1003,15 +1023,33 @@ static void usage(FILE *to)
             "      --transport        keep packet ids, checksums, ACKs, RESENDs, RESETs,\n"
             "                         retransmissions and duplicates\n"
             "      --max-time-ratio=R report APIs whose p95 response time in B exceeds\n"
-            "                         A's by more than R (a difference)\n"
-            "  -a, --arch=ARCH, -w, --width=BITS   decode views, as kdcat\n"
+            "                         A's by more than R times (R >= 1; a difference)\n"
+            "  -a, --arch=ARCH        decode as x86, amd64, arm64 (default: inferred)\n"
+            "  -w, --width=BITS       manipulate layout 32 or 64 (default: inferred)\n"
+            "  -d, --direction=DIR    label raw streams named after it: d2t or t2d\n"
+            "  -f, --format=FMT       auto (default), pcapng or raw, for sessions named after it\n"
             "      --port=N, --target-port=PORT, --target=HOST:PORT   captures made by\n"
             "                         others (KD in TCP or UDP), as kdcat\n"
             "      --kdnet-key=KEY, --kdnet-data-key=HEX   decrypt KDNET, as kdcat\n"
-            "  -h, --help, --version\n"
+            "  -q, --quiet            no progress on standard error\n"
+            "  -h, --help             show this help and exit\n"
+            "      --version          show the version and exit\n"
             "\n"
             "Exit status: 0 the sessions match, 1 they differ, 2 error.\n",
             prog);
+}
+
+/* Progress on a terminal: what is being done, rewritten in place. */
+static void progress(const char *what, const char *path)
+{
+    if (g_progress)
+        fprintf(stderr, "\r\033[K%s: %s %s", prog, what, path ? path : "");
+}
+
+static void progress_done(void)
+{
+    if (g_progress)
+        fprintf(stderr, "\r\033[K");
 }
 
 int main(int argc, char **argv)
@@ -1037,17 +1075,35 @@ int main(int argc, char **argv)
         {"target", required_argument, NULL, O_TARGET},
         {"kdnet-key", required_argument, NULL, O_KDNET_KEY},
         {"kdnet-data-key", required_argument, NULL, O_KDNET_DATA_KEY},
+        {"direction", required_argument, NULL, 'd'},
+        {"format", required_argument, NULL, 'f'},
+        {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, O_VERSION},
         {NULL, 0, NULL, 0},
     };
-    int c;
+    int c, quiet = 0;
     char *end;
-    while ((c = getopt_long(argc, argv, "U:a:w:h", longopts, NULL)) != -1) {
+    /* Sessions in order; --direction and --format apply to those named after them, as in kdcat. */
+    const char *paths[2];
+    kdsession_opts sess_opts[2];
+    int n_paths = 0;
+    g_o.sess.raw_dir = KD_DIR_UNKNOWN;
+    g_o.sess.format = KDCAP_FORMAT_AUTO;
+    opterr = 0; /* our own one-line messages */
+    while ((c = getopt_long(argc, argv, "-:U:a:w:d:f:qh", longopts, NULL)) != -1) {
         switch (c) {
+        case 1:
+            if (n_paths == 2) {
+                fprintf(stderr, "%s: %s: expected two sessions, A and B (try '%s --help')\n", prog, optarg, prog);
+                return 2;
+            }
+            paths[n_paths] = optarg;
+            sess_opts[n_paths++] = g_o.sess;
+            break;
         case 'U':
             g_o.context = (int)strtol(optarg, &end, 10);
-            if (*end || g_o.context < 0) {
+            if (*end || !*optarg || g_o.context < 0) {
                 fprintf(stderr, "%s: --unified: '%s' is not a number of lines\n", prog, optarg);
                 return 2;
             }
@@ -1083,8 +1139,8 @@ int main(int argc, char **argv)
             break;
         case O_RATIO:
             g_o.max_time_ratio = strtod(optarg, &end);
-            if (*end || g_o.max_time_ratio <= 0) {
-                fprintf(stderr, "%s: --max-time-ratio: '%s' is not a positive number\n", prog, optarg);
+            if (*end || !*optarg || !(g_o.max_time_ratio >= 1)) {
+                fprintf(stderr, "%s: --max-time-ratio: '%s' is not a ratio of at least 1\n", prog, optarg);
                 return 2;
             }
             break;
@@ -1116,23 +1172,56 @@ int main(int argc, char **argv)
             if (kdsession_parse_kdnet_data_key(prog, optarg, &kdnet) != 0)
                 return 2;
             break;
+        case 'd':
+            if (kd_dir_parse(optarg, &g_o.sess.raw_dir) != 0) {
+                fprintf(stderr, "%s: --direction: '%s' is not d2t or t2d\n", prog, optarg);
+                return 2;
+            }
+            break;
+        case 'f':
+            if (strcmp(optarg, "auto") == 0)
+                g_o.sess.format = KDCAP_FORMAT_AUTO;
+            else if (strcmp(optarg, "pcapng") == 0)
+                g_o.sess.format = KDCAP_FORMAT_PCAPNG;
+            else if (strcmp(optarg, "raw") == 0)
+                g_o.sess.format = KDCAP_FORMAT_RAW;
+            else {
+                fprintf(stderr, "%s: --format: '%s' is not auto, pcapng or raw\n", prog, optarg);
+                return 2;
+            }
+            break;
+        case 'q':
+            quiet = 1;
+            break;
         case 'h':
             usage(stdout);
             return 0;
         case O_VERSION:
             printf("kddiff (kdscope) %s\n", KDSCOPE_VERSION);
             return 0;
-        default:
-            fprintf(stderr, "Try '%s --help' for more information.\n", prog);
+        case ':':
+        default: {
+            char opt[3] = {'-', (char)optopt, 0};
+            fprintf(stderr, "%s: %s: %s (try '%s --help')\n", prog, optopt && c != ':' ? opt : argv[optind - 1],
+                    c == ':' ? "needs a value" : "unknown option", prog);
             return 2;
         }
+        }
     }
-    if (argc - optind != 2) {
+    if (n_paths != 2) {
         fprintf(stderr, "%s: expected two sessions, A and B (try '%s --help')\n", prog, prog);
         return 2;
     }
-    g_o.sess.raw_dir = KD_DIR_UNKNOWN;
-    session A = {.path = argv[optind]}, B = {.path = argv[optind + 1]};
+    g_progress = !quiet && isatty(STDERR_FILENO);
+    /* All but --direction and --format apply to both sessions wherever they stand. */
+    for (int i = 0; i < 2; i++) {
+        kd_dir dir = sess_opts[i].raw_dir;
+        kdcap_format format = sess_opts[i].format;
+        sess_opts[i] = g_o.sess;
+        sess_opts[i].raw_dir = dir;
+        sess_opts[i].format = format;
+    }
+    session A = {.path = paths[0], .opts = sess_opts[0]}, B = {.path = paths[1], .opts = sess_opts[1]};
     /* "-" is standard input, for one of the two (each is read more than once). */
     if (strcmp(A.path, "-") == 0 && strcmp(B.path, "-") == 0) {
         fprintf(stderr, "%s: -: standard input can be only one of the two sessions\n", prog);
@@ -1140,71 +1229,122 @@ int main(int argc, char **argv)
     }
     if (kdsession_spool_stdin(prog, &A.path) != 0 || kdsession_spool_stdin(prog, &B.path) != 0)
         return 2;
-    if (load(&A) != 0 || load(&B) != 0) {
+    progress("reading", A.path);
+    if (load(&A) != 0) {
+        free(A.v);
+        return 2;
+    }
+    progress("reading", B.path);
+    if (load(&B) != 0) {
         free(A.v);
         free(B.v);
         return 2;
     }
 
+    progress("aligning", NULL);
     ops o = {0};
     align(&A, &B, &o);
-    pair_changes(&A, &B, &o);
     size_t ndiff = 0;
     for (size_t i = 0; i < o.n; i++)
         ndiff += o.v[i].kind != OP_SAME;
 
-    /* Pass 2: summaries and fields of the messages a reader will see. */
+    /* Pass 2: summaries and fields of the messages a reader will see
+     * (none for --stat alone: it counts). */
+    int show = ndiff && (!g_o.stat || g_o.junit);
     size_t ctx = g_o.json || g_o.junit || g_o.stat ? 0 : (size_t)g_o.context;
-    size_t slots = (2 * ctx + 1) * ndiff + 1; /* before duplicates are merged */
-    want wa = {.s = &A, .v = calloc(slots, sizeof(shown))}, wb = {.s = &B, .v = calloc(slots, sizeof(shown))};
-    if (!wa.v || !wb.v) {
-        fprintf(stderr, "%s: out of memory\n", prog);
-        return 2;
-    }
-    for (size_t i = 0; i < o.n; i++) {
-        if (o.v[i].kind == OP_SAME)
-            continue;
-        size_t lo = i >= ctx ? i - ctx : 0, hi = i + ctx + 1 < o.n ? i + ctx + 1 : o.n;
-        for (size_t k = lo; k < hi; k++) {
-            if (o.v[k].kind != OP_INS)
-                want_add(&wa, o.v[k].a);
-            if (o.v[k].kind != OP_DEL)
-                want_add(&wb, o.v[k].b);
+    want wa = {.s = &A}, wb = {.s = &B};
+    if (show) {
+        size_t done = 0; /* ops[0..done) are in the lists */
+        for (size_t i = 0; i < o.n; i++) {
+            if (o.v[i].kind == OP_SAME)
+                continue;
+            size_t lo = i >= ctx ? i - ctx : 0, hi = i + ctx + 1 < o.n ? i + ctx + 1 : o.n;
+            for (size_t k = lo > done ? lo : done; k < hi; k++) {
+                int fields = o.v[k].kind == OP_CHANGE;
+                if (o.v[k].kind != OP_INS)
+                    want_add(&wa, o.v[k].a, fields);
+                if (o.v[k].kind != OP_DEL)
+                    want_add(&wb, o.v[k].b, fields);
+            }
+            if (hi > done)
+                done = hi;
+        }
+        wa.spill = tmpfile();
+        wb.spill = tmpfile();
+        if (!wa.spill || !wb.spill) {
+            progress_done();
+            fprintf(stderr, "%s: temporary file: %s\n", prog, strerror(errno));
+            want_free(&wa);
+            want_free(&wb);
+            return 2;
         }
     }
-    want_finish(&wa);
-    want_finish(&wb);
     char err[256];
     A.n_damaged = B.n_damaged = 0;
-    if (ndiff && (kdsession_read(A.path, &g_o.sess, collect_shown, &wa, err, sizeof err) != 0 ||
-                  kdsession_read(B.path, &g_o.sess, collect_shown, &wb, err, sizeof err) != 0)) {
-        fprintf(stderr, "%s: %s\n", prog, err);
-        want_free(&wa);
-        want_free(&wb);
-        free(o.v);
-        free(A.v);
-        free(B.v);
-        return 2;
+    if (show) {
+        const char *bad = NULL;
+        progress("reading again", A.path);
+        if (kdsession_read(A.path, &A.opts, collect_shown, &wa, err, sizeof err) != 0)
+            bad = A.path;
+        progress("reading again", B.path);
+        if (!bad && kdsession_read(B.path, &B.opts, collect_shown, &wb, err, sizeof err) != 0)
+            bad = B.path;
+        if (!bad && (fflush(wa.spill) != 0 || fflush(wb.spill) != 0 || ferror(wa.spill) || ferror(wb.spill))) {
+            bad = "temporary file";
+            snprintf(err, sizeof err, "%s", strerror(errno));
+        }
+        if (bad) {
+            progress_done();
+            fprintf(stderr, "%s: %s: %s\n", prog, bad, err);
+            want_free(&wa);
+            want_free(&wb);
+            diff_script_free(&o);
+            free(A.v);
+            free(B.v);
+            return 2;
+        }
+        want_rewind(&wa);
+        want_rewind(&wb);
     }
+    progress_done();
 
+    slowdown sd[128];
+    int slower[128];
+    size_t n_sd = g_o.max_time_ratio > 0 ? timing(&A, &B, sd, slower, 128) : 0;
     int rc = ndiff ? 1 : 0;
+    klasses cl = {0};
+    classes(&A, &B, &o, &cl);
     if (g_o.stat)
-        print_stat(&A, &B, &o);
+        print_stat(&cl);
     else if (g_o.json)
         print_json(&A, &B, &o, &wa, &wb);
     else if (ndiff)
         print_unified(&A, &B, &o, &wa, &wb);
-    if (g_o.max_time_ratio > 0 && timing(&A, &B) > 0)
+    for (size_t i = 0; i < n_sd; i++) {
+        if (!slower[i])
+            continue;
+        if (!g_o.stat)
+            print_slowdown(&sd[i]);
         rc = 1;
-    if (g_o.junit && write_junit(g_o.junit, &A, &B, &o, &wa, &wb) != 0)
-        rc = 2;
+    }
+    if (g_o.junit) {
+        if (show && !g_o.stat) {
+            want_rewind(&wa);
+            want_rewind(&wb);
+        }
+        if (show)
+            junit_details(&A, &B, &o, &cl, &wa, &wb);
+        if (write_junit(g_o.junit, &cl, sd, slower, n_sd) != 0)
+            rc = 2;
+    }
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "%s: standard output: %s\n", prog, strerror(errno));
         rc = 2;
     }
+    classes_free(&cl);
     want_free(&wa);
     want_free(&wb);
-    free(o.v);
+    diff_script_free(&o);
     free(A.v);
     free(B.v);
     return rc;

@@ -124,11 +124,11 @@ enum kd_api {
 #include "kdparse/fields/apis.def"
 };
 enum kd_state {
-#define KD_STATE(e, v, l) KD_STATE_##e = v,
+#define KD_STATE(e, v, l, s) KD_STATE_##e = v,
 #include "kdparse/fields/apis.def"
 };
 enum kd_io_api {
-#define KD_IO(e, v, l) KD_IO_##e = v,
+#define KD_IO(e, v, l, s) KD_IO_##e = v,
 #include "kdparse/fields/apis.def"
 };
 
@@ -136,9 +136,13 @@ enum kd_io_api {
 
 extern const kd_val kd_vals_packet_type[];
 extern const kd_val kd_vals_state[];       /* NewState */
+extern const kd_val kd_vals_state_short[]; /* the same, short names for summaries */
 extern const kd_val kd_vals_api[];         /* manipulate ApiNumber */
 extern const kd_val kd_vals_api_short[];   /* the same, short names for summaries */
 extern const kd_val kd_vals_io_api[];      /* DEBUG_IO, TRACE_IO, CONTROL_REQUEST, FILE_IO */
+extern const kd_val kd_vals_io_api_short[]; /* the same, short names for summaries */
+extern const kd_val kd_vals_control_short[];   /* ACK, RESEND, RESET (packet types) */
+extern const kd_val kd_vals_item_kind_short[]; /* Break-in, Noise, Truncated (kd_item_kind) */
 extern const kd_val kd_vals_ntstatus[];    /* NTSTATUS and DBG_* codes met in KD */
 extern const kd_val kd_vals_machine[];     /* IMAGE_FILE_MACHINE_* */
 extern const kd_val kd_vals_version_flags[];
