@@ -15,8 +15,9 @@
  *     the id expected next (§3.3);
  *   - the requests still waiting for their response (oldest first).
  * All of it is fixed-size.  The ring itself starts at 256 slots and
- * doubles up to KD_TRACK_WINDOW (eight reallocations in a session's life,
- * never one per item), so short sessions stay small.
+ * doubles up to the window, KD_TRACK_WINDOW unless opts ask for less
+ * (eight reallocations in a session's life, never one per item), so short
+ * sessions stay small.
  *
  * Vocabulary: a "chain" is a packet and its retransmissions.  A chain is
  * "delivered" once one of its copies arrived intact (no checksum or
@@ -42,7 +43,7 @@
 #include <string.h>
 
 #define WIN KD_TRACK_WINDOW
-#define FIRST_CAP 256u /* initial ring size (WIN if smaller) */
+#define FIRST_CAP 256u /* initial ring size (the window if smaller) */
 
 /* Choice: at most this many unacknowledged packets per direction are kept
  * as ACK candidates (stop-and-wait has one in flight; the rest are packets
@@ -115,13 +116,14 @@ struct kd_tracker {
     unsigned nreq;
     kd_annot *ann;       /* cap slots, slot = seq % cap (slot_of) */
     uint8_t *bits;       /* SB_* per slot */
-    uint64_t cap;        /* grows to WIN while the ring has not wrapped */
+    uint64_t cap;        /* grows to win while the ring has not wrapped */
+    uint64_t win;        /* the window: a power of two, at most WIN */
     int cap_frozen;      /* out of memory once: this is the window now */
 };
 
 /* ------------------------------------------------------------ helpers */
 
-/* cap is a power of two (FIRST_CAP doubled, at most WIN): a mask, not a
+/* cap is a power of two (FIRST_CAP doubled, at most win): a mask, not a
  * division, which the hot paths would pay several times an item. */
 _Static_assert((WIN & (WIN - 1)) == 0 && (FIRST_CAP & (FIRST_CAP - 1)) == 0, "ring sizes must be powers of two");
 static inline uint64_t slot_of(const kd_tracker *t, uint64_t seq)
@@ -531,7 +533,7 @@ static void on_reset(kd_tracker *t, kd_annot *a, const kd_track_in *in)
 /* ------------------------------------------------------------ API */
 
 /*
- * Called when every slot is in use.  Below WIN the ring has not wrapped
+ * Called when every slot is in use.  Below win the ring has not wrapped
  * (slot = seq for all seq < cap), so doubling keeps every item where
  * seq % cap says.  Choice: when memory runs out the ring stops growing for
  * good and the window is what we have (the mapping must not change once
@@ -539,9 +541,9 @@ static void on_reset(kd_tracker *t, kd_annot *a, const kd_track_in *in)
  */
 static void grow(kd_tracker *t)
 {
-    if (t->cap >= WIN || t->cap_frozen)
+    if (t->cap >= t->win || t->cap_frozen)
         return;
-    uint64_t ncap = t->cap * 2 < WIN ? t->cap * 2 : WIN;
+    uint64_t ncap = t->cap * 2 < t->win ? t->cap * 2 : t->win;
     kd_annot *na = realloc(t->ann, (size_t)ncap * sizeof *na);
     if (!na) {
         t->cap_frozen = 1;
@@ -562,7 +564,12 @@ kd_tracker *kd_tracker_new(const kd_tracker_opts *opts)
     kd_tracker *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
-    t->cap = FIRST_CAP < WIN ? FIRST_CAP : WIN;
+    /* The window: the smallest power of two >= opts->window, or WIN. */
+    t->win = WIN;
+    if (opts && opts->window > 0 && opts->window < WIN)
+        for (t->win = 1; t->win < opts->window;)
+            t->win *= 2;
+    t->cap = FIRST_CAP < t->win ? FIRST_CAP : t->win;
     t->ann = calloc((size_t)t->cap, sizeof *t->ann);
     t->bits = calloc((size_t)t->cap, sizeof *t->bits);
     if (!t->ann || !t->bits) {

@@ -1,24 +1,57 @@
 #!/usr/bin/env bash
-# Fuzz loop (Wireshark's own recipe): editcap -E corrupts bytes, tshark -nVxr
-# dissects with WIRESHARK_ABORT_ON_DISSECTOR_BUG=1.  Rounds: KDSCOPE_WS_FUZZ_ROUNDS
-# (default 20 for CI; run thousands by hand).
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Fuzz loop (Wireshark's own recipe, tools/fuzz-test.sh): editcap -E corrupts
+# bytes, tshark -nVxr dissects with WIRESHARK_ABORT_ON_DISSECTOR_BUG=1, so a
+# dissector bug aborts tshark.  Rounds: KDSCOPE_WS_FUZZ_ROUNDS (default 20
+# for CI; run thousands by hand).
+#
+# Inputs: one add_input line each (file, bytes editcap leaves alone at the
+# start of each packet, tshark options).  Every capture in captures/ is
+# fuzzed (a KDNET or TCP capture committed there later is picked up; give it
+# its own add_input line when it needs Decode As or a key), plus the real
+# KDNET session in ../shared when it is present.
 . "$(dirname "$0")/lib.sh"
 command -v tshark >/dev/null && command -v editcap >/dev/null || skip "tshark/editcap not installed"
 PLUGINS=$(plugin_dir) || skip "the plugin was not built"
 rounds=${KDSCOPE_WS_FUZZ_ROUNDS:-20}
+
+inputs=()
+# add_input FILE SKIP [TSHARK OPTIONS]: skipped with a note when FILE is absent.
+add_input() {
+  if [ -f "$1" ]; then
+    inputs+=("$1|$2|${3:-}")
+  else
+    echo "note: $1 absent, not fuzzed" >&2
+  fi
+}
+
 "$KDSCOPE_BUILD/bin/bench_decode" --write "$WORK/session.pcapng" 400 > /dev/null
 "$KDSCOPE_BUILD/bin/kdsample" "$WORK/s.pcapng" --text2pcap "$WORK/tcp.txt"
 text2pcap -q -D -T 4444,50000 "$WORK/tcp.txt" "$WORK/tcp.pcapng" 2>/dev/null
+
+add_input "$WORK/session.pcapng" 24
+# KD in TCP (Decode As); the 54 bytes of Ethernet/IPv4/TCP headers stay intact.
+add_input "$WORK/tcp.pcapng" 54 "-d tcp.port==4444,kd"
+for cap in "$KDSCOPE_SRC"/captures/*.pcapng; do
+  add_input "$cap" 24
+done
+# The real KDNET session (UDP 51111, Ethernet/IPv4/UDP = 42 bytes).  Until the
+# plugin decrypts KDNET its payload is dissected as raw KD bytes;
+# KDSCOPE_WS_FUZZ_KDNET_OPTS adds the key preference once there is one.
+add_input "$KDSCOPE_SRC/../shared/captures/kdnet-windbg-win10-10586.pcapng" 42 \
+  "-d udp.port==51111,kd ${KDSCOPE_WS_FUZZ_KDNET_OPTS:-}"
+
 export WIRESHARK_ABORT_ON_DISSECTOR_BUG=1
 for i in $(seq 1 "$rounds"); do
-  for src in "$SAMPLE:24:" "$WORK/session.pcapng:24:" "$WORK/tcp.pcapng:54:-d tcp.port==4444,kd"; do
-    IFS=: read -r file skip opts <<<"$src"
-    editcap -E 0.03 -o "$skip" -s 8000 "$file" "$WORK/fz.pcapng" > /dev/null 2>&1 || fail "editcap"
-    cp "$WORK/fz.pcapng" "$WORK/last-fuzz.pcapng"
+  for src in "${inputs[@]}"; do
+    IFS='|' read -r file skip opts <<<"$src"
+    editcap -E 0.03 -o "$skip" -s 8000 "$file" "$WORK/fz.pcapng" > /dev/null 2>&1 || fail "editcap $(basename "$file")"
     g=$(public_copy "$WORK/fz.pcapng")
-    rc=0; tshark_kd -2 -nVxr "$g" $opts > /dev/null 2> "$WORK/err" || rc=$?
+    rc=0
+    # shellcheck disable=SC2086 # opts are separate words
+    tshark_kd -2 -nVxr "$g" $opts > /dev/null 2> "$WORK/err" || rc=$?
     [ "$rc" -eq 0 ] || { cp "$WORK/fz.pcapng" /tmp/kd-fuzz-crash.pcapng; fail "round $i $(basename "$file"): tshark exit $rc (kept /tmp/kd-fuzz-crash.pcapng): $(tail -3 "$WORK/err")"; }
-    grep -qiE 'dissector bug|malformed packet.*kd' "$WORK/err" && fail "round $i: $(cat "$WORK/err")"
+    grep -qiE 'dissector bug|malformed packet.*kd' "$WORK/err" && fail "round $i $(basename "$file"): $(cat "$WORK/err")"
   done
 done
-echo "ok: $rounds rounds x 3 captures fuzzed without a dissector bug"
+echo "ok: $rounds rounds x ${#inputs[@]} captures fuzzed without a dissector bug"

@@ -1123,6 +1123,82 @@ static void test_misc_apis(void **state)
     h_free(h);
 }
 
+/* SearchMemory's answer by brute force over kdsim_model_read (0 = none). */
+static uint64_t brute_search(harness *h, uint64_t a, uint64_t len, const uint8_t *pat, size_t plen)
+{
+    static uint8_t mem[6 * 4096];
+    assert_true(len <= sizeof mem);
+    assert_int_equal(kdsim_model_read(h->m, a, mem, (size_t)len), 0);
+    for (uint64_t i = 0; i + plen <= len; i++)
+        if (memcmp(mem + i, pat, plen) == 0)
+            return a + i;
+    return 0;
+}
+
+/* One SearchMemory request; its FoundAddress, or 0 for STATUS_NOT_FOUND. */
+static uint64_t h_search(harness *h, uint64_t a, uint64_t len, const uint8_t *pat, size_t plen)
+{
+    kd_enc_field sm[] = {{KD_F_M_SM_SEARCH_ADDRESS, a}, {KD_F_M_SM_SEARCH_LENGTH, len},
+                         {KD_F_M_SM_PATTERN_LENGTH, plen}};
+    assert_int_equal(h_req(h, 0x3156, sm, N(sm), pat, plen), 1);
+    if (rstatus(h) == ST_NOT_FOUND)
+        return 0;
+    assert_int_equal(rstatus(h), ST_SUCCESS);
+    return rval(h, KD_F_M_SM_FOUND_ADDRESS);
+}
+
+/*
+ * SearchMemory over sparse memory: pages nobody wrote are zeros the model
+ * does not store, and the search skips them; matches that start in such a
+ * run, end in one or lie wholly inside one are still found, at the same
+ * address a byte-by-byte search gives.  Scratch page P0 and the next page
+ * are unwritten, P2 gets 'Q' at its first byte and 'A' at its last, P3 is
+ * unwritten.
+ */
+static void test_search_sparse(void **state)
+{
+    (void)state;
+    static const kd_arch arches[] = {KD_ARCH_AMD64, KD_ARCH_X86};
+    static uint8_t zeros[3000];
+    for (size_t ai = 0; ai < N(arches); ai++) {
+        harness *h = h_new(arches[ai], 0, 71);
+        h_boot(h);
+        const uint64_t p0 = h->info.scratch, p2 = p0 + 2 * 4096, p4 = p0 + 4 * 4096;
+        uint8_t chk[4 * 4096];
+        assert_int_equal(kdsim_model_read(h->m, p0, chk, sizeof chk), 0);
+        for (size_t i = 0; i < sizeof chk; i++)
+            assert_int_equal(chk[i], 0); /* P0..P3 start out unwritten */
+        assert_int_equal(kdsim_model_write(h->m, p2, "Q", 1), 0);
+        assert_int_equal(kdsim_model_write(h->m, p2 + 4095, "A", 1), 0);
+
+        struct { uint64_t a, len; const char *pat; size_t plen; uint64_t want; } c[] = {
+            {p0, p4 - p0, "\0\0\0\0", 4, p0},           /* inside an unwritten run */
+            {p0, p4 - p0, "\0\0Q", 3, p2 - 2},            /* starts in the run's tail */
+            {p0, p4 - p0, "Q", 1, p2},
+            {p0, p4 - p0, "A\0\0\0", 4, p2 + 4095},      /* ends in an unwritten page */
+            {p0, p4 - p0, "\0A\0", 3, p2 + 4094},
+            {p0, p4 - p0, "\0\0\0\0\0R", 6, 0},        /* nowhere */
+            {p0, p2 + 1 - p0, "\0\0Q", 3, p2 - 2},        /* just fits the range */
+            {p0, p2 - p0, "\0\0Q", 3, 0},                 /* one byte short */
+            {p2 + 1, p4 - p2 - 1, "\0\0", 2, p2 + 1},     /* zeros in a written page */
+            {p0 + 5, p4 - p0 - 5, "\0", 1, p0 + 5},
+        };
+        for (size_t i = 0; i < N(c); i++) {
+            const uint8_t *pat = (const uint8_t *)c[i].pat;
+            uint64_t got = h_search(h, c[i].a, c[i].len, pat, c[i].plen);
+            if (got != c[i].want || got != brute_search(h, c[i].a, c[i].len, pat, c[i].plen))
+                fail_msg("arch %d case %zu: found 0x%llx, want 0x%llx", (int)arches[ai], i,
+                         (unsigned long long)got, (unsigned long long)c[i].want);
+        }
+        /* 3000 zeros: the run before 'Q' is 1000 bytes, too short; the
+         * written page's zeros between 'Q' and 'A' hold them. */
+        assert_int_equal(h_search(h, p2 - 1000, p4 - p2 + 1000, zeros, sizeof zeros), p2 + 1);
+        /* 3000 zeros then nothing else: the run after 'A' holds them. */
+        assert_int_equal(h_search(h, p2 + 4000, p4 - p2 - 4000, zeros, sizeof zeros), p2 + 4096);
+        h_free(h);
+    }
+}
+
 static void test_reboot(void **state)
 {
     (void)state;
@@ -1289,6 +1365,7 @@ int main(void)
         cmocka_unit_test(test_every_api),
         cmocka_unit_test(test_reply_sizes),
         cmocka_unit_test(test_misc_apis),
+        cmocka_unit_test(test_search_sparse),
         cmocka_unit_test(test_reboot),
         cmocka_unit_test(test_bugcheck),
         cmocka_unit_test(test_switch_processor),

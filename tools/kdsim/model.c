@@ -573,8 +573,11 @@ static void write_code(kdsim_model *m)
     static const uint8_t nop[4] = {0x1F, 0x20, 0x03, 0xD5}; /* ARM64 NOP */
     static const uint8_t brk_ret[8] = {0x00, 0x00, 0x3E, 0xD4, 0xC0, 0x03, 0x5F, 0xD6}; /* BRK #0xF000; RET */
     uint8_t page[PG];
-    for (unsigned i = 0; i < PG; i++)
-        page[i] = m->arch == KD_ARCH_ARM64 ? nop[i % 4] : 0x90;
+    if (m->arch == KD_ARCH_ARM64)
+        for (unsigned i = 0; i < PG; i += 4)
+            memcpy(page + i, nop, 4);
+    else
+        memset(page, 0x90, PG);
     for (uint64_t rva = 0x1000; rva < 0x4000; rva += PG)
         mem_write(m, 0, m->kern + rva, page, PG);
     if (m->arch == KD_ARCH_ARM64) {
@@ -1522,28 +1525,58 @@ static void api_msr(kdsim_model *m, const kd_msg *rq, kdsim_msg *o, int write)
     status(o, KD_STATUS_SUCCESS);
 }
 
-/* Searches [lo, last] (all mapped) for the first start of pat. */
+/*
+ * Searches the starts [lo, last_start] (all mapped, in one region) for the
+ * first start of pat.  Memory is sparse: a page nobody wrote is zeros and
+ * is not stored.  Scanning those byte by byte made one search over an
+ * image cost milliseconds, so runs of absent pages are skipped: a start
+ * inside such a run more than z bytes (pat's leading zero bytes) before its
+ * end puts pat[z] != 0 on a zero byte, so only the run's last z starts can
+ * match, and an all-zero pattern that fits matches at the run's first.
+ */
 static int scan(kdsim_model *m, uint64_t lo, uint64_t last_start, const uint8_t *pat, size_t plen, uint64_t *found)
 {
-    enum { CH = 4096 };
+    enum { CH = PG };
+    size_t z = 0;
+    while (z < plen && pat[z] == 0)
+        z++;
     uint8_t *buf = malloc(CH + plen);
     int hit = 0;
     if (!buf)
         return 0;
     for (uint64_t s = lo;;) {
-        uint64_t starts = last_start - s + 1 < CH ? last_start - s + 1 : CH;
-        size_t need = (size_t)starts + plen - 1;
-        if (mem_read(m, 0, s, buf, need) != need)
-            break;
-        for (size_t i = 0; i < starts; i++)
-            if (buf[i] == pat[0] && memcmp(buf + i, pat, plen) == 0) {
-                *found = s + i;
+        uint64_t page = s & ~PG_MASK;
+        if (!space_page(&m->vmem, page, 0)) {
+            size_t next = space_lower(&m->vmem, page);
+            /* First byte that may not be zero; ~0 when no page follows. */
+            uint64_t run_end = next < m->vmem.n ? m->vmem.p[next].addr : ~(uint64_t)0;
+            if (z == plen && run_end - s >= plen) {
+                *found = s;
                 hit = 1;
                 break;
             }
-        if (hit || last_start - s < CH)
+            if (run_end - s > z) {
+                if (run_end - z > last_start)
+                    break;
+                s = run_end - z;
+            }
+        }
+        /* The starts up to the end of s's page, matched against a copy. */
+        uint64_t starts = (s | PG_MASK) - s + 1;
+        if (starts > last_start - s + 1)
+            starts = last_start - s + 1;
+        size_t need = (size_t)starts + plen - 1;
+        if (mem_read(m, 0, s, buf, need) != need)
             break;
-        s += CH;
+        for (const uint8_t *p = buf; (p = memchr(p, pat[0], (size_t)(buf + starts - p))) != NULL; p++)
+            if (memcmp(p, pat, plen) == 0) {
+                *found = s + (uint64_t)(p - buf);
+                hit = 1;
+                break;
+            }
+        if (hit || last_start - s < starts)
+            break;
+        s += starts;
     }
     free(buf);
     return hit;

@@ -17,7 +17,7 @@
  * print as they go keep recent items a little while (kd_tracker_get) and
  * consumers that make two passes (Wireshark) read them on the second.
  * Memory is bounded: annotations are kept for the last KD_TRACK_WINDOW
- * items only.
+ * items only (or the smaller window a consumer asks for).
  */
 #ifndef KDPARSE_TRACKER_H
 #define KDPARSE_TRACKER_H
@@ -85,6 +85,8 @@ typedef struct kd_tracker_opts {
     kd_arch arch;         /* KD_ARCH_UNKNOWN = infer */
     uint8_t width;        /* 0 = infer (default 64), or force 32/64 */
     int kdnet;            /* judge ids by KDNET's rules (kdnet.md), not by §3.3's */
+    uint32_t window;      /* items whose annotations are kept: 0 = KD_TRACK_WINDOW; else
+                           * rounded up to a power of two, at most KD_TRACK_WINDOW */
 } kd_tracker_opts;
 
 typedef struct kd_tracker kd_tracker;

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Long fuzzing run: every libFuzzer target found in the fuzz build
+# (build/fuzz/bin/fuzz_*, so targets added later are run too) fuzzes for
+# SECONDS (default 600) starting from its committed seed corpus, two targets
+# at a time (KDSCOPE_FUZZ_PARALLEL) so both cores work.  Afterwards the new
+# inputs worth keeping (libFuzzer -set_cover_merge=1: a small set with the
+# coverage of all of them) go into tests/fuzz/corpus/<target>;
+# KDSCOPE_FUZZ_MERGE=0 leaves the corpus alone.  Prints one row per target: executions, exec/s
+# (wall clock, and per CPU second: the machine may be shared), coverage
+# (cov: edges, ft: features), corpus files and bytes after the merge, and
+# crashes.  Crash inputs are kept in the run directory it names; the script
+# exits 1 if there is any.
+#
+#   tests/fuzz/long-run.sh [SECONDS]      (from the repository root, after
+#                                          cmake --preset fuzz && cmake --build --preset fuzz)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+seconds=${1:-600}
+build=${KDSCOPE_FUZZ_BUILD:-build/fuzz}
+parallel=${KDSCOPE_FUZZ_PARALLEL:-2}
+merge=${KDSCOPE_FUZZ_MERGE:-1}
+case "$seconds" in '' | *[!0-9]*) echo "long-run.sh: SECONDS: not a number: $seconds" >&2; exit 2 ;; esac
+
+targets=()
+for t in "$build"/bin/fuzz_*; do
+  [ -x "$t" ] && targets+=("$t")
+done
+[ ${#targets[@]} -gt 0 ] || { echo "long-run.sh: $build/bin: no fuzz_* targets (build the fuzz preset first)" >&2; exit 2; }
+
+run=$(mktemp -d /tmp/kdscope-fuzz-run.XXXXXX)
+echo "long-run.sh: ${#targets[@]} targets, ${seconds} s each, $parallel at a time; logs and crashes in $run" >&2
+
+# One target: fuzz a scratch copy of the corpus, then merge into the committed one.
+one() {
+  local t=$1 name dir corpus
+  name=$(basename "$t")
+  dir="$run/$name"
+  corpus="tests/fuzz/corpus/$name"
+  mkdir -p "$dir/work" "$dir/crashes" "$corpus"
+  cp -r "$corpus/." "$dir/work/" 2> /dev/null || true
+  local rc=0
+  { TIMEFORMAT='%U %S'; time "$t" -max_total_time="$seconds" -print_final_stats=1 \
+      -artifact_prefix="$dir/crashes/" "$dir/work" > "$dir/fuzz.log" 2>&1 || rc=$?; } 2> "$dir/cpu"
+  echo "$rc" > "$dir/rc"
+  if [ "$merge" = 1 ]; then
+    # The greedy set cover (not -merge=1, which keeps every input that adds a
+    # feature: thousands of files): few inputs with the same coverage.
+    "$t" -set_cover_merge=1 "$corpus" "$dir/work" > "$dir/merge.log" 2>&1 || echo "merge failed" >> "$dir/rc"
+  fi
+}
+
+for t in "${targets[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$parallel" ]; do
+    wait -n || true
+  done
+  one "$t" &
+done
+wait
+
+# The table.
+crashes_total=0
+printf '%-16s %12s %8s %10s %6s %7s %7s %9s %7s\n' target executions exec/s exec/cpu-s cov ft files bytes crashes
+for t in "${targets[@]}"; do
+  name=$(basename "$t")
+  dir="$run/$name"
+  log="$dir/fuzz.log"
+  execs=$(awk '/stat::number_of_executed_units/ {print $2}' "$log")
+  rate=$(awk '/stat::average_exec_per_sec/ {print $2}' "$log")
+  last=$(grep -E '^#[0-9]+.*cov: ' "$log" | tail -1 || true)
+  cov=$(sed -n 's/.*cov: \([0-9]*\).*/\1/p' <<< "$last")
+  ft=$(sed -n 's/.*ft: \([0-9]*\).*/\1/p' <<< "$last")
+  read -r user sys < "$dir/cpu" || { user=0; sys=0; }
+  cpu_rate=$(awk -v e="${execs:-0}" -v u="$user" -v s="$sys" 'BEGIN { c = u + s; printf "%d", (c > 0 ? e / c : 0) }')
+  files=$(find "tests/fuzz/corpus/$name" -type f | wc -l)
+  bytes=$(find "tests/fuzz/corpus/$name" -type f -printf '%s\n' | awk '{s += $1} END {print s + 0}')
+  crashes=$(find "$dir/crashes" -type f | wc -l)
+  if [ "$crashes" -eq 0 ] && [ "$(head -1 "$dir/rc")" != 0 ]; then
+    crashes=1 # the fuzzer failed without leaving an input: see the log
+  fi
+  crashes_total=$((crashes_total + crashes))
+  printf '%-16s %12s %8s %10s %6s %7s %7s %9s %7s\n' "$name" "${execs:-?}" "${rate:-?}" "$cpu_rate" \
+    "${cov:-?}" "${ft:-?}" "$files" "$bytes" "$crashes"
+done
+if [ "$crashes_total" -gt 0 ]; then
+  echo "long-run.sh: $crashes_total crash(es): inputs in $run/*/crashes, logs in $run/*/fuzz.log" >&2
+  exit 1
+fi
