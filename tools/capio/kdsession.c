@@ -139,7 +139,8 @@ static void stream_record(items_ctx *c, const kdcap_record *rec)
     if (rec->conv && c->last_side != s && c->side[!s])
         kd_framer_flush_runs(c->side[!s]);
     c->last_side = s;
-    kd_framer_feed(c->side[s], rec->bytes, rec->len, rec->ts_ns);
+    if (rec->len)
+        kd_framer_feed(c->side[s], rec->bytes, rec->len, rec->ts_ns);
 }
 
 static void add_counts(kdnet_counts *to, const kdnet_counts *n)

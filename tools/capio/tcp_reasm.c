@@ -202,7 +202,7 @@ int tcp_reasm_segment(tcp_reasm *r, uint32_t seq, int syn, const uint8_t *p, siz
             r->next += missing;
         }
         release(r);
-    } else {
+    } else if (len) {
         rc = hold(r, off, p, len);
         /* A truncated early segment: its lost tail shows when the stream gets there. */
     }
