@@ -499,9 +499,20 @@ static void missing_event(run *r, size_t n, char *buf, size_t len)
     snprintf(buf, len, "?");
 }
 
+static void play_steps(run *r, dstate *d);
+
+/* The counts are the live target's, however far the steps got. */
 static void play_debugger(run *r)
 {
     dstate d = {.reply_api = -1};
+    play_steps(r, &d);
+    if (r->events_sent < d.events)
+        r->events_sent = d.events;
+}
+
+static void play_steps(run *r, dstate *dp)
+{
+#define d (*dp)
     size_t want_events = 0;
     for (size_t i = 0; i < replay_plan_steps(r->plan); i++) {
         const replay_step *s = replay_plan_step(r->plan, i);
@@ -584,6 +595,7 @@ static void play_debugger(run *r)
         list_add(r, "missing", 0, -1, sum);
         snprintf(r->why, sizeof r->why, "the target did not send %s within %d ms", sum, r->o->wait_ms);
     }
+#undef d
 }
 
 /* ------------------------------------------------------------ the report */
