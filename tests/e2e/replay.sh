@@ -41,7 +41,7 @@ BOOT="$CAP/kdsim-amd64-boot.pcapng" # kdsim target --seed 1 <-> kdsim debugger b
 
 # 1. As target, to the debugger script that made the recording: every expect
 # passes, every request is answered as recorded, the answers byte for byte
-# (ids and checksums too: kddiff --transport).
+# (the target's byte stream is the recorded one).
 target_replay same "$BOOT" "--record $WORK/same.pcapng" "$SCRIPTS/boot.kds" ""
 [ "$drc" = 0 ] || fail "same script: debugger exit $drc: $(tail -3 "$WORK/same.err")"
 [ "$rrc" = 0 ] || fail "same script: replay exit $rrc: $(cat "$WORK/same.report" "$WORK/same.rerr")"
@@ -113,25 +113,25 @@ echo "ok: with --drop and --noise on the live peer both directions complete"
 
 # 6. Every sample, both directions: against kdsim (the options it was made
 # with), and replay against replay (target side of one, debugger of the other).
-while IFS='|' read -r name topts script; do
+while IFS='|' read -r name topts script key; do
   s="$CAP/$name.pcapng"
-  debugger_replay "$name.d" "$s" "$topts" "--wait 2000"
+  debugger_replay "$name.d" "$s" "$topts" "--wait 2000 $key"
   if [ "$script" = - ]; then
     # Not made by kdsim: its DbgPrint while stopped is one kdsim target never sends.
     [ "$rrc" = 1 ] && grep -q 'not sent by the target: stop 1: #17 DbgPrint' "$WORK/$name.d.report" \
       || fail "$name: as debugger against kdsim target: exit $rrc: $(cat "$WORK/$name.d.report")"
   else
     [ "$rrc" = 0 ] || fail "$name: as debugger against kdsim target: exit $rrc: $(cat "$WORK/$name.d.report")"
-    "$KDDIFF" "$s" "$WORK/$name.d.new" > /dev/null || fail "$name: kddiff finds the new session different"
-    target_replay "$name.t" "$s" "" "$SCRIPTS/$script" ""
+    "$KDDIFF" $key "$s" "$WORK/$name.d.new" > /dev/null || fail "$name: kddiff finds the new session different"
+    target_replay "$name.t" "$s" "$key" "$SCRIPTS/$script" ""
     [ "$drc" = 0 ] && [ "$rrc" = 0 ] || fail "$name: as target to $script: debugger $drc replay $rrc: $(cat "$WORK/$name.t.report")"
   fi
-  timeout $T "$KDSIM" replay --as target --quiet "$s" "unix-listen:$WORK/$name.r.sock" > "$WORK/$name.r.report" 2>&1 & rp=$!
+  timeout $T "$KDSIM" replay --as target --quiet $key "$s" "unix-listen:$WORK/$name.r.sock" > "$WORK/$name.r.report" 2>&1 & rp=$!
   wait_sock "$WORK/$name.r.sock" || fail "$name: no socket"
-  rc=0; timeout $T "$KDSIM" replay --as debugger --quiet "$s" "unix:$WORK/$name.r.sock" --record "$WORK/$name.r.new" > /dev/null 2>&1 || rc=$?
+  rc=0; timeout $T "$KDSIM" replay --as debugger --quiet $key "$s" "unix:$WORK/$name.r.sock" --record "$WORK/$name.r.new" > /dev/null 2>&1 || rc=$?
   rc2=0; wait "$rp" || rc2=$?
   [ "$rc" = 0 ] && [ "$rc2" = 0 ] || fail "$name: replay against replay: debugger $rc target $rc2: $(cat "$WORK/$name.r.report")"
-  "$KDDIFF" "$s" "$WORK/$name.r.new" > /dev/null || fail "$name: replay against replay: kddiff differs"
+  "$KDDIFF" $key "$s" "$WORK/$name.r.new" > /dev/null || fail "$name: replay against replay: kddiff differs"
   echo "ok: $name replays in both directions"
 done <<'SAMPLES'
 kdsim-amd64-boot|--seed 1|boot.kds
@@ -141,8 +141,9 @@ kdsim-arm64|--seed 4 --arch arm64|arch.kds
 kdsim-noisy|--seed 1|boot.kds
 kdsim-breakin|--seed 6|breakin.kds
 serial-demo|--seed 1|-
+kdsim-kdnet|--seed 1|boot.kds|--kdnet-key 1.2.3.4
 SAMPLES
-[ "$(ls "$CAP"/*.pcapng | wc -l)" = 7 ] || fail "a sample in captures/ is not in this test's list"
+[ "$(ls "$CAP"/*.pcapng | wc -l)" = 8 ] || fail "a sample in captures/ is not in this test's list"
 
 # 7. --until: the debugger stops early; kddiff shows what is left out.
 debugger_replay until "$BOOT" "--seed 1" "--until 20"

@@ -50,6 +50,7 @@ typedef struct ropts {
     kdsim_link_opts lo;
     kd_endpoint_opts eo;
     kdsession_opts so;
+    kdsession_kdnet kdnet;
 } ropts;
 
 /* What the report lists: at most this many lines of each kind are kept. */
@@ -227,16 +228,19 @@ static void link_down(run *r)
         r->link_failed = 1;
 }
 
-/* A recorded packet as it was, with the link's id (ids are the link's). */
+/* A recorded packet framed again for this (serial) link with the link's
+ * id: the same bytes for a serial recording, a trailer added for one made
+ * over KDNET. */
 static long encode_recorded(const void *msg, uint32_t id, uint8_t *buf, size_t cap)
 {
     const recorded *p = msg;
-    if (p->len > cap || p->len < KD_PACKET_HEADER_SIZE)
+    if (p->len < KD_PACKET_HEADER_SIZE)
         return -1;
-    memcpy(buf, p->bytes, p->len);
-    for (int i = 0; i < 4; i++)
-        buf[KD_OFF_ID + i] = (uint8_t)(id >> (8 * i));
-    return (long)p->len;
+    size_t body = kd_le16(p->bytes + KD_OFF_BYTE_COUNT);
+    if (body > p->len - KD_PACKET_HEADER_SIZE)
+        body = p->len - KD_PACKET_HEADER_SIZE;
+    return kd_frame_data(KD_TRANSPORT_SERIAL, kd_le16(p->bytes + KD_OFF_TYPE), id, p->bytes + KD_PACKET_HEADER_SIZE,
+                         body, buf, cap);
 }
 
 /* Sends a recorded step, again after each RESET from the peer (§3.5: the
@@ -718,6 +722,7 @@ static void usage(FILE *to)
             "  --timeout MS    ACK timeout (default 1000)  --baud N  --quiet\n"
             "  -a, --arch=ARCH, -w, --width=BITS, -d, --direction=DIR   how to read SESSION,\n"
             "                  as kdcat (a raw stream holds one direction: one side)\n"
+            "  --kdnet-key=KEY, --kdnet-data-key=HEX   decrypt a KDNET SESSION, as kdcat\n"
             "\n"
             "SESSION: any recording kdcat reads.  ENDPOINT: as for kdsim target/debugger.\n"
             "Exit status: 0 the peer did what the recording holds, 1 it differs, 2 bad usage\n"
@@ -757,9 +762,11 @@ static int parse_ms(const char *opt, const char *arg, int *out)
 
 static int parse_args(int argc, char **argv, ropts *o)
 {
-    enum { O_AS = 256, O_RECORD, O_FIXED, O_UNKNOWN, O_UNTIL, O_REALTIME, O_WAIT, O_JSON, O_TIMEOUT, O_BAUD, O_QUIET };
+    enum { O_AS = 256, O_KDNET_KEY, O_KDNET_DATA_KEY, O_RECORD, O_FIXED, O_UNKNOWN, O_UNTIL, O_REALTIME, O_WAIT, O_JSON, O_TIMEOUT, O_BAUD, O_QUIET };
     static const struct option longopts[] = {
         {"as", required_argument, NULL, O_AS},           {"record", required_argument, NULL, O_RECORD},
+        {"kdnet-key", required_argument, NULL, O_KDNET_KEY},
+        {"kdnet-data-key", required_argument, NULL, O_KDNET_DATA_KEY},
         {"fixed-clock", no_argument, NULL, O_FIXED},     {"unknown-status", required_argument, NULL, O_UNKNOWN},
         {"until", required_argument, NULL, O_UNTIL},     {"realtime", no_argument, NULL, O_REALTIME},
         {"wait", required_argument, NULL, O_WAIT},       {"json", no_argument, NULL, O_JSON},
@@ -786,6 +793,16 @@ static int parse_args(int argc, char **argv, ropts *o)
             break;
         case O_RECORD:
             o->record = optarg;
+            break;
+        case O_KDNET_KEY:
+            if (kdsession_parse_kdnet_key(prog, optarg, &o->kdnet) != 0)
+                return 2;
+            o->so.kdnet = &o->kdnet;
+            break;
+        case O_KDNET_DATA_KEY:
+            if (kdsession_parse_kdnet_data_key(prog, optarg, &o->kdnet) != 0)
+                return 2;
+            o->so.kdnet = &o->kdnet;
             break;
         case O_FIXED:
             o->fixed_clock = 1;
