@@ -28,6 +28,7 @@
 #include "kdsession.h"
 #include "link.h"
 #include "model.h"
+#include "replay.h"
 #include "script.h"
 
 #ifndef KDSCOPE_VERSION
@@ -231,7 +232,9 @@ static void usage(FILE *to)
     fprintf(to,
             "Usage: %s target [OPTION]... ENDPOINT\n"
             "       %s debugger --script FILE [OPTION]... ENDPOINT\n"
-            "A KD peer over a serial link: a simulated Windows kernel, or a scripted debugger.\n"
+            "       %s replay --as target|debugger [OPTION]... SESSION ENDPOINT\n"
+            "A KD peer over a serial link: a simulated Windows kernel, a scripted debugger,\n"
+            "or one side of a recorded session (kdsim replay --help).\n"
             "\n"
             "ENDPOINT: a serial device (/dev/ttyS0, /dev/ttyUSB0@921600), pty (prints the slave\n"
             "path), unix:PATH, unix-listen:PATH, tcp:HOST:PORT, tcp-listen:[HOST:]PORT, or -.\n"
@@ -256,8 +259,9 @@ static void usage(FILE *to)
             "          --resend-with-id     RESEND carries the damaged packet's id, not 0\n"
             "          --control-junk N     N junk bytes (0x00) after every control packet\n"
             "\n"
-            "Exit status: 0 done, 1 an expect failed, 2 bad usage, 3 the link failed.\n",
-            prog, prog);
+            "Exit status: 0 done, 1 an expect failed (replay: the peer differs from the\n"
+            "recording), 2 bad usage, 3 the link failed.\n",
+            prog, prog, prog);
 }
 
 int main(int argc, char **argv)
@@ -292,8 +296,10 @@ int main(int argc, char **argv)
         printf("kdsim (kdscope) %s\n", KDSCOPE_VERSION);
         return 0;
     }
+    if (argc >= 2 && strcmp(argv[1], "replay") == 0)
+        return kdsim_replay_main(argc, argv);
     if (argc < 2 || (strcmp(argv[1], "target") != 0 && strcmp(argv[1], "debugger") != 0)) {
-        fprintf(stderr, "%s: expected 'target' or 'debugger' (try '%s --help')\n", prog, prog);
+        fprintf(stderr, "%s: expected 'target', 'debugger' or 'replay' (try '%s --help')\n", prog, prog);
         return 2;
     }
     int is_target = strcmp(argv[1], "target") == 0;
