@@ -177,7 +177,12 @@ static proto_item *add_node(proto_tree *tree, tvbuff_t *dtvb, tvbuff_t *ptvb, co
     int hf = hf_kdnet[n->field];
     gint off = (gint)n->offset, len = n->generated ? 0 : (gint)n->length;
     proto_item *pi;
-    if (f->address == KDNET_ADDRESS_IPV6 && n->data)
+    if (n->field == KDNET_F_VERSION) {
+        const char *name = kdnet_version_name((unsigned)n->value);
+        pi = name ? proto_tree_add_uint_format_value(tree, hf, tvb, off, len, (guint32)n->value, "%s", name)
+                  : proto_tree_add_uint_format_value(tree, hf, tvb, off, len, (guint32)n->value, "%u (not seen before)",
+                                                     (guint32)n->value);
+    } else if (f->address == KDNET_ADDRESS_IPV6 && n->data)
         pi = proto_tree_add_ipv6(tree, hf, tvb, off, len, (const ws_in6_addr *)n->data);
     else if (f->address == KDNET_ADDRESS_IPV4)
         pi = proto_tree_add_ipv4(tree, hf, tvb, off, len, g_htonl((guint32)n->value));
@@ -259,7 +264,7 @@ static int dissect_kdnet(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, vo
 static kd_ws_bool dissect_kdnet_heur(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
     guint len = tvb_captured_length(tvb);
-    if (len < KDNET_MAGIC_SIZE || !kdnet_is_kdnet(tvb_get_ptr(tvb, 0, KDNET_MAGIC_SIZE), len))
+    if (len < KDNET_MAGIC_SIZE || !kdnet_is_kdnet(tvb_get_ptr(tvb, 0, KDNET_MAGIC_SIZE), KDNET_MAGIC_SIZE))
         return FALSE;
     conversation_t *conv = find_or_create_conversation(pinfo);
     conversation_set_dissector(conv, kdnet_handle);
@@ -290,7 +295,8 @@ static void register_fields(void)
         if (!f->address && (f->f.type == KD_FT_UINT8 || f->f.type == KD_FT_UINT16 || f->f.type == KD_FT_UINT32 ||
                             f->f.type == KD_FT_UINT64))
             h->display = f->f.base == KD_BASE_HEX ? BASE_HEX : BASE_DEC;
-        if (f->f.vals && f->f.type != KD_FT_UINT64)
+        /* The version's names hold the number already ("4 (Windows 10)"): add_node shows them. */
+        if (f->f.vals && f->f.type != KD_FT_UINT64 && i != KDNET_F_VERSION)
             h->strings = kd_ws_value_strings(f->f.vals);
         h->id = -1;
         h->ref_type = HF_REF_TYPE_NONE;

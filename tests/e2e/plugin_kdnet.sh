@@ -94,3 +94,8 @@ h=$(public_copy "$WORK/bad.pcapng")
 [ "$(tshark_kd -o kdnet.key:8.8.8.8 -r "$h" -Y 'kdnet.expert.hmac_bad || kdnet.expert.malformed' -T fields -e frame.number | wc -l)" -gt 0 ] \
   || fail "damaged datagrams not marked"
 echo "ok: damaged and cut datagrams are marked, no dissector bug"
+
+# The version byte is named once: "4 (Windows 10)", not "4 (Windows 10) (4)".
+tshark_kd -o kdnet.key:8.8.8.8 -r "$f" -V -c 1 > "$WORK/v1"
+grep -qE '^    Version: 4 \(Windows 10\)$' "$WORK/v1" || fail "version: $(grep 'Version: ' "$WORK/v1" | tail -1)"
+echo "ok: the version is named once"
