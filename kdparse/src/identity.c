@@ -57,7 +57,7 @@ uint32_t kd_identity_kind(const kd_msg *m)
 {
     const kd_item *it = m->item;
     if (it->kind != KD_ITEM_DATA)
-        return (uint32_t)it->dir << 28 | 0xF000000u | (uint32_t)it->kind << 16 | (it->type & 0xFFFFu);
+        return (uint32_t)it->dir << 28 | KD_IDENTITY_NOT_DATA | (uint32_t)it->kind << 16 | (it->type & 0xFFFFu);
     return (uint32_t)it->dir << 28 | (uint32_t)(it->has_header ? it->type & 0xFFFu : 0xFFFu) << 16 |
            (m->api & 0xFFFFu);
 }

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "diff.h"
+#include "kdparse/identity.h"
 #include "kdsession.h"
 
 #ifndef KDSCOPE_VERSION
@@ -33,7 +34,6 @@
 static const char *prog = "kddiff";
 static int g_progress; /* progress on standard error (a terminal, no -q) */
 
-#define KIND_NOT_DATA 0xF000000u /* in a kind: not a data packet (add_record) */
 
 /* ------------------------------------------------------------ options */
 
@@ -52,26 +52,9 @@ typedef struct opts {
 
 static opts g_o = {.context = 3};
 
-/* Fields that vary by design: left out unless --transport. */
-static int transport_field(kd_field_id f)
-{
-    switch (f) {
-    case KD_F_LEADER:
-    case KD_F_BYTE_COUNT:
-    case KD_F_ID:
-    case KD_F_CHECKSUM:
-    case KD_F_CHECKSUM_STATUS:
-    case KD_F_CHECKSUM_COMPUTED:
-    case KD_F_TRAILER:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
 static int ignored_field(kd_field_id f)
 {
-    if (!g_o.transport && transport_field(f))
+    if (!g_o.transport && kd_identity_transport_field(f))
         return 1;
     if (g_o.ignore_data && kd_fields[f].type == KD_FT_BYTES)
         return 1;
@@ -79,34 +62,6 @@ static int ignored_field(kd_field_id f)
         if (fnmatch(g_o.ignore[i], kd_fields[f].abbrev, 0) == 0)
             return 1;
     return 0;
-}
-
-/*
- * Key fields: what makes two messages of one API "the same request".  A
- * read of another address is another message (an insertion and a
- * deletion, paired as a change when they meet in a hunk).
- */
-static int key_field(kd_field_id f)
-{
-    switch (f) {
-    case KD_F_M_RM_TARGET_BASE_ADDRESS:
-    case KD_F_M_WM_TARGET_BASE_ADDRESS:
-    case KD_F_M_WB_BREAK_POINT_ADDRESS:
-    case KD_F_M_IO_IO_ADDRESS:
-    case KD_F_M_IOX_IO_ADDRESS:
-    case KD_F_M_MSR_MSR:
-    case KD_F_M_CX_OFFSET:
-    case KD_F_M_SM_SEARCH_ADDRESS:
-    case KD_F_M_FM_ADDRESS:
-    case KD_F_M_QM_ADDRESS:
-    case KD_F_EXCEPTION_CODE:
-    case KD_F_LS_PATH:
-    case KD_F_CS_NAME:
-    case KD_F_FIO_FILE_NAME:
-        return 1;
-    default:
-        return 0;
-    }
 }
 
 /* ------------------------------------------------------------ sessions */
@@ -129,16 +84,6 @@ typedef struct session {
     uint64_t damaged[16]; /* recent damaged copies (frames), per pass */
     unsigned n_damaged;
 } session;
-
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-    const uint8_t *b = p;
-    for (size_t i = 0; i < n; i++) {
-        h ^= b[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
 
 /* An address in the kernel image becomes an offset from its base. */
 #define REBASE_SPAN 0x10000000ull
@@ -178,19 +123,6 @@ static int compared(session *s, const kd_msg *m, const kd_annot *a, uint64_t fra
     return 0;
 }
 
-static uint64_t hash_node(const session *s, uint64_t h, const kd_node *n)
-{
-    kd_field_id f = (kd_field_id)n->field;
-    h = fnv(h, &n->field, sizeof n->field);
-    kd_ftype t = kd_fields[f].type;
-    if (t == KD_FT_BYTES || t == KD_FT_STRING || t == KD_FT_UTF16)
-        return fnv(h, n->data, n->length);
-    int r;
-    uint64_t v = rebased(s, f, n->value, &r);
-    h = fnv(h, &r, sizeof r);
-    return fnv(h, &v, sizeof v);
-}
-
 static int find_base(const kd_msg *m, const kd_annot *a, uint64_t frame, void *user)
 {
     (void)a;
@@ -213,32 +145,31 @@ static int find_base(const kd_msg *m, const kd_annot *a, uint64_t frame, void *u
     return 0;
 }
 
+static int skip_cb(kd_field_id f, void *user)
+{
+    (void)user;
+    return ignored_field(f);
+}
+
+static uint64_t value_cb(kd_field_id f, uint64_t v, int *changed, void *user)
+{
+    return rebased(user, f, v, changed);
+}
+
 static int add_record(const kd_msg *m, const kd_annot *a, uint64_t frame, void *user)
 {
     session *s = user;
     if (!compared(s, m, a, frame))
         return 0;
-    const kd_item *it = m->item;
     rec r = {.frame = frame};
-    r.kind = (uint32_t)it->dir << 28 | (uint32_t)(it->has_header ? it->type & 0xFFF : 0xFFF) << 16 |
-             (m->api & 0xFFFF);
-    if (it->kind != KD_ITEM_DATA)
-        r.kind = (uint32_t)it->dir << 28 | KIND_NOT_DATA | (uint32_t)it->kind << 16 | (it->type & 0xFFFF);
-    uint64_t id = fnv(0xcbf29ce484222325ull, &r.kind, sizeof r.kind);
-    id = fnv(id, &m->is_response, sizeof m->is_response);
-    uint64_t content = 0xcbf29ce484222325ull;
-    for (uint16_t i = 0; i < m->n; i++) {
-        const kd_node *n = &m->nodes[i];
-        if (kd_fields[n->field].type == KD_FT_NONE || ignored_field((kd_field_id)n->field))
-            continue;
-        content = hash_node(s, content, n);
-        if (key_field((kd_field_id)n->field))
-            id = hash_node(s, id, n);
-    }
-    if (g_o.transport)
-        id = fnv(id, &it->len, sizeof it->len);
-    r.ident = id;
-    r.content = content;
+    /* The identity and content kdparse defines (identity.h), with this
+     * run's --ignore and --rebase. */
+    kd_identity_opts io = {.skip = skip_cb, .value = value_cb, .with_length = g_o.transport, .user = s};
+    kd_identity idn;
+    kd_identity_of(m, &io, &idn);
+    r.kind = idn.kind;
+    r.ident = idn.ident;
+    r.content = idn.content;
     if (a->request_in && m->type == KD_TYPE_STATE_MANIPULATE) {
         r.rt_api = a->request_api;
         r.rt_ns = a->response_time_ns ? a->response_time_ns : 1;
@@ -543,7 +474,7 @@ static void class_name(uint32_t kind, char *buf, size_t n)
 {
     unsigned type = (kind >> 16) & 0xFFF, api = kind & 0xFFFF;
     const char *what = NULL, *tn = NULL;
-    if ((kind & KIND_NOT_DATA) == KIND_NOT_DATA) {
+    if ((kind & KD_IDENTITY_NOT_DATA) == KD_IDENTITY_NOT_DATA) {
         unsigned item = (kind >> 16) & 0xFF;
         what = item == KD_ITEM_CONTROL ? kd_val_name(kd_vals_control_short, api)
                                        : kd_val_name(kd_vals_item_kind_short, item);
@@ -567,7 +498,7 @@ static void class_name(uint32_t kind, char *buf, size_t n)
 static void class_group(uint32_t kind, char *buf, size_t n)
 {
     unsigned type = (kind >> 16) & 0xFFF;
-    const char *tn = (kind & KIND_NOT_DATA) == KIND_NOT_DATA
+    const char *tn = (kind & KD_IDENTITY_NOT_DATA) == KD_IDENTITY_NOT_DATA
                          ? ((kind >> 16 & 0xFF) == KD_ITEM_CONTROL ? kd_packet_type_name(kind & 0xFFFF)
                                                                  : kd_item_kind_name((kd_item_kind)(kind >> 16 & 0xFF)))
                          : (type <= KD_TYPE_MAX ? kd_packet_type_name(type) : NULL);

@@ -46,6 +46,7 @@ int kd_identity_transport_field(kd_field_id f);
 /* The message's kind: dir << 28 | packet type << 16 | API for data packets
  * (type 0xFFF without a header); dir << 28 | 0xF000000 | item kind << 16 |
  * type for the other items.  It names a class of messages (kddiff --stat). */
+#define KD_IDENTITY_NOT_DATA 0xF000000u /* in a kind: not a data packet */
 uint32_t kd_identity_kind(const kd_msg *m);
 
 typedef struct kd_identity_opts {
