@@ -813,3 +813,18 @@ size_t kd_msg_problems(const kd_msg *m, const kd_annot *a, const char **names, s
             names[k++] = table[i].name;
     return k;
 }
+
+void kd_json_print_string(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(out, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(out, "\\u%04x", c);
+        else
+            fputc(c, out);
+    }
+    fputc('"', out);
+}

@@ -507,17 +507,7 @@ static void class_group(uint32_t kind, char *buf, size_t n)
 
 static void json_str(FILE *f, const char *s)
 {
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
+    kd_json_print_string(f, s);
 }
 
 static void print_fdiffs(const shown *sa, const shown *sb)

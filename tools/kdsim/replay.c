@@ -606,17 +606,7 @@ static void play_steps(run *r, dstate *dp)
 
 static void json_str(FILE *f, const char *s)
 {
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
+    kd_json_print_string(f, s);
 }
 
 static void collect_never_asked(run *r)

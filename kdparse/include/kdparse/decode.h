@@ -100,6 +100,10 @@ void kd_msg_print_tree(FILE *out, const kd_msg *m, const kd_annot *a);
  */
 void kd_msg_print_json_fields(FILE *out, const kd_msg *m, const kd_annot *a);
 
+/* Writes s as a JSON string (quotes, backslash and control escapes): the
+ * one escaper of every JSON output (kdcat, kddiff, kdsim replay). */
+void kd_json_print_string(FILE *out, const char *s);
+
 /* Whether a manipulate request with this ApiNumber gets a reply (§1.4:
  * Continue, Continue2, Reboot, SwitchProcessor, ... resume instead). */
 int kd_api_expects_reply(uint32_t api);
