@@ -586,3 +586,34 @@ size_t kd_modmap_format(const kd_modmap *m, uint64_t addr, char *buf, size_t n)
     int k = snprintf(buf, n, "%s+0x%llx", h.mod->name, (unsigned long long)h.offset);
     return k < 0 ? 0 : (size_t)k < n ? (size_t)k : n - 1;
 }
+
+int kd_msg_field_is_address(const kd_msg *m, kd_field_id f)
+{
+    switch (f) {
+    case KD_F_M_RM_TARGET_BASE_ADDRESS:
+        return m->api == KD_API_READ_VIRTUAL_MEMORY;
+    case KD_F_M_WM_TARGET_BASE_ADDRESS:
+        return m->api == KD_API_WRITE_VIRTUAL_MEMORY;
+    case KD_F_M_WB_BREAK_POINT_ADDRESS:
+    case KD_F_M_SIB_BREAKPOINT_ADDRESS:
+    case KD_F_M_GIB_BREAKPOINT_ADDRESS:
+    case KD_F_M_WCB_BREAK_POINT_ADDRESS:
+    case KD_F_M_GV_KERN_BASE:
+    case KD_F_M_GV_PS_LOADED_MODULE_LIST:
+    case KD_F_M_GV_DEBUGGER_DATA_LIST:
+    case KD_F_M_GV32_KERN_BASE:
+    case KD_F_M_GV32_PS_LOADED_MODULE_LIST:
+    case KD_F_M_GV32_DEBUGGER_DATA_LIST:
+    case KD_F_M_SM_SEARCH_ADDRESS:
+    case KD_F_M_SM_FOUND_ADDRESS:
+    case KD_F_EXCEPTION_ADDRESS:
+    case KD_F_LS_BASE_OF_DLL:
+    case KD_F_STATE_PROGRAM_COUNTER:
+    case KD_F_CTX_EIP:
+    case KD_F_CTX_RIP:
+    case KD_F_CTX_PC:
+        return 1;
+    default:
+        return 0;
+    }
+}
