@@ -159,11 +159,15 @@ static int synthetic_name(const kd_module *mod)
 /*
  * WinDbg's module name for an image file name (path or base name, in
  * ASCII): `nt` for the kernel, `hal` for the HAL, else the base name
- * without its extension.
+ * without its extension.  A path names the image even at KernBase: a boot
+ * debugger's GetVersion gives winload's base as KernBase, and WinDbg (like
+ * the issue's real capture) calls it `winload`; the kernel's own files
+ * (ntoskrnl, ntkr*) are `nt` by their name.  Only a nameless image at
+ * KernBase is `nt` by its base.
  */
 static void module_name(const kd_modmap *m, uint64_t base, const char *file, size_t len, char *out)
 {
-    if ((m->have_kern && base == m->kern_base)) {
+    if (m->have_kern && base == m->kern_base && len == 0) {
         snprintf(out, KD_MODMAP_NAME, "nt");
         return;
     }
@@ -227,7 +231,10 @@ static void upsert(kd_modmap *m, uint64_t base, uint32_t size, const char *name,
     }
     if (size && !mod->size)
         mod->size = size;
-    if (name && (synthetic_name(mod) || strcmp(name, "nt") == 0) && strcmp(mod->name, name) != 0)
+    /* "nt" by base (KernBase, a nameless list entry there) renames only an
+     * image no path named (module_name); a kernel's file names it nt. */
+    if (name && (synthetic_name(mod) || (strcmp(name, "nt") == 0 && src == KD_MODSRC_LOAD_SYMBOLS)) &&
+        strcmp(mod->name, name) != 0)
         set_name(m, mod, name);
 }
 
