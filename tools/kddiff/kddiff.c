@@ -25,6 +25,7 @@
 
 #include "diff.h"
 #include "kdsession.h"
+#include "kdparse/modmap.h"
 
 #ifndef KDSCOPE_VERSION
 #define KDSCOPE_VERSION "0.0.0"
@@ -126,6 +127,7 @@ typedef struct session {
     rec *v;
     size_t n, cap;
     uint64_t base;    /* kernel base (--rebase), 0 unknown */
+    kd_modmap *mods;  /* --rebase: the modules as the session revealed them, fed in time order per pass */
     uint64_t damaged[16]; /* recent damaged copies (frames), per pass */
     unsigned n_damaged;
 } session;
@@ -140,11 +142,20 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
     return h;
 }
 
-/* An address in the kernel image becomes an offset from its base. */
+/* An address in the kernel image becomes an offset from its base; with
+ * --rebase, an address a known module holds is its module and offset
+ * (*is_rebased 2, *mod its name), so drivers that moved compare equal. */
 #define REBASE_SPAN 0x10000000ull
-static uint64_t rebased(const session *s, kd_field_id f, uint64_t v, int *is_rebased)
+static uint64_t rebased(const session *s, const kd_msg *m, kd_field_id f, uint64_t v, int *is_rebased,
+                        const char **mod)
 {
     *is_rebased = 0;
+    kd_module_hit h;
+    if (g_o.rebase && s->mods && kd_msg_field_is_address(m, f) && kd_modmap_lookup(s->mods, v, &h) == 0) {
+        *is_rebased = 2;
+        *mod = h.mod->name;
+        return h.offset;
+    }
     if (g_o.rebase && s->base && kd_fields[f].type == KD_FT_UINT64 && v >= s->base &&
         v - s->base < REBASE_SPAN) {
         *is_rebased = 1;
@@ -178,7 +189,7 @@ static int compared(session *s, const kd_msg *m, const kd_annot *a, uint64_t fra
     return 0;
 }
 
-static uint64_t hash_node(const session *s, uint64_t h, const kd_node *n)
+static uint64_t hash_node(const session *s, const kd_msg *m, uint64_t h, const kd_node *n)
 {
     kd_field_id f = (kd_field_id)n->field;
     h = fnv(h, &n->field, sizeof n->field);
@@ -186,8 +197,11 @@ static uint64_t hash_node(const session *s, uint64_t h, const kd_node *n)
     if (t == KD_FT_BYTES || t == KD_FT_STRING || t == KD_FT_UTF16)
         return fnv(h, n->data, n->length);
     int r;
-    uint64_t v = rebased(s, f, n->value, &r);
+    const char *mod = NULL;
+    uint64_t v = rebased(s, m, f, n->value, &r, &mod);
     h = fnv(h, &r, sizeof r);
+    if (mod)
+        h = fnv(h, mod, strlen(mod));
     return fnv(h, &v, sizeof v);
 }
 
@@ -216,6 +230,8 @@ static int find_base(const kd_msg *m, const kd_annot *a, uint64_t frame, void *u
 static int add_record(const kd_msg *m, const kd_annot *a, uint64_t frame, void *user)
 {
     session *s = user;
+    if (s->mods)
+        kd_modmap_feed(s->mods, m, frame);
     if (!compared(s, m, a, frame))
         return 0;
     const kd_item *it = m->item;
@@ -231,9 +247,9 @@ static int add_record(const kd_msg *m, const kd_annot *a, uint64_t frame, void *
         const kd_node *n = &m->nodes[i];
         if (kd_fields[n->field].type == KD_FT_NONE || ignored_field((kd_field_id)n->field))
             continue;
-        content = hash_node(s, content, n);
+        content = hash_node(s, m, content, n);
         if (key_field((kd_field_id)n->field))
-            id = hash_node(s, id, n);
+            id = hash_node(s, m, id, n);
     }
     if (g_o.transport)
         id = fnv(id, &it->len, sizeof it->len);
@@ -265,6 +281,12 @@ static int load(session *s)
     noisy.prog = prog;
     if (g_o.rebase && kdsession_read(s->path, &s->opts, find_base, s, err, sizeof err) != 0)
         goto bad;
+    if (g_o.rebase && !s->mods && !(s->mods = kd_modmap_new())) {
+        fprintf(stderr, "%s: %s: out of memory\n", prog, s->path);
+        exit(2);
+    }
+    if (s->mods)
+        kd_modmap_reset(s->mods);
     if (kdsession_read(s->path, &noisy, add_record, s, err, sizeof err) != 0)
         goto bad;
     return 0;
@@ -367,6 +389,8 @@ static void spill_str(FILE *f, const char *t)
 static int collect_shown(const kd_msg *m, const kd_annot *a, uint64_t frame, void *user)
 {
     want *w = user;
+    if (w->s->mods)
+        kd_modmap_feed(w->s->mods, m, frame);
     if (!compared(w->s, m, a, frame))
         return 0;
     size_t idx = w->seen++;
@@ -376,7 +400,7 @@ static int collect_shown(const kd_msg *m, const kd_annot *a, uint64_t frame, voi
         return 0;
     int fields = (w->idx[w->pos++] & WANT_FIELDS) != 0;
     char line[1024];
-    kd_msg_summary(m, NULL, line, sizeof line);
+    kd_msg_summary_mods(m, NULL, w->s->mods, line, sizeof line);
     fwrite(&idx, sizeof idx, 1, w->spill);
     spill_str(w->spill, line);
     uint32_t nf = 0;
@@ -390,8 +414,11 @@ static int collect_shown(const kd_msg *m, const kd_annot *a, uint64_t frame, voi
             continue;
         char val[512], buf[700];
         int r;
-        uint64_t v = rebased(w->s, f, n->value, &r);
-        if (r)
+        const char *mod = NULL;
+        uint64_t v = rebased(w->s, m, f, n->value, &r, &mod);
+        if (mod)
+            snprintf(val, sizeof val, "%s+0x%" PRIx64, mod, v);
+        else if (r)
             snprintf(val, sizeof val, "base+0x%" PRIx64, v);
         else
             kd_node_format(n, val, sizeof val);
@@ -1232,12 +1259,15 @@ int main(int argc, char **argv)
     progress("reading", A.path);
     if (load(&A) != 0) {
         free(A.v);
+        kd_modmap_free(A.mods);
         return 2;
     }
     progress("reading", B.path);
     if (load(&B) != 0) {
         free(A.v);
+        kd_modmap_free(A.mods);
         free(B.v);
+        kd_modmap_free(B.mods);
         return 2;
     }
 
@@ -1283,6 +1313,10 @@ int main(int argc, char **argv)
     A.n_damaged = B.n_damaged = 0;
     if (show) {
         const char *bad = NULL;
+        if (A.mods)
+            kd_modmap_reset(A.mods);
+        if (B.mods)
+            kd_modmap_reset(B.mods);
         progress("reading again", A.path);
         if (kdsession_read(A.path, &A.opts, collect_shown, &wa, err, sizeof err) != 0)
             bad = A.path;
@@ -1300,7 +1334,9 @@ int main(int argc, char **argv)
             want_free(&wb);
             diff_script_free(&o);
             free(A.v);
+            kd_modmap_free(A.mods);
             free(B.v);
+            kd_modmap_free(B.mods);
             return 2;
         }
         want_rewind(&wa);
@@ -1346,6 +1382,8 @@ int main(int argc, char **argv)
     want_free(&wb);
     diff_script_free(&o);
     free(A.v);
+    kd_modmap_free(A.mods);
     free(B.v);
+    kd_modmap_free(B.mods);
     return rc;
 }
