@@ -176,7 +176,8 @@ static void emit(run *r, slot *s)
         return;
     }
     /* Fed before it is shown: a LoadSymbols names its own base. */
-    kd_modmap_feed(r->mods, m, s->frame);
+    if (!r->o->no_modules || r->o->mode == OUT_MODULES)
+        kd_modmap_feed(r->mods, m, s->frame);
     if (r->o->mode == OUT_MODULES)
         return;
     const kd_modmap *mm = r->o->no_modules ? NULL : r->mods;
