@@ -28,6 +28,7 @@
 
 #include "kdparse/decode.h"
 #include "kdparse/framer.h"
+#include "kdparse/modmap.h"
 #include "kdparse/tracker.h"
 #include "packet-kd.h"
 
@@ -142,6 +143,7 @@ typedef struct frame_slot {
  * (a new connection is a new session: its architecture is learned again). */
 typedef struct kd_session {
     kd_tracker *tracker;
+    kd_modmap *mods;     /* its modules: fed on the first pass in time order, kept whole for later passes */
     guint32 index;       /* in g_file->sessions */
     guint32 epoch;       /* the latest item's reset epoch */
 } kd_session;
@@ -187,6 +189,7 @@ static kd_session *session_new_for(int kdnet)
     kd_session *ss = g_new0(kd_session, 1);
     kd_tracker_opts o = {.arch = (kd_arch)pref_arch, .width = (uint8_t)pref_width, .kdnet = kdnet};
     ss->tracker = kd_tracker_new(&o);
+    ss->mods = kd_modmap_new();
     ss->index = g_file->sessions->len;
     g_ptr_array_add(g_file->sessions, ss);
     return ss;
@@ -224,6 +227,7 @@ static void kd_cleanup(void)
     for (guint i = 0; i < g_file->sessions->len; i++) {
         kd_session *ss = g_ptr_array_index(g_file->sessions, i);
         kd_tracker_free(ss->tracker);
+        kd_modmap_free(ss->mods);
         g_free(ss);
     }
     g_ptr_array_free(g_file->sessions, TRUE);
@@ -394,6 +398,8 @@ static void on_item(const kd_item *it, void *user)
         kd_tracker_add(tr, &g_msg.track, &a);
         annot_store(&s, &a);
         c->sess->epoch = a.reset_epoch;
+        if (c->sess->mods)
+            kd_modmap_feed(c->sess->mods, &g_msg, c->frame);
     }
     collect_add(c, &s);
 }
@@ -621,6 +627,21 @@ static void add_session(proto_tree *tree, tvbuff_t *tvb, const kd_annot *a, int 
     }
 }
 
+/* Under an address a known module holds: its module and offset, generated
+ * and filterable (kd.session.module == "nt"), and nt+0x... beside the value. */
+static void add_module(proto_item *pi, tvbuff_t *tvb, const kd_modmap *mods, const kd_node *n)
+{
+    kd_module_hit h;
+    if (!mods || !kd_msg_field_is_address(&g_msg, n->field) || kd_modmap_lookup(mods, n->value, &h) != 0)
+        return;
+    proto_item_append_text(pi, " (%s+0x%" PRIx64 ")", h.mod->name, h.offset);
+    proto_tree *mt = proto_item_add_subtree(pi, ett_field[KD_F_SESSION]);
+    proto_item *mi = proto_tree_add_string(mt, hf_kd[KD_F_S_MODULE], tvb, n->offset, n->length, h.mod->name);
+    proto_item_set_generated(mi);
+    mi = proto_tree_add_uint64(mt, hf_kd[KD_F_S_MODULE_OFFSET], tvb, n->offset, n->length, h.offset);
+    proto_item_set_generated(mi);
+}
+
 /* Shows one stored item: returns its summary for the Info column. */
 static void show_item(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, stored_item *s, int visited,
                       char *info, size_t info_size)
@@ -685,7 +706,8 @@ static void show_item(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, store
         used += 3;
     }
     char *line = info + used;
-    kd_msg_summary(&g_msg, a, line, info_size - used);
+    /* Modules as learned so far (first pass) or in the whole session (later passes). */
+    kd_msg_summary_mods(&g_msg, a, sess->mods, line, info_size - used);
 
     if (have_tap_listener(kd_tap)) {
         kd_tap_info *tap = wmem_new0(pinfo->pool, kd_tap_info);
@@ -717,6 +739,7 @@ static void show_item(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, store
             proto_item_set_generated(pi);
         } else {
             pi = add_node(parent, itvb, n);
+            add_module(pi, itvb, sess->mods, n);
         }
         if (kd_fields[n->field].type == KD_FT_NONE && n->depth + 1 < 256)
             stack[n->depth + 1] = proto_item_add_subtree(pi, ett_field[n->field]);

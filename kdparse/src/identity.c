@@ -2,6 +2,8 @@
 /* Which message a decoded message is (identity.h). */
 #include "kdparse/identity.h"
 
+#include <string.h>
+
 #include "kdparse/schema.h"
 
 uint64_t kd_fnv1a(uint64_t h, const void *p, size_t n)
@@ -70,7 +72,7 @@ static int skip_transport(kd_field_id f, void *user)
 
 static const kd_identity_opts default_opts = {.skip = skip_transport};
 
-uint64_t kd_identity_hash_node(uint64_t h, const kd_node *n, const kd_identity_opts *o)
+uint64_t kd_identity_hash_node(uint64_t h, const kd_msg *m, const kd_node *n, const kd_identity_opts *o)
 {
     if (!o)
         o = &default_opts;
@@ -80,8 +82,11 @@ uint64_t kd_identity_hash_node(uint64_t h, const kd_node *n, const kd_identity_o
     if (t == KD_FT_BYTES || t == KD_FT_STRING || t == KD_FT_UTF16)
         return kd_fnv1a(h, n->data, n->length);
     int changed = 0;
-    uint64_t v = o->value ? o->value(f, n->value, &changed, o->user) : n->value;
+    const char *name = NULL;
+    uint64_t v = o->value ? o->value(m, f, n->value, &changed, &name, o->user) : n->value;
     h = kd_fnv1a(h, &changed, sizeof changed);
+    if (name)
+        h = kd_fnv1a(h, name, strlen(name));
     return kd_fnv1a(h, &v, sizeof v);
 }
 
@@ -98,9 +103,9 @@ void kd_identity_of(const kd_msg *m, const kd_identity_opts *o, kd_identity *out
         kd_field_id f = (kd_field_id)n->field;
         if (kd_fields[f].type == KD_FT_NONE || (o->skip && o->skip(f, o->user)))
             continue;
-        content = kd_identity_hash_node(content, n, o);
+        content = kd_identity_hash_node(content, m, n, o);
         if (kd_identity_key_field(f))
-            id = kd_identity_hash_node(id, n, o);
+            id = kd_identity_hash_node(id, m, n, o);
     }
     if (o->with_length)
         id = kd_fnv1a(id, &m->item->len, sizeof m->item->len);

@@ -159,11 +159,15 @@ static int synthetic_name(const kd_module *mod)
 /*
  * WinDbg's module name for an image file name (path or base name, in
  * ASCII): `nt` for the kernel, `hal` for the HAL, else the base name
- * without its extension.
+ * without its extension.  A path names the image even at KernBase: a boot
+ * debugger's GetVersion gives winload's base as KernBase, and WinDbg (like
+ * the issue's real capture) calls it `winload`; the kernel's own files
+ * (ntoskrnl, ntkr*) are `nt` by their name.  Only a nameless image at
+ * KernBase is `nt` by its base.
  */
 static void module_name(const kd_modmap *m, uint64_t base, const char *file, size_t len, char *out)
 {
-    if ((m->have_kern && base == m->kern_base)) {
+    if (m->have_kern && base == m->kern_base && len == 0) {
         snprintf(out, KD_MODMAP_NAME, "nt");
         return;
     }
@@ -227,7 +231,10 @@ static void upsert(kd_modmap *m, uint64_t base, uint32_t size, const char *name,
     }
     if (size && !mod->size)
         mod->size = size;
-    if (name && (synthetic_name(mod) || strcmp(name, "nt") == 0) && strcmp(mod->name, name) != 0)
+    /* "nt" by base (KernBase, a nameless list entry there) renames only an
+     * image no path named (module_name); a kernel's file names it nt. */
+    if (name && (synthetic_name(mod) || (strcmp(name, "nt") == 0 && src == KD_MODSRC_LOAD_SYMBOLS)) &&
+        strcmp(mod->name, name) != 0)
         set_name(m, mod, name);
 }
 
@@ -585,4 +592,35 @@ size_t kd_modmap_format(const kd_modmap *m, uint64_t addr, char *buf, size_t n)
         return 0;
     int k = snprintf(buf, n, "%s+0x%llx", h.mod->name, (unsigned long long)h.offset);
     return k < 0 ? 0 : (size_t)k < n ? (size_t)k : n - 1;
+}
+
+int kd_msg_field_is_address(const kd_msg *m, kd_field_id f)
+{
+    switch (f) {
+    case KD_F_M_RM_TARGET_BASE_ADDRESS:
+        return m->api == KD_API_READ_VIRTUAL_MEMORY;
+    case KD_F_M_WM_TARGET_BASE_ADDRESS:
+        return m->api == KD_API_WRITE_VIRTUAL_MEMORY;
+    case KD_F_M_WB_BREAK_POINT_ADDRESS:
+    case KD_F_M_SIB_BREAKPOINT_ADDRESS:
+    case KD_F_M_GIB_BREAKPOINT_ADDRESS:
+    case KD_F_M_WCB_BREAK_POINT_ADDRESS:
+    case KD_F_M_GV_KERN_BASE:
+    case KD_F_M_GV_PS_LOADED_MODULE_LIST:
+    case KD_F_M_GV_DEBUGGER_DATA_LIST:
+    case KD_F_M_GV32_KERN_BASE:
+    case KD_F_M_GV32_PS_LOADED_MODULE_LIST:
+    case KD_F_M_GV32_DEBUGGER_DATA_LIST:
+    case KD_F_M_SM_SEARCH_ADDRESS:
+    case KD_F_M_SM_FOUND_ADDRESS:
+    case KD_F_EXCEPTION_ADDRESS:
+    case KD_F_LS_BASE_OF_DLL:
+    case KD_F_STATE_PROGRAM_COUNTER:
+    case KD_F_CTX_EIP:
+    case KD_F_CTX_RIP:
+    case KD_F_CTX_PC:
+        return 1;
+    default:
+        return 0;
+    }
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "kdparse/decode.h"
+#include "kdparse/modmap.h"
 
 /* ------------------------------------------------------------ a bounded string builder */
 
@@ -215,6 +216,17 @@ static int has(const kd_msg *m, kd_field_id f)
     return kd_msg_find(m, f) != NULL;
 }
 
+/* An address as modules see it ("nt+0x1a5e60") when the map knows its
+ * module, else the number as always. */
+static void sb_addr(sbuf *s, const kd_modmap *mm, uint64_t v)
+{
+    char mod[KD_MODMAP_NAME + 24];
+    if (mm && kd_modmap_format(mm, v, mod, sizeof mod))
+        sb_str(s, mod);
+    else
+        sb_hex(s, v, 0);
+}
+
 static void sb_status(sbuf *s, uint32_t st)
 {
     const char *name = kd_val_name(kd_vals_ntstatus, st);
@@ -235,7 +247,7 @@ static void sb_string_field(sbuf *s, const kd_msg *m, kd_field_id f)
     sb_printf(s, "\"");
 }
 
-static void summary_manip(sbuf *s, const kd_msg *m)
+static void summary_manip(sbuf *s, const kd_msg *m, const kd_modmap *mm)
 {
     const char *name = kd_val_name(kd_vals_api_short, m->api);
     if (name) {
@@ -244,26 +256,29 @@ static void summary_manip(sbuf *s, const kd_msg *m)
         sb_str(s, "Manipulate API ");
         sb_hex(s, m->api, 4);
     }
+    const kd_modmap *vm = m->api == KD_API_READ_VIRTUAL_MEMORY || m->api == KD_API_WRITE_VIRTUAL_MEMORY ? mm : NULL;
     switch (m->api) {
     case 0x3130:
     case 0x3137:
     case 0x313D:
         sb_str(s, " ");
-        sb_hex(s, val(m, KD_F_M_RM_TARGET_BASE_ADDRESS), 0);
+        sb_addr(s, vm, val(m, KD_F_M_RM_TARGET_BASE_ADDRESS));
         sb_str(s, " len ");
         sb_hex(s, val(m, KD_F_M_RM_TRANSFER_COUNT), 0);
         break;
     case 0x3131:
     case 0x3138:
     case 0x313E:
-        sb_printf(s, " 0x%" PRIx64 " len 0x%" PRIx64, val(m, KD_F_M_WM_TARGET_BASE_ADDRESS),
-                  val(m, KD_F_M_WM_TRANSFER_COUNT));
+        sb_str(s, " ");
+        sb_addr(s, vm, val(m, KD_F_M_WM_TARGET_BASE_ADDRESS));
+        sb_printf(s, " len 0x%" PRIx64, val(m, KD_F_M_WM_TRANSFER_COUNT));
         break;
     case 0x3133:
         sb_printf(s, " flags 0x%08" PRIx64, val(m, KD_F_M_SC_CONTEXT_FLAGS));
         break;
     case 0x3134:
-        sb_printf(s, " 0x%" PRIx64, val(m, KD_F_M_WB_BREAK_POINT_ADDRESS));
+        sb_str(s, " ");
+        sb_addr(s, mm, val(m, KD_F_M_WB_BREAK_POINT_ADDRESS));
         break;
     case 0x3135:
         sb_printf(s, " handle 0x%" PRIx64, val(m, KD_F_M_RB_BREAK_POINT_HANDLE));
@@ -293,9 +308,9 @@ static void summary_manip(sbuf *s, const kd_msg *m)
         sb_printf(s, " 0x%08" PRIx64, val(m, KD_F_M_MSR_MSR));
         break;
     case 0x3156:
-        sb_printf(s, " 0x%" PRIx64 " len 0x%" PRIx64,
-                  m->is_response ? val(m, KD_F_M_SM_FOUND_ADDRESS) : val(m, KD_F_M_SM_SEARCH_ADDRESS),
-                  val(m, KD_F_M_SM_SEARCH_LENGTH));
+        sb_str(s, " ");
+        sb_addr(s, mm, m->is_response ? val(m, KD_F_M_SM_FOUND_ADDRESS) : val(m, KD_F_M_SM_SEARCH_ADDRESS));
+        sb_printf(s, " len 0x%" PRIx64, val(m, KD_F_M_SM_SEARCH_LENGTH));
         break;
     case 0x315B:
         sb_printf(s, " 0x%" PRIx64 " len 0x%" PRIx64, val(m, KD_F_M_FM_ADDRESS), val(m, KD_F_M_FM_LENGTH));
@@ -333,7 +348,8 @@ static void summary_manip(sbuf *s, const kd_msg *m)
         for (size_t i = 0; i < sizeof pcs / sizeof pcs[0]; i++) {
             const kd_node *n = kd_msg_find(m, pcs[i]);
             if (n) {
-                sb_printf(s, ", %s %s 0x%" PRIx64, kd_arch_name(m->arch), kd_fields[pcs[i]].label, n->value);
+                sb_printf(s, ", %s %s ", kd_arch_name(m->arch), kd_fields[pcs[i]].label);
+                sb_addr(s, mm, n->value);
                 break;
             }
         }
@@ -353,14 +369,14 @@ static void summary_manip(sbuf *s, const kd_msg *m)
     case 0x3146:
         if (has(m, KD_F_M_GV_MACHINE_TYPE)) {
             const char *mt = kd_val_name(kd_vals_machine, (uint32_t)val(m, KD_F_M_GV_MACHINE_TYPE));
-            sb_printf(s, ", build %" PRIu64 ", %s, protocol %" PRIu64 ", kernel 0x%" PRIx64,
-                      val(m, KD_F_M_GV_MINOR_VERSION), mt ? mt + strlen("IMAGE_FILE_MACHINE_") : "?",
-                      val(m, KD_F_M_GV_PROTOCOL_VERSION), val(m, KD_F_M_GV_KERN_BASE));
+            sb_printf(s, ", build %" PRIu64 ", %s, protocol %" PRIu64 ", kernel ", val(m, KD_F_M_GV_MINOR_VERSION),
+                      mt ? mt + strlen("IMAGE_FILE_MACHINE_") : "?", val(m, KD_F_M_GV_PROTOCOL_VERSION));
+            sb_addr(s, mm, val(m, KD_F_M_GV_KERN_BASE));
         } else if (has(m, KD_F_M_GV32_MACHINE_TYPE)) {
             const char *mt = kd_val_name(kd_vals_machine, (uint32_t)val(m, KD_F_M_GV32_MACHINE_TYPE));
-            sb_printf(s, ", build %" PRIu64 ", %s, protocol %" PRIu64 ", kernel 0x%" PRIx64,
-                      val(m, KD_F_M_GV32_MINOR_VERSION), mt ? mt + strlen("IMAGE_FILE_MACHINE_") : "?",
-                      val(m, KD_F_M_GV32_PROTOCOL_VERSION), val(m, KD_F_M_GV32_KERN_BASE));
+            sb_printf(s, ", build %" PRIu64 ", %s, protocol %" PRIu64 ", kernel ", val(m, KD_F_M_GV32_MINOR_VERSION),
+                      mt ? mt + strlen("IMAGE_FILE_MACHINE_") : "?", val(m, KD_F_M_GV32_PROTOCOL_VERSION));
+            sb_addr(s, mm, val(m, KD_F_M_GV32_KERN_BASE));
         }
         break;
     case 0x315F:
@@ -371,21 +387,23 @@ static void summary_manip(sbuf *s, const kd_msg *m)
     }
 }
 
-static void summary_state(sbuf *s, const kd_msg *m)
+static void summary_state(sbuf *s, const kd_msg *m, const kd_modmap *mm)
 {
     switch (m->api) {
     case 0x3030:
         sb_printf(s, "%s ", kd_val_name(kd_vals_state_short, m->api));
         sb_status(s, (uint32_t)val(m, KD_F_EXCEPTION_CODE));
-        sb_printf(s, " at 0x%" PRIx64 "%s, cpu %" PRIu64, val(m, KD_F_EXCEPTION_ADDRESS),
-                  val(m, KD_F_EXCEPTION_FIRST_CHANCE) ? ", first chance" : ", second chance",
+        sb_str(s, " at ");
+        sb_addr(s, mm, val(m, KD_F_EXCEPTION_ADDRESS));
+        sb_printf(s, "%s, cpu %" PRIu64, val(m, KD_F_EXCEPTION_FIRST_CHANCE) ? ", first chance" : ", second chance",
                   val(m, KD_F_STATE_PROCESSOR));
         break;
     case 0x3031:
         sb_printf(s, "%s ", val(m, KD_F_LS_UNLOAD_SYMBOLS) ? "UnloadSymbols" : "LoadSymbols");
         sb_string_field(s, m, KD_F_LS_PATH);
-        sb_printf(s, " base 0x%" PRIx64 " size 0x%" PRIx64, val(m, KD_F_LS_BASE_OF_DLL),
-                  val(m, KD_F_LS_SIZE_OF_IMAGE));
+        sb_str(s, " base ");
+        sb_addr(s, mm, val(m, KD_F_LS_BASE_OF_DLL));
+        sb_printf(s, " size 0x%" PRIx64, val(m, KD_F_LS_SIZE_OF_IMAGE));
         break;
     case 0x3032:
         sb_printf(s, "%s ", kd_val_name(kd_vals_state_short, m->api));
@@ -399,15 +417,15 @@ static void summary_state(sbuf *s, const kd_msg *m)
     }
 }
 
-static void summary_data(sbuf *s, const kd_msg *m)
+static void summary_data(sbuf *s, const kd_msg *m, const kd_modmap *mm)
 {
     switch (m->type) {
     case KD_TYPE_STATE_CHANGE64:
     case KD_TYPE_STATE_CHANGE32:
-        summary_state(s, m);
+        summary_state(s, m, mm);
         break;
     case KD_TYPE_STATE_MANIPULATE:
-        summary_manip(s, m);
+        summary_manip(s, m, mm);
         break;
     case KD_TYPE_DEBUG_IO:
         if (m->api == 0x3230) {
@@ -461,6 +479,11 @@ static void summary_data(sbuf *s, const kd_msg *m)
 
 size_t kd_msg_summary(const kd_msg *m, const kd_annot *a, char *buf, size_t n)
 {
+    return kd_msg_summary_mods(m, a, NULL, buf, n);
+}
+
+size_t kd_msg_summary_mods(const kd_msg *m, const kd_annot *a, const kd_modmap *mm, char *buf, size_t n)
+{
     sbuf s = {buf, n, 0};
     if (n)
         buf[0] = 0;
@@ -501,7 +524,7 @@ size_t kd_msg_summary(const kd_msg *m, const kd_annot *a, char *buf, size_t n)
         }
         break;
     case KD_ITEM_DATA:
-        summary_data(&s, m);
+        summary_data(&s, m, mm);
         break;
     }
     if (it->flags & KD_ITEM_BAD_CHECKSUM)
@@ -577,7 +600,12 @@ static size_t annot_nodes(const kd_msg *m, const kd_annot *a, kd_node *out)
 
 void kd_msg_print_tree(FILE *out, const kd_msg *m, const kd_annot *a)
 {
-    char buf[1024];
+    kd_msg_print_tree_mods(out, m, a, NULL);
+}
+
+void kd_msg_print_tree_mods(FILE *out, const kd_msg *m, const kd_annot *a, const kd_modmap *mm)
+{
+    char buf[1024], mod[KD_MODMAP_NAME + 24];
     for (uint16_t i = 0; i < m->n; i++) {
         const kd_node *nd = &m->nodes[i];
         const kd_field *f = &kd_fields[nd->field];
@@ -587,7 +615,9 @@ void kd_msg_print_tree(FILE *out, const kd_msg *m, const kd_annot *a)
             continue;
         }
         kd_node_format(nd, buf, sizeof buf);
-        if (nd->flags & KD_NODE_GENERATED)
+        if (mm && kd_msg_field_is_address(m, nd->field) && kd_modmap_format(mm, nd->value, mod, sizeof mod))
+            fprintf(out, "%s: %s (%s)\n", f->label, buf, mod);
+        else if (nd->flags & KD_NODE_GENERATED)
             fprintf(out, "[%s: %s]\n", f->label, buf);
         else
             fprintf(out, "%s: %s\n", f->label, buf);
@@ -736,7 +766,9 @@ static void json_value(jw *w, const kd_node *nd)
     }
 }
 
-static void json_nodes(jw *w, const kd_node *nodes, size_t n)
+/* With a module map, an address a module holds gets a companion member
+ * "<field>.module": "nt+0x1a5e60" (docs/kdcat.1). */
+static void json_nodes(jw *w, const kd_msg *m, const kd_modmap *mm, const kd_node *nodes, size_t n)
 {
     uint64_t done[(KD_F__COUNT + 63) / 64] = {0};
     for (size_t i = 0; i < n; i++) {
@@ -752,6 +784,15 @@ static void json_nodes(jw *w, const kd_node *nodes, size_t n)
         jw_put(w, "\":", 2);
         if (count == 1) {
             json_value(w, &nodes[i]);
+            char mod[KD_MODMAP_NAME + 24];
+            size_t k;
+            if (mm && kd_msg_field_is_address(m, f) && (k = kd_modmap_format(mm, nodes[i].value, mod, sizeof mod))) {
+                jw_put(w, ",\"", 2);
+                jw_str(w, kd_fields[f].abbrev);
+                jw_put(w, ".module\":\"", 10);
+                jw_put(w, mod, k);
+                jw_put(w, "\"", 1);
+            }
             continue;
         }
         jw_put(w, "[", 1);
@@ -768,13 +809,18 @@ static void json_nodes(jw *w, const kd_node *nodes, size_t n)
 
 void kd_msg_print_json_fields(FILE *out, const kd_msg *m, const kd_annot *a)
 {
+    kd_msg_print_json_fields_mods(out, m, a, NULL);
+}
+
+void kd_msg_print_json_fields_mods(FILE *out, const kd_msg *m, const kd_annot *a, const kd_modmap *mm)
+{
     jw w;
     w.out = out;
     w.len = 0;
-    json_nodes(&w, m->nodes, m->n);
+    json_nodes(&w, m, mm, m->nodes, m->n);
     kd_node extra[16];
     size_t k = annot_nodes(m, a, extra);
-    json_nodes(&w, extra, k);
+    json_nodes(&w, m, NULL, extra, k);
     jw_flush(&w);
 }
 

@@ -50,7 +50,7 @@ echo "ok: golden text and JSON, lossless, raw == pcapng"
 # --arch / --width override what the session shows: the x86 sample's
 # context read as x86 (learned from GetVersion) or, forced, as amd64.
 X86="$KDSCOPE_SRC/captures/kdsim-x86-xp.pcapng"
-"$KDCAT" -V "$X86" | grep -q '^ *Eip: 0x80801000$' || fail "x86 sample: no x86 context"
+"$KDCAT" -V "$X86" | grep -q "^ *Eip: 0x80801000 (nt+0x1000)$" || fail "x86 sample: no x86 context"
 "$KDCAT" -V --arch amd64 "$X86" > "$WORK/forced" || fail "--arch amd64 exited $?"
 grep -q '^ *Rip: ' "$WORK/forced" && ! grep -q '^ *Eip: ' "$WORK/forced" \
   || fail "--arch amd64 did not decode the context as amd64"

@@ -10,11 +10,13 @@
 #include <stdlib.h>
 
 #include "kdparse/decode.h"
+#include "kdparse/modmap.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static FILE *sink;
 static kd_msg msg;
+static kd_modmap *mods; /* fed every item: the module-relative renderers too */
 
 typedef struct ctx {
     kd_decode_opts opts;
@@ -39,14 +41,21 @@ static void on_item(const kd_item *it, void *user)
     kd_msg_summary(&msg, &a, line, sizeof line);
     kd_msg_print_tree(sink, &msg, &a);
     kd_msg_print_json_fields(sink, &msg, &a);
+    kd_modmap_feed(mods, &msg, 1);
+    kd_msg_summary_mods(&msg, &a, mods, line, sizeof line);
+    kd_msg_print_tree_mods(sink, &msg, &a, mods);
+    kd_msg_print_json_fields_mods(sink, &msg, &a, mods);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!sink)
         sink = fopen("/dev/null", "w");
-    if (size < 1 || !sink)
+    if (!mods)
+        mods = kd_modmap_new();
+    if (size < 1 || !sink || !mods)
         return 0;
+    kd_modmap_reset(mods);
     static const kd_arch arches[] = {KD_ARCH_UNKNOWN, KD_ARCH_X86, KD_ARCH_AMD64, KD_ARCH_ARM64,
                                      KD_ARCH_ARM, KD_ARCH_IA64, KD_ARCH_ALPHA, KD_ARCH_AMD64};
     static const uint8_t widths[] = {0, 32, 64, 0};

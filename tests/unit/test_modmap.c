@@ -295,6 +295,24 @@ static void test_load_symbols_names(void **state)
     kd_modmap_free(mm);
 }
 
+/* A boot debugger: GetVersion's KernBase is winload's base (the real
+ * capture); the image a LoadSymbols named keeps its name, and a nameless
+ * image at KernBase is nt. */
+static void test_kern_base_keeps_loader_name(void **state)
+{
+    (void)state;
+    kd_modmap *mm = kd_modmap_new();
+    const char *p1 = "winload.efi";
+    kd_modmap_load_symbols(mm, 0x96f000, 0x17d000, p1, strlen(p1), 0, 8);
+    kd_modmap_kernel(mm, 0x96f000, 0, 12);
+    assert_at(mm, 0x96f0e8, "winload+0xe8");
+    kd_modmap_reset(mm);
+    kd_modmap_kernel(mm, NT, 0, 1);
+    kd_modmap_load_symbols(mm, NT, 0x800000, NULL, 0, 0, 2);
+    assert_at(mm, NT + 0x10, "nt+0x10");
+    kd_modmap_free(mm);
+}
+
 static void test_memview_bounded(void **state)
 {
     (void)state;
@@ -378,6 +396,7 @@ int main(void)
         cmocka_unit_test(test_kdbg_without_version),
         cmocka_unit_test(test_kernel_size_from_pe),
         cmocka_unit_test(test_load_symbols_names),
+        cmocka_unit_test(test_kern_base_keeps_loader_name),
         cmocka_unit_test(test_memview_bounded),
         cmocka_unit_test(test_feed_kdsim_sessions),
     };

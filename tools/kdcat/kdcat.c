@@ -22,6 +22,7 @@
 #include "kdparse/decode.h"
 #include "kdparse/framer.h"
 #include "kdparse/kdnet.h"
+#include "kdparse/modmap.h"
 #include "kdparse/tracker.h"
 #include "stats.h"
 
@@ -63,7 +64,7 @@ typedef struct dg_text {
     char line[256], tree[2048], json[2048];
 } dg_text;
 
-typedef enum { OUT_LINES, OUT_TREE, OUT_JSON, OUT_STATS } out_mode;
+typedef enum { OUT_LINES, OUT_TREE, OUT_JSON, OUT_STATS, OUT_MODULES } out_mode;
 
 typedef struct opts {
     out_mode mode;
@@ -75,6 +76,7 @@ typedef struct opts {
     kd_dir raw_dir;
     kdcap_net_opts net;
     kdsession_kdnet kdnet;
+    int no_modules;    /* --no-modules: addresses as numbers only */
 } opts;
 
 typedef struct run {
@@ -84,6 +86,8 @@ typedef struct run {
     uint64_t t0_ns;
     kd_tracker *tracker;
     kdcat_stats *stats;
+    kd_modmap *mods;   /* the session's modules, fed in time order as items go out */
+    unsigned session;  /* sessions of this file so far (for --modules) */
     slot *q;           /* ring of QUEUE_MAX */
     size_t head, count;
     /* progress */
@@ -91,6 +95,7 @@ typedef struct run {
     time_t last_progress;
     uint64_t bytes;
     dg_text dg;        /* the KDNET datagram of the items that follow */
+    const char *path;  /* as shown by --modules */
 } run;
 
 /* ------------------------------------------------------------ output */
@@ -123,7 +128,7 @@ static void hex_dump(const kd_item *it)
 static void emit_datagram(run *r, const slot *s)
 {
     const kd_item *it = &s->item;
-    if (r->o->mode == OUT_STATS)
+    if (r->o->mode == OUT_STATS || r->o->mode == OUT_MODULES)
         return;
     if (r->o->mode == OUT_JSON) {
         printf("{\"frame\":%" PRIu64 ",\"time\":\"", s->frame);
@@ -170,6 +175,12 @@ static void emit(run *r, slot *s)
         kdcat_stats_add(r->stats, m, a);
         return;
     }
+    /* Fed before it is shown: a LoadSymbols names its own base. */
+    if (!r->o->no_modules || r->o->mode == OUT_MODULES)
+        kd_modmap_feed(r->mods, m, s->frame);
+    if (r->o->mode == OUT_MODULES)
+        return;
+    const kd_modmap *mm = r->o->no_modules ? NULL : r->mods;
     if (r->o->mode == OUT_JSON) {
         printf("{\"frame\":%" PRIu64 ",\"time\":\"", s->frame);
         print_time(it->ts_ns);
@@ -188,20 +199,20 @@ static void emit(run *r, slot *s)
                 printf("%s\"%s\"", i ? "," : "", names[i]);
             putchar(']');
         }
-        kd_msg_print_json_fields(stdout, m, a);
+        kd_msg_print_json_fields_mods(stdout, m, a, mm);
         fputs(s->dg_json, stdout);
         printf("}\n");
         return;
     }
     char line[1024];
-    kd_msg_summary(m, a, line, sizeof line);
+    kd_msg_summary_mods(m, a, mm, line, sizeof line);
     uint64_t rel = it->ts_ns >= r->t0_ns ? it->ts_ns - r->t0_ns : 0;
     printf("%6" PRIu64 " ", s->frame);
     print_time(rel);
     printf(" %s  %s\n", kd_dir_name(it->dir), line);
     if (r->o->mode == OUT_TREE) {
         fputs(s->dg_tree, stdout);
-        kd_msg_print_tree(stdout, m, a);
+        kd_msg_print_tree_mods(stdout, m, a, mm);
     }
     if (r->o->hex)
         hex_dump(it);
@@ -350,6 +361,37 @@ static void on_datagram(const kdnet_result *res, size_t len, uint64_t frame, uin
     drain(r, 0, ts_ns);
 }
 
+static const char *module_source_name(kd_module_source src)
+{
+    switch (src) {
+    case KD_MODSRC_LOAD_SYMBOLS:
+        return "LoadSymbols";
+    case KD_MODSRC_KERNEL_BASE:
+        return "KernBase";
+    case KD_MODSRC_MODULE_LIST:
+        return "PsLoadedModuleList";
+    }
+    return "?";
+}
+
+/* --modules: the map as the session left it. */
+static void print_modules(run *r, const char *path)
+{
+    size_t n = kd_modmap_count(r->mods);
+    r->session++;
+    printf("%s: session %u: %zu module%s\n", path, r->session, n, n == 1 ? "" : "s");
+    if (n)
+        printf("  %-18s %-10s %-20s %-18s %s\n", "base", "size", "name", "source", "frame");
+    for (size_t i = 0; i < n; i++) {
+        const kd_module *mod = kd_modmap_at(r->mods, i);
+        char base[24];
+        /* A 32-bit target's bases as its pointers are (modmap keeps them canonical). */
+        snprintf(base, sizeof base, mod->base >> 32 ? "0x%016" PRIx64 : "0x%08" PRIx64, mod->base);
+        printf("  %-18s 0x%08" PRIx32 " %-20s %-18s %" PRIu64 "\n", base, mod->size, mod->name,
+               module_source_name(mod->source), mod->frame);
+    }
+}
+
 /* A new session (TCP connection, conversation) in the same file: what is
  * queued goes out with the old tracker's links; the new one learns again. */
 static void on_epoch(const kdsession_epoch *e, void *user)
@@ -357,6 +399,9 @@ static void on_epoch(const kdsession_epoch *e, void *user)
     run *r = user;
     kd_tracker_finish(r->tracker);
     drain(r, 1, 0);
+    if (r->o->mode == OUT_MODULES && r->seq)
+        print_modules(r, r->path);
+    kd_modmap_reset(r->mods);
     kd_tracker_free(r->tracker);
     kd_tracker_opts topts = {.arch = r->o->arch, .width = r->o->width, .kdnet = e->kdnet};
     r->tracker = kd_tracker_new(&topts);
@@ -376,11 +421,13 @@ static int cat_file(const char *path, const opts *o, slot *queue, kdcat_stats *s
     run r = {
         .o = o,
         .tracker = kd_tracker_new(&topts),
+        .mods = kd_modmap_new(),
+        .path = strcmp(path, "-") == 0 ? "standard input" : path,
         .stats = stats,
         .q = queue,
         .progress = !o->quiet && isatty(STDERR_FILENO),
     };
-    if (!r.tracker) {
+    if (!r.tracker || !r.mods) {
         fprintf(stderr, "%s: %s: out of memory\n", prog, path);
         exit(3);
     }
@@ -398,6 +445,8 @@ static int cat_file(const char *path, const opts *o, slot *queue, kdcat_stats *s
     int got = kdsession_items(path, &so, &sink, err, sizeof err);
     kd_tracker_finish(r.tracker);
     drain(&r, 1, 0);
+    if (o->mode == OUT_MODULES && got >= 0)
+        print_modules(&r, r.path);
     if (r.progress && r.seq >= 4096)
         fprintf(stderr, "\r%*s\r", 60, "");
     if (got < 0) {
@@ -406,6 +455,7 @@ static int cat_file(const char *path, const opts *o, slot *queue, kdcat_stats *s
         rc = 2;
     }
     kd_tracker_free(r.tracker);
+    kd_modmap_free(r.mods);
     return rc;
 }
 
@@ -433,6 +483,9 @@ static void usage(FILE *to)
             "  -j, --json             JSON Lines: one object per item, every field\n"
             "  -s, --stats            counts by type, API and state; problems; response\n"
             "                         times (p50/p95/max) per API\n"
+            "  -m, --modules          the modules each session revealed (base, size,\n"
+            "                         name, where learned, frame) instead of messages\n"
+            "      --no-modules       addresses as numbers, not as module+offset\n"
             "  -x, --hex              a hex dump of each item's bytes\n"
             "  -a, --arch=ARCH        decode as x86, amd64, arm64, arm (default: inferred)\n"
             "  -w, --width=BITS       manipulate layout 32 or 64 (default: inferred)\n"
@@ -467,6 +520,8 @@ int main(int argc, char **argv)
         {"json", no_argument, NULL, 'j'},
         {"stats", no_argument, NULL, 's'},
         {"hex", no_argument, NULL, 'x'},
+        {"modules", no_argument, NULL, 'm'},
+        {"no-modules", no_argument, NULL, 'N' + 256},
         {"arch", required_argument, NULL, 'a'},
         {"width", required_argument, NULL, 'w'},
         {"direction", required_argument, NULL, 'd'},
@@ -490,7 +545,7 @@ int main(int argc, char **argv)
      * --format, which apply to the files named after them: a first pass
      * checks the options, the second (in order) reads the files. */
     int c;
-    while ((c = getopt_long(argc, argv, "-Vjsxa:w:d:f:qh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "-Vjsmxa:w:d:f:qh", longopts, NULL)) != -1) {
         switch (c) {
         case 1:
         case 'd':
@@ -507,6 +562,12 @@ int main(int argc, char **argv)
             break;
         case 'x':
             o.hex = 1;
+            break;
+        case 'm':
+            o.mode = OUT_MODULES;
+            break;
+        case 'N' + 256:
+            o.no_modules = 1;
             break;
         case 'q':
             o.quiet = 1;
@@ -562,7 +623,7 @@ int main(int argc, char **argv)
     }
     int files = 0, rc = 0;
     optind = 0; /* GNU getopt: restart */
-    while ((c = getopt_long(argc, argv, "-Vjsxa:w:d:f:qh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "-Vjsmxa:w:d:f:qh", longopts, NULL)) != -1) {
         switch (c) {
         case 1:
             files++;

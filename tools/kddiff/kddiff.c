@@ -26,6 +26,7 @@
 #include "diff.h"
 #include "kdparse/identity.h"
 #include "kdsession.h"
+#include "kdparse/modmap.h"
 
 #ifndef KDSCOPE_VERSION
 #define KDSCOPE_VERSION "0.0.0"
@@ -81,15 +82,25 @@ typedef struct session {
     rec *v;
     size_t n, cap;
     uint64_t base;    /* kernel base (--rebase), 0 unknown */
+    kd_modmap *mods;  /* --rebase: the modules as the session revealed them, fed in time order per pass */
     uint64_t damaged[16]; /* recent damaged copies (frames), per pass */
     unsigned n_damaged;
 } session;
 
-/* An address in the kernel image becomes an offset from its base. */
+/* An address in the kernel image becomes an offset from its base; with
+ * --rebase, an address a known module holds is its module and offset
+ * (*is_rebased 2, *mod its name), so drivers that moved compare equal. */
 #define REBASE_SPAN 0x10000000ull
-static uint64_t rebased(const session *s, kd_field_id f, uint64_t v, int *is_rebased)
+static uint64_t rebased(const session *s, const kd_msg *m, kd_field_id f, uint64_t v, int *is_rebased,
+                        const char **mod)
 {
     *is_rebased = 0;
+    kd_module_hit h;
+    if (g_o.rebase && s->mods && kd_msg_field_is_address(m, f) && kd_modmap_lookup(s->mods, v, &h) == 0) {
+        *is_rebased = 2;
+        *mod = h.mod->name;
+        return h.offset;
+    }
     if (g_o.rebase && s->base && kd_fields[f].type == KD_FT_UINT64 && v >= s->base &&
         v - s->base < REBASE_SPAN) {
         *is_rebased = 1;
@@ -151,14 +162,16 @@ static int skip_cb(kd_field_id f, void *user)
     return ignored_field(f);
 }
 
-static uint64_t value_cb(kd_field_id f, uint64_t v, int *changed, void *user)
+static uint64_t value_cb(const kd_msg *m, kd_field_id f, uint64_t v, int *changed, const char **name, void *user)
 {
-    return rebased(user, f, v, changed);
+    return rebased(user, m, f, v, changed, name);
 }
 
 static int add_record(const kd_msg *m, const kd_annot *a, uint64_t frame, void *user)
 {
     session *s = user;
+    if (s->mods)
+        kd_modmap_feed(s->mods, m, frame);
     if (!compared(s, m, a, frame))
         return 0;
     rec r = {.frame = frame};
@@ -196,6 +209,12 @@ static int load(session *s)
     noisy.prog = prog;
     if (g_o.rebase && kdsession_read(s->path, &s->opts, find_base, s, err, sizeof err) != 0)
         goto bad;
+    if (g_o.rebase && !s->mods && !(s->mods = kd_modmap_new())) {
+        fprintf(stderr, "%s: %s: out of memory\n", prog, s->path);
+        exit(2);
+    }
+    if (s->mods)
+        kd_modmap_reset(s->mods);
     if (kdsession_read(s->path, &noisy, add_record, s, err, sizeof err) != 0)
         goto bad;
     return 0;
@@ -298,6 +317,8 @@ static void spill_str(FILE *f, const char *t)
 static int collect_shown(const kd_msg *m, const kd_annot *a, uint64_t frame, void *user)
 {
     want *w = user;
+    if (w->s->mods)
+        kd_modmap_feed(w->s->mods, m, frame);
     if (!compared(w->s, m, a, frame))
         return 0;
     size_t idx = w->seen++;
@@ -307,7 +328,7 @@ static int collect_shown(const kd_msg *m, const kd_annot *a, uint64_t frame, voi
         return 0;
     int fields = (w->idx[w->pos++] & WANT_FIELDS) != 0;
     char line[1024];
-    kd_msg_summary(m, NULL, line, sizeof line);
+    kd_msg_summary_mods(m, NULL, w->s->mods, line, sizeof line);
     fwrite(&idx, sizeof idx, 1, w->spill);
     spill_str(w->spill, line);
     uint32_t nf = 0;
@@ -321,8 +342,11 @@ static int collect_shown(const kd_msg *m, const kd_annot *a, uint64_t frame, voi
             continue;
         char val[512], buf[700];
         int r;
-        uint64_t v = rebased(w->s, f, n->value, &r);
-        if (r)
+        const char *mod = NULL;
+        uint64_t v = rebased(w->s, m, f, n->value, &r, &mod);
+        if (mod)
+            snprintf(val, sizeof val, "%s+0x%" PRIx64, mod, v);
+        else if (r)
             snprintf(val, sizeof val, "base+0x%" PRIx64, v);
         else
             kd_node_format(n, val, sizeof val);
@@ -1153,12 +1177,15 @@ int main(int argc, char **argv)
     progress("reading", A.path);
     if (load(&A) != 0) {
         free(A.v);
+        kd_modmap_free(A.mods);
         return 2;
     }
     progress("reading", B.path);
     if (load(&B) != 0) {
         free(A.v);
+        kd_modmap_free(A.mods);
         free(B.v);
+        kd_modmap_free(B.mods);
         return 2;
     }
 
@@ -1204,6 +1231,10 @@ int main(int argc, char **argv)
     A.n_damaged = B.n_damaged = 0;
     if (show) {
         const char *bad = NULL;
+        if (A.mods)
+            kd_modmap_reset(A.mods);
+        if (B.mods)
+            kd_modmap_reset(B.mods);
         progress("reading again", A.path);
         if (kdsession_read(A.path, &A.opts, collect_shown, &wa, err, sizeof err) != 0)
             bad = A.path;
@@ -1221,7 +1252,9 @@ int main(int argc, char **argv)
             want_free(&wb);
             diff_script_free(&o);
             free(A.v);
+            kd_modmap_free(A.mods);
             free(B.v);
+            kd_modmap_free(B.mods);
             return 2;
         }
         want_rewind(&wa);
@@ -1267,6 +1300,8 @@ int main(int argc, char **argv)
     want_free(&wb);
     diff_script_free(&o);
     free(A.v);
+    kd_modmap_free(A.mods);
     free(B.v);
+    kd_modmap_free(B.mods);
     return rc;
 }

@@ -86,6 +86,17 @@ const kd_node *kd_msg_find(const kd_msg *m, kd_field_id f);
  */
 size_t kd_msg_summary(const kd_msg *m, const kd_annot *a, char *buf, size_t n);
 
+/*
+ * The renderers with a session module map (modmap.h; NULL: as above):
+ * addresses a known module holds are shown as modules see them, "nt+0x1a5e60"
+ * in the summary, "0x... (nt+0x1a5e60)" in the tree, a companion JSON
+ * member "<field>.module":"nt+0x1a5e60"; other addresses as numbers.
+ */
+typedef struct kd_modmap kd_modmap;
+size_t kd_msg_summary_mods(const kd_msg *m, const kd_annot *a, const kd_modmap *mm, char *buf, size_t n);
+void kd_msg_print_tree_mods(FILE *out, const kd_msg *m, const kd_annot *a, const kd_modmap *mm);
+void kd_msg_print_json_fields_mods(FILE *out, const kd_msg *m, const kd_annot *a, const kd_modmap *mm);
+
 /* The value of a node as text, as a person reads it ("0x00003130 (DbgKdReadVirtualMemoryApi)"). */
 size_t kd_node_format(const kd_node *node, char *buf, size_t n);
 

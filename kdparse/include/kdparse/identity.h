@@ -52,10 +52,11 @@ uint32_t kd_identity_kind(const kd_msg *m);
 typedef struct kd_identity_opts {
     /* Nonzero: the field is left out of both hashes.  NULL: none is. */
     int (*skip)(kd_field_id f, void *user);
-    /* The value an integer field is compared by (kddiff --rebase: an
-     * address as an offset from the kernel base), *changed = 1 when it is
-     * not the wire value.  NULL: the wire value. */
-    uint64_t (*value)(kd_field_id f, uint64_t v, int *changed, void *user);
+    /* The value an integer field of m is compared by (kddiff --rebase: an
+     * address as an offset from its module or the kernel base), *changed
+     * nonzero when it is not the wire value, *name the module it is an
+     * offset in (hashed too) or left NULL.  NULL: the wire value. */
+    uint64_t (*value)(const kd_msg *m, kd_field_id f, uint64_t v, int *changed, const char **name, void *user);
     int with_length; /* the item's length is part of the identity (kddiff --transport) */
     void *user;
 } kd_identity_opts;
@@ -72,7 +73,7 @@ void kd_identity_of(const kd_msg *m, const kd_identity_opts *opts, kd_identity *
 
 /* Adds one node (its field id and value or bytes) to a hash, as
  * kd_identity_of does. */
-uint64_t kd_identity_hash_node(uint64_t h, const kd_node *n, const kd_identity_opts *opts);
+uint64_t kd_identity_hash_node(uint64_t h, const kd_msg *m, const kd_node *n, const kd_identity_opts *opts);
 
 /*
  * Which copies of packets are compared at all: the copy of each packet its

@@ -86,6 +86,12 @@ int kd_modmap_lookup(const kd_modmap *m, uint64_t addr, kd_module_hit *hit);
 size_t kd_modmap_count(const kd_modmap *m);
 const kd_module *kd_modmap_at(const kd_modmap *m, size_t i);
 
+/* Whether field f of m holds a virtual address a module may hold (an
+ * instruction pointer, a breakpoint, a virtual-memory address, a module or
+ * kernel base): the fields shown module-relative.  Physical, I/O and
+ * control-space addresses are not. */
+int kd_msg_field_is_address(const kd_msg *m, kd_field_id f);
+
 /* "nt+0x1a5e60" for an address inside a module, else "" (returns the length). */
 size_t kd_modmap_format(const kd_modmap *m, uint64_t addr, char *buf, size_t n);
 
