@@ -170,7 +170,7 @@ bad_case() { # EXPECTED_MESSAGE ARGS...
   rm -f "$WORK/bad.pcapng"; local rc=0
   "$KDTAP" "$@" 2> "$WORK/bad.err" > /dev/null || rc=$?
   [ "$rc" = 2 ] || fail "kdtap $*: exit $rc: $(cat "$WORK/bad.err")"
-  [ "$(head -1 "$WORK/bad.err")" = "$want" ] || fail "kdtap $*: '$(cat "$WORK/bad.err")', not '$want'"
+  [ "$(cat "$WORK/bad.err")" = "$want" ] || fail "kdtap $*: '$(cat "$WORK/bad.err")', not '$want'"
   [ ! -e "$WORK/bad.pcapng" ] || fail "kdtap $*: left a file"
 }
 bad_case "kdtap: /dev/ttyNOPE0: No such file or directory" tap /dev/ttyNOPE0 "$D2T" -w "$WORK/bad.pcapng"
@@ -185,7 +185,18 @@ bad_case "kdtap: unix:$WORK/x.sock: not a serial device (a receive-only port is 
   tap "unix:$WORK/x.sock" "$D2T" -w "$WORK/bad.pcapng"
 bad_case "kdtap: $T2D: the same port for both directions" tap "$T2D" "$T2D" -w "$WORK/bad.pcapng"
 bad_case "kdtap: -w FILE is required (-w - for standard output)" tap "$T2D" "$D2T"
-bad_case "kdtap: expected 'tap' or 'relay' (try 'kdtap --help')" record "$T2D" "$D2T"
+bad_case "kdtap: record: expected 'tap' or 'relay' (try 'kdtap --help')" record "$T2D" "$D2T"
+bad_case "kdtap: expected 'tap' or 'relay' (try 'kdtap --help')"
+# Unknown options and missing values: one line of ours, not getopt's two.
+bad_case "kdtap: --frobnicate: unknown option (try 'kdtap --help')" --frobnicate
+bad_case "kdtap: --frobnicate: unknown option (try 'kdtap --help')" tap --frobnicate "$T2D" "$D2T" -w "$WORK/bad.pcapng"
+bad_case "kdtap: -Z: unknown option (try 'kdtap --help')" relay -Z "unix:$WORK/a" "unix:$WORK/b" -w "$WORK/bad.pcapng"
+bad_case "kdtap: -w: needs a value (try 'kdtap --help')" tap "$T2D" "$D2T" -w
+bad_case "kdtap: --duration: needs a value (try 'kdtap --help')" tap "$T2D" "$D2T" -w "$WORK/bad.pcapng" --duration
+bad_case "kdtap: --duration: expected 'tap' or 'relay' before the options (try 'kdtap --help')" --duration 1 tap "$T2D" "$D2T"
+# A file that cannot be created fails before recording starts: bad usage (2), not I/O (3).
+bad_case "kdtap: /nonexistent/x.pcapng: No such file or directory" tap "$T2D" "$D2T" -w /nonexistent/x.pcapng
+bad_case "kdtap: /nonexistent/x.pcapng: No such file or directory" relay pty pty -w /nonexistent/x.pcapng
 bad_case "kdtap: --reconnect is for relay (a tap only listens)" tap --reconnect "$T2D" "$D2T" -w "$WORK/bad.pcapng"
 bad_case "kdtap: --ring-files 3 needs --ring-size" tap --ring-files 3 "$T2D" "$D2T" -w "$WORK/bad.pcapng"
 bad_case "kdtap: --decode prints on standard output: it cannot share it with -w -" tap --decode "$T2D" "$D2T" -w -
@@ -257,4 +268,20 @@ if command -v script > /dev/null; then
   grep -aq "^kdtap: t2d ($T2D): [0-9]* bytes, [0-9]* packets, 0 checksum errors, 0 resends" "$WORK/status.lines" \
     || fail "no totals after the status line: $(tail -5 "$WORK/status.lines")"
   echo "ok: on a terminal, one status line redrawn in place ($(grep -ac '^kdtap: 0:' "$WORK/status.lines") times), then the totals"
+
+  # A narrow terminal: the line fits its width and still shows both directions.
+  for cols in 80 40; do
+    feed "status$cols" "$WORK/boot.t2d" "$WORK/boot.d2t" --seed=17 --max-delay-us=100000
+    rc=0; script -qefc "stty cols $cols; $KDTAP tap $T2D $D2T -w $WORK/status$cols.pcapng --duration 2" \
+      "$WORK/status$cols.tty" > /dev/null || rc=$?
+    kill "$FEED_PID"; wait "$FEED_PID" || true
+    [ "$rc" = 0 ] || fail "on a $cols-column terminal: exit $rc"
+    tr '\r' '\n' < "$WORK/status$cols.tty" | sed 's/\x1b\[K//g' | grep -a '^\(kdtap: \)\?0:00:0' > "$WORK/status$cols.lines" || true
+    [ -s "$WORK/status$cols.lines" ] || fail "$cols columns: no status line: $(head -c 600 "$WORK/status$cols.tty")"
+    long=$(awk -v c="$cols" 'length($0) > c - 1' "$WORK/status$cols.lines" | head -1)
+    [ -z "$long" ] || fail "$cols columns: a status line of ${#long} characters: $long"
+    nod2t=$(grep -av ' t2d .* | d2t [0-9]' "$WORK/status$cols.lines" | head -1 || true)
+    [ -z "$nod2t" ] || fail "$cols columns: a status line without both directions: $nod2t"
+    echo "ok: a $cols-column terminal: every status line fits and shows t2d and d2t ($(tail -1 "$WORK/status$cols.lines"))"
+  done
 fi

@@ -142,3 +142,33 @@ rc=0; "$KDTAP" relay "unix:$WORK/none.sock" pty -w "$WORK/none.pcapng" 2> "$WORK
 rc=0; "$KDTAP" relay frob:1 pty -w "$WORK/none.pcapng" 2> "$WORK/none.err" || rc=$?
 [ "$rc" = 2 ] && grep -q "^kdtap: frob:1: unknown endpoint" "$WORK/none.err" || fail "unknown endpoint: exit $rc: $(cat "$WORK/none.err")"
 echo "ok: a relay endpoint that cannot be opened: exit 2 naming it"
+
+# --- Nobody connects: kdtap says whom it waits for, and --duration and SIGINT still stop it
+port=$((20000 + RANDOM % 20000))
+start=$(date +%s%N); rc=0
+timeout 20 "$KDTAP" relay "tcp-listen:127.0.0.1:$port" pty -w "$WORK/nc.pcapng" --duration 1 2> "$WORK/nc.err" || rc=$?
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+[ "$rc" = 0 ] || fail "--duration 1, nobody connects: exit $rc: $(cat "$WORK/nc.err")"
+[ "$(head -1 "$WORK/nc.err")" = "kdtap: waiting for the target on tcp-listen:127.0.0.1:$port" ] \
+  || fail "--duration 1, nobody connects: no 'waiting for the target': $(cat "$WORK/nc.err")"
+grep -q "^kdtap: target (tcp-listen:127.0.0.1:$port): nobody connected within --duration$" "$WORK/nc.err" \
+  || fail "--duration 1, nobody connects: the end is not said: $(cat "$WORK/nc.err")"
+[ "$ms" -ge 900 ] && [ "$ms" -lt 5000 ] || fail "--duration 1, nobody connects: stopped after $ms ms"
+"$KDCAT" -q "$WORK/nc.pcapng" > /dev/null || fail "--duration 1, nobody connects: unreadable file"
+echo "ok: --duration 1 while nobody connects: '$(head -1 "$WORK/nc.err")', stopped after $ms ms, exit 0"
+
+# The target came, the debugger does not: the wait for the second side counts too.
+"$KDSIM" target $T_OPTS "unix-listen:$WORK/nc2.sock" & PIDS+=($!)
+wait_sock "$WORK/nc2.sock" || fail "waiting for the debugger: no target socket"
+rc=0; timeout 20 "$KDTAP" relay "unix:$WORK/nc2.sock" "unix-listen:$WORK/nc2d.sock" -w "$WORK/nc2.pcapng" \
+  --duration 1 --packets 5 2> "$WORK/nc2.err" || rc=$?
+[ "$rc" = 0 ] && grep -q "^kdtap: waiting for the debugger on unix-listen:$WORK/nc2d.sock$" "$WORK/nc2.err" \
+  || fail "waiting for the debugger with --duration 1 --packets 5: exit $rc: $(cat "$WORK/nc2.err")"
+echo "ok: --duration 1 --packets 5 while the debugger does not come: 'waiting for the debugger on ...', exit 0"
+
+"$KDTAP" relay "unix-listen:$WORK/nc3.sock" pty -w "$WORK/nc3.pcapng" 2> "$WORK/nc3.err" & kp=$!; PIDS+=("$kp")
+wait_for "$WORK/nc3.err" 'waiting for the target' || fail "SIGINT while waiting: $(cat "$WORK/nc3.err")"
+kill -INT "$kp"; rc=0; wait "$kp" || rc=$?
+[ "$rc" = 0 ] || fail "SIGINT while waiting: exit $rc: $(cat "$WORK/nc3.err")"
+[ ! -e "$WORK/nc3.sock" ] || fail "SIGINT while waiting: the socket file is left behind"
+echo "ok: SIGINT while waiting for the target: exit 0, no socket left"

@@ -107,7 +107,7 @@ static int count_fds(void)
 static kd_endpoint *must_open(const char *spec, unsigned baud, int listen_ms)
 {
     char err[512];
-    kd_endpoint_opts o = {baud, listen_ms};
+    kd_endpoint_opts o = {.baud = baud, .listen_timeout_ms = listen_ms};
     kd_endpoint *ep = kd_endpoint_open(spec, &o, err, sizeof err);
     if (!ep)
         fail_msg("open %s: %s", spec, err);
@@ -119,7 +119,7 @@ static const char *open_error(const char *spec, unsigned baud, int listen_ms)
 {
     static char err[512];
     memset(err, 'x', sizeof err);
-    kd_endpoint_opts o = {baud, listen_ms};
+    kd_endpoint_opts o = {.baud = baud, .listen_timeout_ms = listen_ms};
     kd_endpoint *ep = kd_endpoint_open(spec, &o, err, sizeof err);
     if (ep) {
         kd_endpoint_close(ep);
@@ -500,7 +500,7 @@ static void test_read_timeout(void **state)
  * file is not there yet (the listener is still starting). */
 static kd_endpoint *open_retry(const char *spec, char *err, size_t errlen)
 {
-    kd_endpoint_opts o = {0, 5000};
+    kd_endpoint_opts o = {.listen_timeout_ms = 5000};
     for (int i = 0; i < 500; i++) {
         kd_endpoint *ep = kd_endpoint_open(spec, &o, err, errlen);
         if (ep || (!strstr(err, "Connection refused") && !strstr(err, "No such file")))
@@ -556,7 +556,7 @@ static void run_pair(const char *listen_spec, const char *connect_spec, int chil
     if (child_listens) {
         ep = open_retry(connect_spec, err, sizeof err);
     } else {
-        kd_endpoint_opts o = {0, 5000};
+        kd_endpoint_opts o = {.listen_timeout_ms = 5000};
         ep = kd_endpoint_open(listen_spec, &o, err, sizeof err);
     }
     if (!ep) {
@@ -722,7 +722,7 @@ static void test_unix_listen_path_means_listening(void **state)
         listen_delay_ms = 20; /* the parent sees any early file for sure */
         for (int i = 0; i < ROUNDS; i++) {
             char e[256];
-            kd_endpoint_opts o = {0, 5000};
+            kd_endpoint_opts o = {.listen_timeout_ms = 5000};
             kd_endpoint *ep = kd_endpoint_open(spec, &o, e, sizeof e);
             if (!ep)
                 _exit(1);
@@ -1001,7 +1001,7 @@ static void test_errors(void **state)
 
     /* Short, absent and empty message buffers. */
     char small[8];
-    kd_endpoint_opts o = {0, 0};
+    kd_endpoint_opts o = {.listen_timeout_ms = 0};
     assert_null(kd_endpoint_open("frob:1", &o, small, sizeof small));
     assert_string_equal(small, "frob:1:");
     assert_null(kd_endpoint_open("frob:1", &o, NULL, 0));

@@ -68,7 +68,16 @@ struct kd_endpoint {
     char *sock_path; /* unix-listen: the socket file we bound, unlinked on close */
     dev_t sock_dev;
     ino_t sock_ino;
+    void (*on_listen)(const char *spec, void *user); /* kd_endpoint_opts' */
+    void *listen_user;
 };
+
+/* A listener is ready: its owner may say so before the wait. */
+static void listening(const kd_endpoint *ep)
+{
+    if (ep->on_listen)
+        ep->on_listen(ep->name, ep->listen_user);
+}
 
 /* ------------------------------------------------------------ helpers */
 
@@ -260,6 +269,25 @@ static const struct {
     {921600, B921600},
 #endif
 };
+
+size_t kd_endpoint_baud_count(void)
+{
+    return sizeof baud_table / sizeof baud_table[0];
+}
+
+unsigned kd_endpoint_baud(size_t i)
+{
+    return i < kd_endpoint_baud_count() ? (unsigned)baud_table[i].rate : 0;
+}
+
+int kd_endpoint_baud_ok(unsigned long rate)
+{
+    for (size_t i = 0; i < kd_endpoint_baud_count(); i++) {
+        if (baud_table[i].rate == rate)
+            return 1;
+    }
+    return 0;
+}
 
 static int baud_code(unsigned long rate, speed_t *code)
 {
@@ -547,6 +575,7 @@ static int open_unix_listen(kd_endpoint *ep, const char *path, int timeout_ms, c
         ep->sock_dev = st.st_dev;
         ep->sock_ino = st.st_ino;
     }
+    listening(ep);
     int c = accept_one(&fd, 1, timeout_ms);
     close_keep_errno(fd);
     if (c < 0)
@@ -702,6 +731,7 @@ static int open_tcp_listen(kd_endpoint *ep, const char *arg, int timeout_ms, cha
         e = EADDRNOTAVAIL;
     int c = -1;
     if (e == 0) {
+        listening(ep);
         c = accept_one(fds, n, timeout_ms);
         if (c < 0)
             e = errno;
@@ -799,6 +829,10 @@ static kd_endpoint *open_endpoint(const char *spec, const kd_endpoint_opts *opts
         return NULL;
     }
     ep->rfd = ep->wfd = ep->pty_keeper = ep->pty_watch = -1;
+    if (opts) {
+        ep->on_listen = opts->on_listen;
+        ep->listen_user = opts->user;
+    }
 
     int r;
     if (read_only && kd_endpoint_kind_of(spec) != KD_ENDPOINT_SERIAL) {

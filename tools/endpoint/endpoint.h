@@ -54,7 +54,18 @@ typedef struct kd_endpoint_opts {
     unsigned baud;         /* serial devices: 0 = 115200; any standard rate up to 921600 */
     int listen_timeout_ms; /* -listen endpoints: how long kd_endpoint_open waits for the
                               peer; -1 forever, 0 only a connection already waiting */
+    /* -listen endpoints: called once the socket listens, before the wait
+     * for a peer begins (NULL: nothing), with the spec as given. */
+    void (*on_listen)(const char *spec, void *user);
+    void *user;
 } kd_endpoint_opts;
+
+/* The standard serial rates (50 to 921600 baud, ascending) this build can
+ * set: kd_endpoint_baud(i) for i below kd_endpoint_baud_count(); 1 from
+ * kd_endpoint_baud_ok when rate is one of them. */
+size_t kd_endpoint_baud_count(void);
+unsigned kd_endpoint_baud(size_t i);
+int kd_endpoint_baud_ok(unsigned long rate);
 
 /*
  * Opens spec.  opts may be NULL (115200 baud, listeners wait forever).

@@ -26,10 +26,6 @@
 #include "kdparse/tracker.h"
 #include "stats.h"
 
-#ifndef KDSCOPE_VERSION
-#define KDSCOPE_VERSION "0.0.0"
-#endif
-
 static const char *prog = "kdcat";
 
 /* Tracker keys: frame << KEY_BITS | the item's index in its record. */

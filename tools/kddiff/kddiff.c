@@ -28,10 +28,6 @@
 #include "kdsession.h"
 #include "kdparse/modmap.h"
 
-#ifndef KDSCOPE_VERSION
-#define KDSCOPE_VERSION "0.0.0"
-#endif
-
 static const char *prog = "kddiff";
 static int g_progress; /* progress on standard error (a terminal, no -q) */
 

@@ -35,7 +35,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "endpoint.h"
 #include "kdtap.h"
+#include "options.h"
 
 #define IF_TAP "kdtap-tap"
 #define IF_RELAY "kdtap-relay"
@@ -213,11 +215,12 @@ static void print_baud(int arg)
     printf("arg {number=%d}{call=--baud}{display=Baud rate}{type=selector}"
            "{tooltip=Rate of the serial ports (8N1, no flow control)}\n",
            arg);
-    for (unsigned i = 0; i < kdtap_nbauds; i++) {
-        if (kdtap_bauds[i] < 9600)
+    for (size_t i = 0; i < kd_endpoint_baud_count(); i++) {
+        unsigned rate = kd_endpoint_baud(i);
+        if (rate < 9600)
             continue;
-        printf("value {arg=%d}{value=%u}{display=%u}%s\n", arg, kdtap_bauds[i], kdtap_bauds[i],
-               kdtap_bauds[i] == DEFAULT_BAUD ? "{default=true}" : "");
+        printf("value {arg=%d}{value=%u}{display=%u}%s\n", arg, rate, rate,
+               rate == DEFAULT_BAUD ? "{default=true}" : "");
     }
 }
 
@@ -372,7 +375,7 @@ int kdtap_extcap_main(int argc, char **argv)
             break;
         case O_BAUD: {
             unsigned long b = strtoul(optarg, &end, 10);
-            if (*end || !kdtap_baud_ok(b))
+            if (*end || !kd_endpoint_baud_ok(b))
                 return usage_error("--baud: not a standard rate");
             c.baud = (unsigned)b;
             break;

@@ -10,10 +10,6 @@
 
 #include "kdparse/schema.h"
 
-#ifndef KDSCOPE_VERSION
-#define KDSCOPE_VERSION "0.0.0"
-#endif
-
 /* Exit statuses (design.md "Programs: conventions"). */
 #define KDTAP_EXIT_OK 0
 #define KDTAP_EXIT_USAGE 2
@@ -58,18 +54,5 @@ int kdtap_run(const kdtap_config *c);
  * kdtap_extcap_main answers and returns the exit status. */
 int kdtap_is_extcap_call(int argc, char **argv);
 int kdtap_extcap_main(int argc, char **argv);
-
-/* The SHB comment for a command line: "kdtap (kdscope V): ARGS", arguments
- * that need it in single quotes.  Returns a malloc'd string (NULL: no memory). */
-char *kdtap_command_comment(int argc, char **argv);
-
-/* --interval's value: 0 to KDTAP_MAX_INTERVAL_MS ms, digits only; 0 when
- * *ms is set, -1 when s is not one. */
-int kdtap_parse_interval(const char *s, int *ms);
-
-/* Standard serial rates up to 921600: 1 when rate is one of them. */
-int kdtap_baud_ok(unsigned long rate);
-extern const unsigned kdtap_bauds[];
-extern const unsigned kdtap_nbauds;
 
 #endif

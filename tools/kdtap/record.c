@@ -29,6 +29,7 @@ struct kdtap_rec {
     kdtap_counts counts[2];
     uint64_t records;
     int failed;
+    int not_created; /* the last file could not be created (open(2) refused its name) */
     int closed;
     int limit_reached;
     uint64_t file_bytes; /* the current file's size, pending blocks included */
@@ -109,6 +110,7 @@ static int open_file(kdtap_rec *r)
             int n = kdtap_ring_name(r->o.path, r->files, time(NULL), r->path, sizeof r->path);
             if (n < 0 || (size_t)n >= sizeof r->path) {
                 snprintf(r->path, sizeof r->path, "%s", r->o.path);
+                r->not_created = 1;
                 fail(r, ENAMETOOLONG);
                 return -1;
             }
@@ -117,6 +119,7 @@ static int open_file(kdtap_rec *r)
         }
         r->fd = open(r->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (r->fd < 0) {
+            r->not_created = 1;
             fail(r, errno);
             return -1;
         }
@@ -206,8 +209,9 @@ static void on_item(const kd_item *it, void *user)
     }
 }
 
-kdtap_rec *kdtap_rec_open(const kdtap_rec_opts *o, char *err, size_t errlen)
+kdtap_rec *kdtap_rec_open(const kdtap_rec_opts *o, char *err, size_t errlen, int *not_created)
 {
+    *not_created = 0;
     kdtap_rec *r = calloc(1, sizeof *r);
     if (!r) {
         snprintf(err, errlen, "%s: %s", o->path, strerror(ENOMEM));
@@ -230,6 +234,7 @@ kdtap_rec *kdtap_rec_open(const kdtap_rec_opts *o, char *err, size_t errlen)
     }
     if (open_file(r) != 0) {
         snprintf(err, errlen, "%s", r->error);
+        *not_created = r->not_created;
         kdtap_rec_free(r);
         return NULL;
     }

@@ -52,8 +52,10 @@ typedef struct kdtap_rec_opts {
 typedef struct kdtap_rec kdtap_rec;
 
 /* Opens the (first) file and writes its header.  NULL with one line
- * ("FILE: reason") in err. */
-kdtap_rec *kdtap_rec_open(const kdtap_rec_opts *o, char *err, size_t errlen);
+ * ("FILE: reason") in err, and *not_created 1 when the file could not be
+ * created at all (no such folder, no permission: bad usage), 0 when
+ * something else failed (writing its header: an I/O error). */
+kdtap_rec *kdtap_rec_open(const kdtap_rec_opts *o, char *err, size_t errlen, int *not_created);
 
 /* Bytes of one direction that arrived at ts_ns (the time of the read that
  * returned them).  Complete items are written at once; pending noise and

@@ -124,7 +124,10 @@ static uint64_t mono_ms(void)
 
 /* ------------------------------------------------------------ sides */
 
+typedef struct run run;
+
 typedef struct side {
+    run *owner;
     const char *spec;
     const char *role;   /* for messages: "target", "debugger", "t2d port", "d2t port" */
     kd_dir dir;         /* the direction of the bytes read from it */
@@ -203,7 +206,7 @@ static void finish_reopen(side *s)
 
 /* ------------------------------------------------------------ the run */
 
-typedef struct run {
+struct run {
     const kdtap_config *c;
     side s[2];
     kdtap_rec *rec;
@@ -213,7 +216,7 @@ typedef struct run {
     int status;            /* exit status so far */
     uint64_t dropped[2];   /* relay: bytes that could not be forwarded, per direction */
     uint8_t buf[READ_CAP];
-} run;
+};
 
 static void on_item(const kd_item *it, uint64_t record, void *user)
 {
@@ -355,14 +358,39 @@ static void adopt(run *R, side *s)
     announce_pty(s);
 }
 
-static int open_side(run *R, side *s)
+/* A listening side is ready: who is awaited, and where. */
+static void on_listen(const char *spec, void *user)
+{
+    run *R = ((side *)user)->owner;
+    if (!R->c->quiet)
+        message(R, "kdtap: waiting for the %s on %s\n", ((side *)user)->role, spec, "");
+}
+
+/* Opens a side at the start; a listener waits for its peer at most until
+ * --duration is over.  0 open, 1 stop now (a signal, --duration), -1
+ * failed (said). */
+static int open_side(run *R, side *s, uint64_t end_ms)
 {
     char err[600];
-    s->ep = s->receive_only ? kd_endpoint_open_receive_only(s->spec, &s->eo, err, sizeof err)
-                            : kd_endpoint_open(s->spec, &s->eo, err, sizeof err);
+    kd_endpoint_opts eo = s->eo;
+    eo.on_listen = on_listen;
+    eo.user = s;
+    if (end_ms) {
+        uint64_t now = mono_ms();
+        if (now >= end_ms)
+            return 1;
+        eo.listen_timeout_ms = end_ms - now > 1000000000u ? 1000000000 : (int)(end_ms - now);
+    }
+    s->ep = s->receive_only ? kd_endpoint_open_receive_only(s->spec, &eo, err, sizeof err)
+                            : kd_endpoint_open(s->spec, &eo, err, sizeof err);
     if (!s->ep) {
         if (g_signal)
             return 1; /* interrupted while waiting for it */
+        if (end_ms && mono_ms() >= end_ms) {
+            if (!R->c->quiet)
+                message(R, "kdtap: %s (%s): nobody connected within --duration\n", s->role, s->spec, "");
+            return 1;
+        }
         message(R, "kdtap: %s%s%s\n", err, "", "");
         return -1;
     }
@@ -371,10 +399,10 @@ static int open_side(run *R, side *s)
     return 0;
 }
 
-static void loop(run *R)
+/* end_ms: CLOCK_MONOTONIC ms at which --duration is over (0: never). */
+static void loop(run *R, uint64_t end_ms)
 {
     const kdtap_config *c = R->c;
-    uint64_t end_ms = c->duration > 0 ? mono_ms() + (uint64_t)(c->duration * 1000.0 + 0.5) : 0;
     int interval_ms = c->interval_ms >= 0 ? c->interval_ms : KDTAP_DEFAULT_INTERVAL_MS;
     uint64_t round_ns = c->mode == KDTAP_TAP ? (uint64_t)interval_ms * 1000000u : 0;
     while (!R->stop) {
@@ -473,6 +501,7 @@ int kdtap_run(const kdtap_config *c)
     static const char *const roles[2][2] = {{"t2d port", "d2t port"}, {"target", "debugger"}};
     for (int i = 0; i < 2; i++) {
         side *s = &R->s[i];
+        s->owner = R;
         s->spec = c->spec[i];
         s->role = roles[c->mode == KDTAP_RELAY][i];
         s->dir = i == KDTAP_TARGET ? KD_DIR_T2D : KD_DIR_D2T;
@@ -499,20 +528,24 @@ int kdtap_run(const kdtap_config *c)
     };
     char err[5000];
     int rc = 0;
+    /* --duration counts from here: the wait for a relay's sides is part of it. */
+    uint64_t end_ms = c->duration > 0 ? mono_ms() + (uint64_t)(c->duration * 1000.0 + 0.5) : 0;
     if (c->mode == KDTAP_TAP) {
         for (int i = 0; i < 2 && rc == 0; i++)
-            rc = open_side(R, &R->s[i]);
+            rc = open_side(R, &R->s[i], 0);
     }
     if (rc == 0) {
-        R->rec = kdtap_rec_open(&ro, err, sizeof err);
+        int not_created;
+        R->rec = kdtap_rec_open(&ro, err, sizeof err, &not_created);
         if (!R->rec) {
+            /* Nothing recorded yet: a file that cannot be made is bad usage. */
             fprintf(stderr, "kdtap: %s\n", err);
-            rc = -2;
+            rc = not_created ? -1 : -2;
         }
     }
     if (rc == 0 && c->mode == KDTAP_RELAY) {
         for (int i = 0; i < 2 && rc == 0; i++)
-            rc = open_side(R, &R->s[i]);
+            rc = open_side(R, &R->s[i], end_ms);
     }
     if (rc == 0 && (c->decode || R->st.enabled)) {
         R->live = kdtap_live_new(c->decode ? stdout : NULL, c->arch, c->width);
@@ -522,7 +555,7 @@ int kdtap_run(const kdtap_config *c)
         }
     }
     if (rc == 0) {
-        loop(R);
+        loop(R, end_ms);
         wake_all(); /* from now on no forward may block */
         if (!kdtap_rec_failed(R->rec) && !kdtap_rec_limit_reached(R->rec))
             drain(R);

@@ -5,6 +5,7 @@
 #include "status.h"
 
 #include <inttypes.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <time.h>
@@ -38,13 +39,57 @@ void kdtap_status_init(kdtap_status *s, int enabled)
     s->start_ns = mono_ns();
 }
 
-static size_t dir_part(char *out, size_t n, const char *label, const kdtap_counts *c, const char *api)
+/* One direction's part at a level of detail: 0 everything, 1 without the
+ * last API, 2 without the bytes, 3 the packets and bad checksums, 4 the
+ * packets alone. */
+static void dir_part(char *out, size_t n, int level, const char *label, const kdtap_counts *c, const char *api)
 {
     char b[32];
     kdtap_human_bytes(b, sizeof b, c->bytes);
-    int k = snprintf(out, n, "%s %s %" PRIu64 " pkt %" PRIu64 " bad %" PRIu64 " resend%s%s", label, b,
-                     c->packets, c->bad_checksums, c->resends, api[0] ? " " : "", api);
-    return k < 0 ? 0 : (size_t)k;
+    if (level == 0)
+        snprintf(out, n, "%s %s %" PRIu64 " pkt %" PRIu64 " bad %" PRIu64 " resend%s%s", label, b, c->packets,
+                 c->bad_checksums, c->resends, api[0] ? " " : "", api);
+    else if (level == 1)
+        snprintf(out, n, "%s %s %" PRIu64 " pkt %" PRIu64 " bad %" PRIu64 " resend", label, b, c->packets,
+                 c->bad_checksums, c->resends);
+    else if (level == 2)
+        snprintf(out, n, "%s %" PRIu64 " pkt %" PRIu64 " bad %" PRIu64 " resend", label, c->packets,
+                 c->bad_checksums, c->resends);
+    else if (level == 3)
+        snprintf(out, n, "%s %" PRIu64 " pkt %" PRIu64 " bad", label, c->packets, c->bad_checksums);
+    else
+        snprintf(out, n, "%s %" PRIu64, label, c->packets);
+}
+
+size_t kdtap_status_format(char *line, size_t n, unsigned cols, uint64_t secs, const kdtap_counts *t2d,
+                           const char *t2d_api, const kdtap_counts *d2t, const char *d2t_api)
+{
+    if (!n)
+        return 0;
+    size_t room = cols > 1 ? cols - 1 : SIZE_MAX; /* one line: never wrap */
+    size_t len = 0;
+    for (int level = 0; level <= 4; level++) {
+        char a[200], b[200];
+        dir_part(a, sizeof a, level, "t2d", t2d, t2d_api);
+        dir_part(b, sizeof b, level, "d2t", d2t, d2t_api);
+        int k = snprintf(line, n, "kdtap: %" PRIu64 ":%02" PRIu64 ":%02" PRIu64 "  %s | %s", secs / 3600,
+                         secs / 60 % 60, secs % 60, a, b);
+        len = k < 0 ? 0 : (size_t)k >= n ? n - 1 : (size_t)k;
+        if (len <= room)
+            return len;
+        /* The shortest forms drop the prefix before they drop a direction. */
+        if (level >= 2) {
+            k = snprintf(line, n, "%" PRIu64 ":%02" PRIu64 ":%02" PRIu64 " %s | %s", secs / 3600, secs / 60 % 60,
+                         secs % 60, a, b);
+            len = k < 0 ? 0 : (size_t)k >= n ? n - 1 : (size_t)k;
+            if (len <= room)
+                return len;
+        }
+    }
+    if (len > room)
+        len = room;
+    line[len] = '\0';
+    return len;
 }
 
 void kdtap_status_tick(kdtap_status *s, const kdtap_rec *r, const kdtap_live *l, int force)
@@ -55,16 +100,12 @@ void kdtap_status_tick(kdtap_status *s, const kdtap_rec *r, const kdtap_live *l,
     if (!force && s->visible && now - s->last_ns < REDRAW_NS)
         return;
     s->last_ns = now;
-    uint64_t secs = (now - s->start_ns) / 1000000000u;
-    char line[512], t2d[200], d2t[200];
-    dir_part(t2d, sizeof t2d, "t2d", kdtap_rec_counts(r, KD_DIR_T2D), l ? kdtap_live_last_api(l, KD_DIR_T2D) : "");
-    dir_part(d2t, sizeof d2t, "d2t", kdtap_rec_counts(r, KD_DIR_D2T), l ? kdtap_live_last_api(l, KD_DIR_D2T) : "");
-    int k = snprintf(line, sizeof line, "kdtap: %" PRIu64 ":%02" PRIu64 ":%02" PRIu64 "  %s | %s", secs / 3600,
-                     secs / 60 % 60, secs % 60, t2d, d2t);
-    size_t len = k < 0 ? 0 : (size_t)k >= sizeof line ? sizeof line - 1 : (size_t)k;
     struct winsize ws;
-    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1 && len > (size_t)ws.ws_col - 1)
-        len = (size_t)ws.ws_col - 1; /* one line: never wrap */
+    unsigned cols = ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 ? ws.ws_col : 0;
+    char line[512];
+    size_t len = kdtap_status_format(line, sizeof line, cols, (now - s->start_ns) / 1000000000u,
+                                     kdtap_rec_counts(r, KD_DIR_T2D), l ? kdtap_live_last_api(l, KD_DIR_T2D) : "",
+                                     kdtap_rec_counts(r, KD_DIR_D2T), l ? kdtap_live_last_api(l, KD_DIR_D2T) : "");
     fprintf(stderr, "\r%.*s\033[K", (int)len, line);
     fflush(stderr);
     s->visible = 1;

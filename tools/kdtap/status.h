@@ -6,7 +6,8 @@
  *   kdtap: 0:01:23  t2d 48.1 kB 312 pkt 0 bad 1 resend GetVersion | d2t 3.2 kB 301 pkt ...
  *
  * The line is redrawn in place ("\r", erase to the end of the line) at
- * most four times a second, cut to the terminal's width.
+ * most four times a second, made to fit the terminal's width: details go
+ * (the last APIs, the bytes, the resends, ...) before either direction does.
  */
 #ifndef KDTAP_STATUS_H
 #define KDTAP_STATUS_H
@@ -29,6 +30,11 @@ void kdtap_status_init(kdtap_status *s, int enabled);
 
 /* Redraws the line when it is due (or now, when force). */
 void kdtap_status_tick(kdtap_status *s, const kdtap_rec *r, const kdtap_live *l, int force);
+
+/* The line for a terminal of cols columns (0: unknown, no limit) into
+ * line: the most detailed form that fits in cols - 1.  Returns strlen. */
+size_t kdtap_status_format(char *line, size_t n, unsigned cols, uint64_t secs, const kdtap_counts *t2d,
+                           const char *t2d_api, const kdtap_counts *d2t, const char *d2t_api);
 
 /* Erases the line (before other output goes to the terminal). */
 void kdtap_status_hide(kdtap_status *s);
