@@ -173,6 +173,9 @@ void kdcap_net_summary_get(const kdcap_reader *r, kdcap_net_summary *out);
 /* What the input turned out to be (PCAPNG, PCAP or RAW). */
 kdcap_format kdcap_reader_format(const kdcap_reader *r);
 
+/* How far into its input the reader is, in bytes (for progress). */
+uint64_t kdcap_reader_offset(const kdcap_reader *r);
+
 /* The first section's comment, or NULL. */
 const char *kdcap_section_comment(const kdcap_reader *r);
 

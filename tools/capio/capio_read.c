@@ -1024,6 +1024,16 @@ const char *kdcap_error(const kdcap_reader *r)
     return r ? r->err : "no reader";
 }
 
+uint64_t kdcap_reader_offset(const kdcap_reader *r)
+{
+    if (r->pcap) {
+        FILE *f = pcap_file(r->pcap);
+        long at = f ? ftell(f) : -1;
+        return at > 0 ? (uint64_t)at : 0;
+    }
+    return r->offset;
+}
+
 kdcap_format kdcap_reader_format(const kdcap_reader *r)
 {
     return r ? r->format : KDCAP_FORMAT_AUTO;

@@ -320,6 +320,8 @@ int kdsession_items(const char *path, const kdsession_opts *opts, const kdsessio
     int got = 0;
     while (!c->stop && (got = kdcap_next(rd, &rec)) == 1) {
         c->frame = rec.frame;
+        if (sink->offset)
+            *sink->offset = kdcap_reader_offset(rd);
         switch (rec.carrier) {
         case KDCAP_CARRIER_ITEM: {
             switch_conv(c, rec.conv, 0);
@@ -565,4 +567,45 @@ int kdsession_spool_stdin(const char *prog, const char **path)
     snprintf(name, sizeof name, "/dev/fd/%d", fileno(t));
     *path = name;
     return 0;
+}
+
+int kdsession_parse_option(const char *prog, int code, const char *arg, kdsession_opts *o, kdsession_kdnet *keys)
+{
+    switch (code) {
+    case 'a':
+        return kdsession_parse_arch(prog, arg, &o->arch);
+    case 'w':
+        return kdsession_parse_width(prog, arg, &o->width);
+    case 'd':
+        if (kd_dir_parse(arg, &o->raw_dir) != 0) {
+            fprintf(stderr, "%s: --direction: '%s' is not d2t or t2d\n", prog, arg);
+            return -1;
+        }
+        return 0;
+    case 'f':
+        if (strcmp(arg, "auto") == 0)
+            o->format = KDCAP_FORMAT_AUTO;
+        else if (strcmp(arg, "pcapng") == 0)
+            o->format = KDCAP_FORMAT_PCAPNG;
+        else if (strcmp(arg, "raw") == 0)
+            o->format = KDCAP_FORMAT_RAW;
+        else if (strcmp(arg, "pcap") == 0)
+            o->format = KDCAP_FORMAT_PCAP;
+        else {
+            fprintf(stderr, "%s: --format: '%s' is not auto, pcapng, pcap or raw\n", prog, arg);
+            return -1;
+        }
+        return 0;
+    case KDSESSION_OPT_PORT:
+        return kdsession_parse_port(prog, arg, &o->net);
+    case KDSESSION_OPT_TARGET_PORT:
+        return kdsession_parse_target_port(prog, arg, &o->net);
+    case KDSESSION_OPT_TARGET:
+        return kdsession_parse_target(prog, arg, &o->net);
+    case KDSESSION_OPT_KDNET_KEY:
+        return kdsession_parse_kdnet_key(prog, arg, keys);
+    case KDSESSION_OPT_KDNET_DATA_KEY:
+        return kdsession_parse_kdnet_data_key(prog, arg, keys);
+    }
+    return 1;
 }

@@ -72,6 +72,8 @@ typedef struct kdsession_sink {
      * item its KD packet makes, if any (r->kd).  May be NULL. */
     void (*datagram)(const kdnet_result *r, size_t len, uint64_t frame, uint64_t ts_ns, void *user);
     void *user;
+    /* Non-NULL: kept at the bytes of the input read so far (for progress). */
+    uint64_t *offset;
 } kdsession_sink;
 
 #define KDSESSION_KEY_BITS 16
@@ -102,6 +104,34 @@ int kdsession_parse_target(const char *prog, const char *arg, kdcap_net_opts *ne
 /* --kdnet-key KEY (a.b.c.d, repeatable) and --kdnet-data-key HEX (64 digits). */
 int kdsession_parse_kdnet_key(const char *prog, const char *arg, kdsession_kdnet *k);
 int kdsession_parse_kdnet_data_key(const char *prog, const char *arg, kdsession_kdnet *k);
+
+/*
+ * The options of every tool that reads captures (kdcat, kddiff), parsed in
+ * one place: -a/--arch, -w/--width, -d/--direction, -f/--format, --port,
+ * --target-port, --target, --kdnet-key, --kdnet-data-key.  Put
+ * KDSESSION_LONGOPTS in the getopt_long table and KDSESSION_SHORTOPTS in
+ * the short options; hand every code getopt_long returns to
+ * kdsession_parse_option: 0 when it was one of these and is now in *o
+ * (keys in *keys), -1 after printing "prog: --x: why" on stderr, 1 when
+ * the code is not one of them.
+ */
+enum {
+    KDSESSION_OPT_PORT = 0x1000,
+    KDSESSION_OPT_TARGET_PORT,
+    KDSESSION_OPT_TARGET,
+    KDSESSION_OPT_KDNET_KEY,
+    KDSESSION_OPT_KDNET_DATA_KEY,
+};
+#define KDSESSION_SHORTOPTS "a:w:d:f:"
+#define KDSESSION_LONGOPTS                                                                                  \
+    {"arch", required_argument, NULL, 'a'}, {"width", required_argument, NULL, 'w'},                        \
+        {"direction", required_argument, NULL, 'd'}, {"format", required_argument, NULL, 'f'},              \
+        {"port", required_argument, NULL, KDSESSION_OPT_PORT},                                              \
+        {"target-port", required_argument, NULL, KDSESSION_OPT_TARGET_PORT},                                \
+        {"target", required_argument, NULL, KDSESSION_OPT_TARGET},                                          \
+        {"kdnet-key", required_argument, NULL, KDSESSION_OPT_KDNET_KEY},                                    \
+        {"kdnet-data-key", required_argument, NULL, KDSESSION_OPT_KDNET_DATA_KEY}
+int kdsession_parse_option(const char *prog, int code, const char *arg, kdsession_opts *o, kdsession_kdnet *keys);
 
 /* For tools that read an input more than once: standard input ("-") is
  * copied to an unlinked temporary file, and *path becomes a name that opens

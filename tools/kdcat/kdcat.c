@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -73,6 +74,8 @@ typedef struct opts {
     kdcap_net_opts net;
     kdsession_kdnet kdnet;
     int no_modules;    /* --no-modules: addresses as numbers only */
+    int stats_json;    /* --stats --json: the statistics as one JSON object */
+    int several;       /* more than one file: JSON objects name theirs ("file") */
 } opts;
 
 typedef struct run {
@@ -90,6 +93,8 @@ typedef struct run {
     int progress;
     time_t last_progress;
     uint64_t bytes;
+    uint64_t offset;   /* of the input read so far */
+    uint64_t size;     /* the input's size (a regular file), else 0 */
     dg_text dg;        /* the KDNET datagram of the items that follow */
     const char *path;  /* as shown by --modules */
 } run;
@@ -120,6 +125,18 @@ static void hex_dump(const kd_item *it)
     }
 }
 
+/* A JSON object's start; with several files, the first member names the
+ * object's file. */
+static void json_start(const run *r)
+{
+    putchar('{');
+    if (!r->o->several)
+        return;
+    fputs("\"file\":", stdout);
+    kd_json_print_string(stdout, r->path);
+    putchar(',');
+}
+
 /* A KDNET datagram that carries no KD packet: its own line, tree and JSON. */
 static void emit_datagram(run *r, const slot *s)
 {
@@ -127,7 +144,8 @@ static void emit_datagram(run *r, const slot *s)
     if (r->o->mode == OUT_STATS || r->o->mode == OUT_MODULES)
         return;
     if (r->o->mode == OUT_JSON) {
-        printf("{\"frame\":%" PRIu64 ",\"time\":\"", s->frame);
+        json_start(r);
+        printf("\"frame\":%" PRIu64 ",\"time\":\"", s->frame);
         print_time(it->ts_ns);
         printf("\",\"dir\":");
         if (s->dg_dir == KD_DIR_UNKNOWN)
@@ -178,7 +196,8 @@ static void emit(run *r, slot *s)
         return;
     const kd_modmap *mm = r->o->no_modules ? NULL : r->mods;
     if (r->o->mode == OUT_JSON) {
-        printf("{\"frame\":%" PRIu64 ",\"time\":\"", s->frame);
+        json_start(r);
+        printf("\"frame\":%" PRIu64 ",\"time\":\"", s->frame);
         print_time(it->ts_ns);
         printf("\",\"dir\":");
         if (it->dir == KD_DIR_UNKNOWN)
@@ -242,7 +261,12 @@ static void progress(run *r)
     if (now == r->last_progress)
         return;
     r->last_progress = now;
-    fprintf(stderr, "\r%s: %" PRIu64 " items, %.1f MB", prog, r->seq, (double)r->bytes / 1e6);
+    /* A file's size is known: how far through it, in percent. */
+    if (r->size && r->offset <= r->size)
+        fprintf(stderr, "\r%s: %3u%%  %" PRIu64 " items, %.1f MB", prog, (unsigned)(r->offset * 100 / r->size),
+                r->seq, (double)r->bytes / 1e6);
+    else
+        fprintf(stderr, "\r%s: %" PRIu64 " items, %.1f MB", prog, r->seq, (double)r->bytes / 1e6);
 }
 
 /* The session's architecture was just learned: what is still held was
@@ -436,7 +460,10 @@ static int cat_file(const char *path, const opts *o, slot *queue, kdcat_stats *s
         .kdnet = &o->kdnet,
         .prog = prog,
     };
-    kdsession_sink sink = {.item = on_item, .epoch = on_epoch, .datagram = on_datagram, .user = &r};
+    struct stat st;
+    if (r.progress && strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode))
+        r.size = (uint64_t)st.st_size;
+    kdsession_sink sink = {.item = on_item, .epoch = on_epoch, .datagram = on_datagram, .user = &r, .offset = &r.offset};
     int rc = 0;
     int got = kdsession_items(path, &so, &sink, err, sizeof err);
     kd_tracker_finish(r.tracker);
@@ -509,6 +536,17 @@ static void usage(FILE *to)
             prog);
 }
 
+#define SHORTOPTS "-:Vjsmx" KDSESSION_SHORTOPTS "qh"
+
+/* getopt_long's complaint, in one line: c is '?' (unknown) or ':' (no value). */
+static int bad_option(int c, char **argv)
+{
+    char opt[3] = {'-', (char)optopt, 0};
+    fprintf(stderr, "%s: %s: %s (try '%s --help')\n", prog, optopt && c != ':' ? opt : argv[optind - 1],
+            c == ':' ? "needs a value" : "unknown option", prog);
+    return 2;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -518,22 +556,21 @@ int main(int argc, char **argv)
         {"hex", no_argument, NULL, 'x'},
         {"modules", no_argument, NULL, 'm'},
         {"no-modules", no_argument, NULL, 'N' + 256},
-        {"arch", required_argument, NULL, 'a'},
-        {"width", required_argument, NULL, 'w'},
-        {"direction", required_argument, NULL, 'd'},
-        {"format", required_argument, NULL, 'f'},
+        KDSESSION_LONGOPTS,
         {"quiet", no_argument, NULL, 'q'},
         {"list-fields", no_argument, NULL, 'L' + 256},
-        {"port", required_argument, NULL, 'P' + 256},
-        {"target-port", required_argument, NULL, 'T' + 256},
-        {"target", required_argument, NULL, 't' + 256},
-        {"kdnet-key", required_argument, NULL, 'K' + 256},
-        {"kdnet-data-key", required_argument, NULL, 'D' + 256},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'v' + 256},
         {NULL, 0, NULL, 0},
     };
     opts o = {.mode = OUT_LINES, .format = KDCAP_FORMAT_AUTO, .raw_dir = KD_DIR_UNKNOWN};
+    /* The capture-reading options, parsed by kdsession and copied into o. */
+    kdsession_opts so = {.format = KDCAP_FORMAT_AUTO, .raw_dir = KD_DIR_UNKNOWN};
+    /* The outputs asked for, in the order of out_names. */
+    enum { ASK_TREE = 1, ASK_JSON = 2, ASK_STATS = 4, ASK_MODULES = 8 };
+    static const char *const out_names[] = {"--verbose", "--json", "--stats", "--modules"};
+    unsigned asked = 0;
+    int nfiles = 0;
     static char outbuf[1 << 16];
     setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
 
@@ -541,40 +578,39 @@ int main(int argc, char **argv)
      * --format, which apply to the files named after them: a first pass
      * checks the options, the second (in order) reads the files. */
     int c;
-    while ((c = getopt_long(argc, argv, "-Vjsmxa:w:d:f:qh", longopts, NULL)) != -1) {
+    opterr = 0; /* our own one-line messages */
+    while ((c = getopt_long(argc, argv, SHORTOPTS, longopts, NULL)) != -1) {
         switch (c) {
         case 1:
+            nfiles++;
+            break;
         case 'd':
         case 'f':
             break;
         case 'V':
             o.mode = OUT_TREE;
+            asked |= ASK_TREE;
             break;
         case 'j':
             o.mode = OUT_JSON;
+            asked |= ASK_JSON;
             break;
         case 's':
             o.mode = OUT_STATS;
+            asked |= ASK_STATS;
             break;
         case 'x':
             o.hex = 1;
             break;
         case 'm':
             o.mode = OUT_MODULES;
+            asked |= ASK_MODULES;
             break;
         case 'N' + 256:
             o.no_modules = 1;
             break;
         case 'q':
             o.quiet = 1;
-            break;
-        case 'a':
-            if (kdsession_parse_arch(prog, optarg, &o.arch) != 0)
-                return 2;
-            break;
-        case 'w':
-            if (kdsession_parse_width(prog, optarg, &o.width) != 0)
-                return 2;
             break;
         case 'h':
             usage(stdout);
@@ -585,31 +621,42 @@ int main(int argc, char **argv)
         case 'L' + 256:
             list_fields();
             return 0;
-        case 'P' + 256:
-            if (kdsession_parse_port(prog, optarg, &o.net) != 0)
-                return 2;
-            break;
-        case 'T' + 256:
-            if (kdsession_parse_target_port(prog, optarg, &o.net) != 0)
-                return 2;
-            break;
-        case 't' + 256:
-            if (kdsession_parse_target(prog, optarg, &o.net) != 0)
-                return 2;
-            break;
-        case 'K' + 256:
-            if (kdsession_parse_kdnet_key(prog, optarg, &o.kdnet) != 0)
-                return 2;
-            break;
-        case 'D' + 256:
-            if (kdsession_parse_kdnet_data_key(prog, optarg, &o.kdnet) != 0)
-                return 2;
-            break;
+        case ':':
+        case '?':
+            return bad_option(c, argv);
         default:
-            fprintf(stderr, "Try '%s --help' for more information.\n", prog);
-            return 2;
+            if (kdsession_parse_option(prog, c, optarg, &so, &o.kdnet) != 0)
+                return 2;
+            o.arch = so.arch;
+            o.width = so.width;
+            o.net = so.net;
+            break;
         }
     }
+    /* Outputs that go together: --stats --json is the statistics as one
+     * JSON object; any other two are refused. */
+    if (asked == (ASK_STATS | ASK_JSON)) {
+        o.mode = OUT_STATS;
+        o.stats_json = 1;
+    } else if (asked & (asked - 1)) {
+        const char *first = NULL, *second = NULL;
+        for (unsigned i = 0; i < 4; i++) {
+            if (!(asked & (1u << i)))
+                continue;
+            if (!first)
+                first = out_names[i];
+            else if (!second)
+                second = out_names[i];
+        }
+        fprintf(stderr, "%s: %s and %s: choose one output (try '%s --help')\n", prog, first, second, prog);
+        return 2;
+    }
+    if (o.hex && (o.mode == OUT_JSON || o.mode == OUT_STATS || o.mode == OUT_MODULES)) {
+        fprintf(stderr, "%s: --hex: the hex dump goes under the lines or the tree, not with %s\n", prog,
+                o.mode == OUT_JSON ? "--json" : o.mode == OUT_STATS ? "--stats" : "--modules");
+        return 2;
+    }
+    o.several = nfiles > 1;
 
     slot *queue = calloc(QUEUE_MAX, sizeof *queue);
     kdcat_stats *stats = kdcat_stats_new();
@@ -619,34 +666,24 @@ int main(int argc, char **argv)
     }
     int files = 0, rc = 0;
     optind = 0; /* GNU getopt: restart */
-    while ((c = getopt_long(argc, argv, "-Vjsmxa:w:d:f:qh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, SHORTOPTS, longopts, NULL)) != -1) {
         switch (c) {
         case 1:
+            /* Several files: each one's output under a header line of its own. */
+            if (o.several && (o.mode == OUT_LINES || o.mode == OUT_TREE))
+                printf("%s==> %s <==\n", files ? "\n" : "", strcmp(optarg, "-") == 0 ? "standard input" : optarg);
             files++;
             if (cat_file(optarg, &o, queue, stats) != 0)
                 rc = 2;
             break;
         case 'd':
-            if (kd_dir_parse(optarg, &o.raw_dir) != 0) {
-                fprintf(stderr, "%s: --direction: '%s' is not d2t or t2d\n", prog, optarg);
-                rc = 2;
-                goto out;
-            }
-            break;
         case 'f':
-            if (strcmp(optarg, "auto") == 0)
-                o.format = KDCAP_FORMAT_AUTO;
-            else if (strcmp(optarg, "pcapng") == 0)
-                o.format = KDCAP_FORMAT_PCAPNG;
-            else if (strcmp(optarg, "raw") == 0)
-                o.format = KDCAP_FORMAT_RAW;
-            else if (strcmp(optarg, "pcap") == 0)
-                o.format = KDCAP_FORMAT_PCAP;
-            else {
-                fprintf(stderr, "%s: --format: '%s' is not auto, pcapng, pcap or raw\n", prog, optarg);
+            if (kdsession_parse_option(prog, c, optarg, &so, &o.kdnet) != 0) {
                 rc = 2;
                 goto out;
             }
+            o.raw_dir = so.raw_dir;
+            o.format = so.format;
             break;
         default:
             break;
@@ -657,7 +694,9 @@ int main(int argc, char **argv)
         rc = 2;
         goto out;
     }
-    if (o.mode == OUT_STATS)
+    if (o.mode == OUT_STATS && o.stats_json)
+        kdcat_stats_print_json(stats, stdout);
+    else if (o.mode == OUT_STATS)
         kdcat_stats_print(stats, stdout);
 out:
     kdcat_stats_free(stats);

@@ -3,6 +3,9 @@
 
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "kdparse/decode.h"
 
 #define API_FIRST 0x3130u
 #define API_LAST 0x3160u
@@ -10,9 +13,15 @@
 #define SUB 8                            /* histogram buckets per power of two (~9% wide) */
 #define N_BUCKET (64 * SUB)
 
+/* The first EXACT response times of an API are kept as they are: with no
+ * more than that, percentiles are exact (p50 of {2, 2, 4} ms is 2 ms);
+ * beyond, they come from the histogram (within a bucket's width, ~9%). */
+#define EXACT 64
+
 typedef struct api_times {
     uint64_t count;
     uint64_t max;
+    uint64_t exact[EXACT];
     uint32_t hist[N_BUCKET];
 } api_times;
 
@@ -88,6 +97,8 @@ void kdcat_stats_add(kdcat_stats *s, const kd_msg *m, const kd_annot *a)
         s->api_requests[api_slot(m->api)]++;
     else if (a && a->request_in) {
         api_times *t = &s->times[api_slot(a->request_api)];
+        if (t->count < EXACT)
+            t->exact[t->count] = a->response_time_ns;
         t->count++;
         if (a->response_time_ns > t->max)
             t->max = a->response_time_ns;
@@ -95,11 +106,24 @@ void kdcat_stats_add(kdcat_stats *s, const kd_msg *m, const kd_annot *a)
     }
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The nearest-rank percentile p (0.5: the median) of t's response times. */
 static uint64_t percentile(const api_times *t, double p)
 {
     uint64_t want = (uint64_t)((double)t->count * p + 0.999999), seen = 0;
     if (want == 0)
         want = 1;
+    if (t->count <= EXACT) {
+        uint64_t v[EXACT];
+        memcpy(v, t->exact, t->count * sizeof v[0]);
+        qsort(v, t->count, sizeof v[0], cmp_u64);
+        return v[want - 1];
+    }
     for (unsigned b = 0; b < N_BUCKET; b++) {
         seen += t->hist[b];
         if (seen >= want) {
@@ -167,4 +191,52 @@ void kdcat_stats_print(const kdcat_stats *s, FILE *out)
     fprintf(out, "  %-18s %10" PRIu64 "\n", "no response", s->no_response);
     fprintf(out, "  %-18s %10" PRIu64 "\n", "error status", s->error_status);
     fprintf(out, "  %-18s %10" PRIu64 "\n", "unknown type/API", s->unknown);
+}
+
+/* --stats --json: the same figures as one JSON object (times in ns). */
+void kdcat_stats_print_json(const kdcat_stats *s, FILE *out)
+{
+    fprintf(out, "{\"items\":%" PRIu64 ",\"kinds\":{", s->items);
+    static const char *const kinds[] = {"data", "control", "breakin", "noise", "truncated"};
+    int any = 0;
+    for (int k = 0; k < 5; k++)
+        if (s->kinds[k])
+            fprintf(out, "%s\"%s\":%" PRIu64, any++ ? "," : "", kinds[k], s->kinds[k]);
+    fputs("},\"types\":{", out);
+    any = 0;
+    for (int t = 0; t <= KD_TYPE_MAX; t++) {
+        if (!s->types[t])
+            continue;
+        const char *n = kd_packet_type_name((uint32_t)t);
+        fprintf(out, "%s", any++ ? "," : "");
+        kd_json_print_string(out, t < KD_TYPE_MAX && n ? n : "(unknown)");
+        fprintf(out, ":%" PRIu64, s->types[t]);
+    }
+    fputs("},\"state_changes\":{", out);
+    static const char *const states[] = {"Exception", "LoadSymbols", "CommandString", "(other)"};
+    any = 0;
+    for (int k = 0; k < 4; k++)
+        if (s->states[k])
+            fprintf(out, "%s\"%s\":%" PRIu64, any++ ? "," : "", states[k], s->states[k]);
+    fputs("},\"apis\":[", out);
+    any = 0;
+    for (unsigned i = 0; i < N_API; i++) {
+        const api_times *t = &s->times[i];
+        if (!s->api_requests[i] && !t->count)
+            continue;
+        fprintf(out, "%s{\"api\":", any++ ? "," : "");
+        kd_json_print_string(out, api_name(i));
+        fprintf(out, ",\"requests\":%" PRIu64 ",\"replies\":%" PRIu64, s->api_requests[i], t->count);
+        if (t->count)
+            fprintf(out, ",\"p50_ns\":%" PRIu64 ",\"p95_ns\":%" PRIu64 ",\"max_ns\":%" PRIu64,
+                    percentile(t, 0.50), percentile(t, 0.95), t->max);
+        fputc('}', out);
+    }
+    fprintf(out,
+            "],\"problems\":{\"checksum_errors\":%" PRIu64 ",\"trailer_errors\":%" PRIu64 ",\"oversize\":%" PRIu64
+            ",\"resends\":%" PRIu64 ",\"resets\":%" PRIu64 ",\"retransmissions\":%" PRIu64 ",\"duplicates\":%" PRIu64
+            ",\"unexpected_ids\":%" PRIu64 ",\"no_response\":%" PRIu64 ",\"error_status\":%" PRIu64
+            ",\"unknown_type_api\":%" PRIu64 "}}\n",
+            s->bad_checksum, s->trailer, s->oversize, s->resends, s->resets, s->retransmissions, s->duplicates,
+            s->unexpected_id, s->no_response, s->error_status, s->unknown);
 }

@@ -968,7 +968,7 @@ static void usage(FILE *to)
             "  -a, --arch=ARCH        decode as x86, amd64, arm64 (default: inferred)\n"
             "  -w, --width=BITS       manipulate layout 32 or 64 (default: inferred)\n"
             "  -d, --direction=DIR    label raw streams named after it: d2t or t2d\n"
-            "  -f, --format=FMT       auto (default), pcapng or raw, for sessions named after it\n"
+            "  -f, --format=FMT       auto (default), pcapng, pcap or raw, for those named after it\n"
             "      --port=N, --target-port=PORT, --target=HOST:PORT   captures made by\n"
             "                         others (KD in TCP or UDP), as kdcat\n"
             "      --kdnet-key=KEY, --kdnet-data-key=HEX   decrypt KDNET, as kdcat\n"
@@ -995,8 +995,7 @@ static void progress_done(void)
 
 int main(int argc, char **argv)
 {
-    enum { O_STAT = 256, O_JSON, O_JUNIT, O_IGNORE, O_IGNORE_DATA, O_REBASE, O_TRANSPORT, O_RATIO, O_VERSION,
-           O_PORT, O_TARGET_PORT, O_TARGET, O_KDNET_KEY, O_KDNET_DATA_KEY };
+    enum { O_STAT = 256, O_JSON, O_JUNIT, O_IGNORE, O_IGNORE_DATA, O_REBASE, O_TRANSPORT, O_RATIO, O_VERSION };
     static kdsession_kdnet kdnet;
     g_o.sess.kdnet = &kdnet;
     static const struct option longopts[] = {
@@ -1009,15 +1008,7 @@ int main(int argc, char **argv)
         {"rebase", no_argument, NULL, O_REBASE},
         {"transport", no_argument, NULL, O_TRANSPORT},
         {"max-time-ratio", required_argument, NULL, O_RATIO},
-        {"arch", required_argument, NULL, 'a'},
-        {"width", required_argument, NULL, 'w'},
-        {"port", required_argument, NULL, O_PORT},
-        {"target-port", required_argument, NULL, O_TARGET_PORT},
-        {"target", required_argument, NULL, O_TARGET},
-        {"kdnet-key", required_argument, NULL, O_KDNET_KEY},
-        {"kdnet-data-key", required_argument, NULL, O_KDNET_DATA_KEY},
-        {"direction", required_argument, NULL, 'd'},
-        {"format", required_argument, NULL, 'f'},
+        KDSESSION_LONGOPTS,
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, O_VERSION},
@@ -1032,7 +1023,7 @@ int main(int argc, char **argv)
     g_o.sess.raw_dir = KD_DIR_UNKNOWN;
     g_o.sess.format = KDCAP_FORMAT_AUTO;
     opterr = 0; /* our own one-line messages */
-    while ((c = getopt_long(argc, argv, "-:U:a:w:d:f:qh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "-:U:" KDSESSION_SHORTOPTS "qh", longopts, NULL)) != -1) {
         switch (c) {
         case 1:
             if (n_paths == 2) {
@@ -1085,52 +1076,6 @@ int main(int argc, char **argv)
                 return 2;
             }
             break;
-        case 'a':
-            if (kdsession_parse_arch(prog, optarg, &g_o.sess.arch) != 0)
-                return 2;
-            break;
-        case 'w':
-            if (kdsession_parse_width(prog, optarg, &g_o.sess.width) != 0)
-                return 2;
-            break;
-        case O_PORT:
-            if (kdsession_parse_port(prog, optarg, &g_o.sess.net) != 0)
-                return 2;
-            break;
-        case O_TARGET_PORT:
-            if (kdsession_parse_target_port(prog, optarg, &g_o.sess.net) != 0)
-                return 2;
-            break;
-        case O_TARGET:
-            if (kdsession_parse_target(prog, optarg, &g_o.sess.net) != 0)
-                return 2;
-            break;
-        case O_KDNET_KEY:
-            if (kdsession_parse_kdnet_key(prog, optarg, &kdnet) != 0)
-                return 2;
-            break;
-        case O_KDNET_DATA_KEY:
-            if (kdsession_parse_kdnet_data_key(prog, optarg, &kdnet) != 0)
-                return 2;
-            break;
-        case 'd':
-            if (kd_dir_parse(optarg, &g_o.sess.raw_dir) != 0) {
-                fprintf(stderr, "%s: --direction: '%s' is not d2t or t2d\n", prog, optarg);
-                return 2;
-            }
-            break;
-        case 'f':
-            if (strcmp(optarg, "auto") == 0)
-                g_o.sess.format = KDCAP_FORMAT_AUTO;
-            else if (strcmp(optarg, "pcapng") == 0)
-                g_o.sess.format = KDCAP_FORMAT_PCAPNG;
-            else if (strcmp(optarg, "raw") == 0)
-                g_o.sess.format = KDCAP_FORMAT_RAW;
-            else {
-                fprintf(stderr, "%s: --format: '%s' is not auto, pcapng or raw\n", prog, optarg);
-                return 2;
-            }
-            break;
         case 'q':
             quiet = 1;
             break;
@@ -1142,6 +1087,11 @@ int main(int argc, char **argv)
             return 0;
         case ':':
         default: {
+            int r = c == ':' || c == '?' ? 1 : kdsession_parse_option(prog, c, optarg, &g_o.sess, &kdnet);
+            if (r < 0)
+                return 2;
+            if (r == 0)
+                break;
             char opt[3] = {'-', (char)optopt, 0};
             fprintf(stderr, "%s: %s: %s (try '%s --help')\n", prog, optopt && c != ':' ? opt : argv[optind - 1],
                     c == ':' ? "needs a value" : "unknown option", prog);
