@@ -149,7 +149,7 @@ static void sb_node_value(sbuf *s, const kd_node *nd)
             sb_printf(s, "%02x", nd->data[i]);
         if (k < nd->length)
             sb_printf(s, "...");
-        sb_printf(s, " (%" PRIu32 " bytes)", nd->length);
+        sb_printf(s, " (%" PRIu32 " byte%s)", nd->length, nd->length == 1 ? "" : "s");
         return;
     }
     case KD_FT_STRING:
@@ -537,7 +537,12 @@ size_t kd_msg_summary_mods(const kd_msg *m, const kd_annot *a, const kd_modmap *
         sb_printf(&s, " [ByteCount %u > %u]", it->byte_count, KD_PACKET_MAX_SIZE);
     if (!a)
         return s.len;
-    if (a->request_in && a->response_time_ns) {
+    if (a->request_in && a->response_time_ns && a->response_time_ns < 99500) {
+        /* Under a tenth of a millisecond: whole microseconds, rounded half up. */
+        sb_str(&s, ", reply in ");
+        sb_dec(&s, (a->response_time_ns + 500) / 1000);
+        sb_str(&s, " \u00b5s");
+    } else if (a->request_in && a->response_time_ns) {
         /* Tenths of a millisecond, rounded half up, without floating point. */
         uint64_t tenths = (a->response_time_ns + 50000) / 100000;
         sb_str(&s, ", reply in ");
