@@ -293,9 +293,25 @@ static void session(void)
     kdb_free(&b);
 }
 
+static void usage(FILE *to)
+{
+    fprintf(to, "usage: kdsample OUTPUT.pcapng [RAW_DIR] [--text2pcap FILE] [--slide HEX]\n"
+                "                [--read-offset HEX] [--extra-read] [--time-scale PCT]\n"
+                "                [--reads N] [--vary-every K]\n");
+}
+
 int main(int argc, char **argv)
 {
-    /* OUTPUT [RAW_DIR] then options. */
+    /* OUTPUT [RAW_DIR] then options; the output is never an option's name
+     * (kdsample --help once wrote its session into a file named "--help"). */
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        usage(stdout);
+        return 0;
+    }
+    if (argc >= 2 && argv[1][0] == '-' && argv[1][1]) {
+        fprintf(stderr, "kdsample: %s: the output file comes first (try 'kdsample --help')\n", argv[1]);
+        return 2;
+    }
     int nargs = argc;
     for (int i = 2; i < argc; i++) {
         if (argv[i][0] != '-')
@@ -325,9 +341,7 @@ int main(int argc, char **argv)
     }
     argc = nargs;
     if (argc < 2 || argc > 3) {
-        fprintf(stderr, "usage: kdsample OUTPUT.pcapng [RAW_DIR] [--text2pcap FILE] [--slide HEX]\n"
-                        "                [--read-offset HEX] [--extra-read] [--time-scale PCT]\n"
-                        "                [--reads N] [--vary-every K]\n");
+        usage(stderr);
         return 2;
     }
     const char *out = argv[1];
