@@ -14,6 +14,7 @@
  * block it belongs to.
  */
 #include "capio.h"
+#include "pcapng.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,20 +31,6 @@
 
 #include "kdparse/framer.h"
 #include "netstream.h"
-
-#define BLOCK_SHB 0x0A0D0D0Au
-#define BLOCK_IDB 0x00000001u
-#define BLOCK_PB 0x00000002u /* obsolete Packet Block */
-#define BLOCK_SPB 0x00000003u
-#define BLOCK_EPB 0x00000006u
-#define BYTE_ORDER_MAGIC 0x1A2B3C4Du
-
-#define OPT_END 0u
-#define OPT_COMMENT 1u
-#define OPT_IF_NAME 2u
-#define OPT_IF_TSRESOL 9u
-#define OPT_IF_TSOFFSET 14u
-#define OPT_EPB_FLAGS 2u
 
 /* Minimum total lengths: 12 bytes of framing plus the fixed body. */
 #define MIN_SHB 28u
@@ -391,7 +378,7 @@ static int next_option(const kdcap_reader *r, const uint8_t *p, size_t len, size
         return 0;
     uint16_t c = rd16(r, p + *pos);
     size_t l = rd16(r, p + *pos + 2);
-    if (c == OPT_END || l > len - *pos - 4)
+    if (c == PCAPNG_OPT_END || l > len - *pos - 4)
         return 0;
     *code = c;
     *value = p + *pos + 4;
@@ -422,9 +409,9 @@ static int read_block(kdcap_reader *r, uint32_t *type, size_t *len, uint64_t *of
         if (input_read(r, head + 8, 4) < 4)
             goto short_read;
         head_len = 12;
-        if (kd_le32(head + 8) == BYTE_ORDER_MAGIC)
+        if (kd_le32(head + 8) == PCAPNG_BYTE_ORDER_MAGIC)
             r->big_endian = 0;
-        else if (be32(head + 8) == BYTE_ORDER_MAGIC)
+        else if (be32(head + 8) == PCAPNG_BYTE_ORDER_MAGIC)
             r->big_endian = 1;
         else
             return fail(r, "bad pcapng byte-order magic at offset %" PRIu64, at);
@@ -432,7 +419,7 @@ static int read_block(kdcap_reader *r, uint32_t *type, size_t *len, uint64_t *of
     uint32_t t = rd32(r, head);
     uint32_t total = rd32(r, head + 4);
     if (total < 12 || total % 4 != 0 || total > KDCAP_MAX_BLOCK ||
-        (t == BLOCK_SHB && total < MIN_SHB))
+        (t == PCAPNG_BLOCK_SHB && total < MIN_SHB))
         return fail(r, "bad pcapng block length at offset %" PRIu64, at);
     if (grow_block(r, total) < 0)
         return -1;
@@ -467,7 +454,7 @@ static int do_shb(kdcap_reader *r, const uint8_t *b, size_t blen, uint64_t at)
         const uint8_t *v;
         size_t vlen;
         while (next_option(r, b, blen, &pos, &code, &v, &vlen)) {
-            if (code == OPT_COMMENT && !r->comment) {
+            if (code == PCAPNG_OPT_COMMENT && !r->comment) {
                 r->comment = dup_bytes(v, vlen);
                 if (!r->comment)
                     return fail(r, "out of memory");
@@ -500,12 +487,12 @@ static int do_idb(kdcap_reader *r, const uint8_t *b, size_t blen, uint64_t at)
     const uint8_t *v;
     size_t vlen;
     while (next_option(r, b, blen, &pos, &code, &v, &vlen)) {
-        if (code == OPT_IF_TSRESOL && vlen >= 1) {
+        if (code == PCAPNG_OPT_IF_TSRESOL && vlen >= 1) {
             ifc->tsresol_pow2 = (v[0] & 0x80u) != 0;
             ifc->tsresol_exp = v[0] & 0x7Fu;
-        } else if (code == OPT_IF_TSOFFSET && vlen == 8) {
+        } else if (code == PCAPNG_OPT_IF_TSOFFSET && vlen == 8) {
             ifc->tsoffset_s = (int64_t)rd64(r, v);
-        } else if (code == OPT_IF_NAME && r->sections == 1 && r->nifs < 2 &&
+        } else if (code == PCAPNG_OPT_IF_NAME && r->sections == 1 && r->nifs < 2 &&
                    !r->if_name[r->nifs]) {
             r->if_name[r->nifs] = dup_bytes(v, vlen);
             if (!r->if_name[r->nifs])
@@ -626,7 +613,7 @@ static int do_packet(kdcap_reader *r, uint32_t if_id, const uint8_t *b, size_t b
             size_t vlen;
             size_t opt = 0;
             while (next_option(r, b + opos, blen - opos, &opt, &code, &v, &vlen)) {
-                if (code == OPT_EPB_FLAGS && vlen == 4) {
+                if (code == PCAPNG_OPT_EPB_FLAGS && vlen == 4) {
                     uint32_t flags = rd32(r, v);
                     if ((flags & 3u) == 1u)
                         dir = KD_DIR_T2D;
@@ -655,21 +642,21 @@ static int do_block(kdcap_reader *r, uint32_t type, size_t len, uint64_t at, kdc
     const uint8_t *b = r->blk + 8;
     size_t blen = len - 12;
     switch (type) {
-    case BLOCK_SHB:
+    case PCAPNG_BLOCK_SHB:
         return do_shb(r, b, blen, at);
-    case BLOCK_IDB:
+    case PCAPNG_BLOCK_IDB:
         if (len < MIN_IDB)
             return fail(r, "bad pcapng block length at offset %" PRIu64, at);
         return do_idb(r, b, blen, at);
-    case BLOCK_EPB:
+    case PCAPNG_BLOCK_EPB:
         if (len < MIN_EPB)
             return fail(r, "bad pcapng block length at offset %" PRIu64, at);
         return do_packet(r, rd32(r, b), b, blen, at, rec);
-    case BLOCK_PB:
+    case PCAPNG_BLOCK_PB:
         if (len < MIN_PB)
             return fail(r, "bad pcapng block length at offset %" PRIu64, at);
         return do_packet(r, rd16(r, b), b, blen, at, rec);
-    case BLOCK_SPB:
+    case PCAPNG_BLOCK_SPB:
         /* Not supported: skipped, but it is a record, so frame numbers stay
          * those other tools show. */
         if (len < MIN_SPB)
@@ -690,7 +677,7 @@ static int pcapng_start(kdcap_reader *r)
     int rc = read_block(r, &type, &len, &at);
     if (rc < 0)
         return -1;
-    if (rc == 0 || type != BLOCK_SHB)
+    if (rc == 0 || type != PCAPNG_BLOCK_SHB)
         return fail(r, "not a pcapng file");
     if (do_block(r, type, len, at, NULL) < 0)
         return -1;
@@ -702,7 +689,7 @@ static int pcapng_start(kdcap_reader *r)
             r->state = 1;
             return 0;
         }
-        if (type != BLOCK_IDB) {
+        if (type != PCAPNG_BLOCK_IDB) {
             r->have_pending = 1;
             r->pending_type = type;
             r->pending_len = len;

@@ -14,6 +14,7 @@
  * a valid header at once.
  */
 #include "capio.h"
+#include "pcapng.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -23,22 +24,6 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
-
-#define BLOCK_SHB 0x0A0D0D0Au
-#define BLOCK_IDB 0x00000001u
-#define BLOCK_EPB 0x00000006u
-#define BYTE_ORDER_MAGIC 0x1A2B3C4Du
-
-#define OPT_END 0u
-#define OPT_COMMENT 1u
-#define OPT_SHB_USERAPPL 4u
-#define OPT_IF_NAME 2u
-#define OPT_IF_DESCRIPTION 3u
-#define OPT_IF_TSRESOL 9u
-#define OPT_EPB_FLAGS 2u
-
-#define EPB_FLAG_INBOUND 1u
-#define EPB_FLAG_OUTBOUND 2u
 
 #define SNAPLEN 262144u
 /* Blocks are collected up to this many bytes unless flush_each_block. */
@@ -272,17 +257,17 @@ static size_t shb_size(const kdcap_writer_opts *o)
 
 static void put_shb(uint8_t *p, size_t size, const kdcap_writer_opts *o)
 {
-    put_le32(p, BLOCK_SHB);
+    put_le32(p, PCAPNG_BLOCK_SHB);
     put_le32(p + 4, (uint32_t)size);
-    put_le32(p + 8, BYTE_ORDER_MAGIC);
+    put_le32(p + 8, PCAPNG_BYTE_ORDER_MAGIC);
     put_le16(p + 12, 1); /* major */
     put_le16(p + 14, 0); /* minor */
     put_le64(p + 16, UINT64_MAX); /* section length -1: not known */
     size_t at = 24;
     if (o && o->comment)
-        at += put_string_option(p + at, OPT_COMMENT, o->comment);
-    at += put_string_option(p + at, OPT_SHB_USERAPPL, "kdscope");
-    at += put_option(p + at, OPT_END, NULL, 0);
+        at += put_string_option(p + at, PCAPNG_OPT_COMMENT, o->comment);
+    at += put_string_option(p + at, PCAPNG_OPT_SHB_USERAPPL, "kdscope");
+    at += put_option(p + at, PCAPNG_OPT_END, NULL, 0);
     put_le32(p + at, (uint32_t)size);
 }
 
@@ -309,16 +294,16 @@ static size_t idb_size(const kdcap_writer_opts *o, int dir)
 static void put_idb(uint8_t *p, size_t size, const kdcap_writer_opts *o, int dir)
 {
     static const uint8_t tsresol = 9; /* 10^-9 s */
-    put_le32(p, BLOCK_IDB);
+    put_le32(p, PCAPNG_BLOCK_IDB);
     put_le32(p + 4, (uint32_t)size);
     put_le16(p + 8, (uint16_t)KDCAP_LINKTYPE_UPPER_PDU);
     put_le16(p + 10, 0); /* reserved */
     put_le32(p + 12, SNAPLEN);
     size_t at = 16;
-    at += put_string_option(p + at, OPT_IF_NAME, if_name_of(o, dir));
-    at += put_string_option(p + at, OPT_IF_DESCRIPTION, if_description_of(o, dir));
-    at += put_option(p + at, OPT_IF_TSRESOL, &tsresol, 1);
-    at += put_option(p + at, OPT_END, NULL, 0);
+    at += put_string_option(p + at, PCAPNG_OPT_IF_NAME, if_name_of(o, dir));
+    at += put_string_option(p + at, PCAPNG_OPT_IF_DESCRIPTION, if_description_of(o, dir));
+    at += put_option(p + at, PCAPNG_OPT_IF_TSRESOL, &tsresol, 1);
+    at += put_option(p + at, PCAPNG_OPT_END, NULL, 0);
     put_le32(p + at, (uint32_t)size);
 }
 
@@ -399,7 +384,7 @@ int kdcap_write_item(kdcap_writer *w, kd_dir dir, uint64_t ts_ns, const uint8_t 
 
     size_t start = w->len;
     uint8_t *p = w->buf + start;
-    put_le32(p, BLOCK_EPB);
+    put_le32(p, PCAPNG_BLOCK_EPB);
     put_le32(p + 4, (uint32_t)size);
     put_le32(p + 8, (uint32_t)dir); /* interface id: IDB 0 = d2t, IDB 1 = t2d */
     put_le32(p + 12, (uint32_t)(ts_ns >> 32));
@@ -413,9 +398,9 @@ int kdcap_write_item(kdcap_writer *w, kd_dir dir, uint64_t ts_ns, const uint8_t 
     memset(p + o, 0, pad4(caplen) - caplen);
     o = 28 + pad4(caplen);
     uint8_t flags[4];
-    put_le32(flags, dir == KD_DIR_D2T ? EPB_FLAG_OUTBOUND : EPB_FLAG_INBOUND);
-    o += put_option(p + o, OPT_EPB_FLAGS, flags, 4);
-    o += put_option(p + o, OPT_END, NULL, 0);
+    put_le32(flags, dir == KD_DIR_D2T ? PCAPNG_EPB_FLAG_OUTBOUND : PCAPNG_EPB_FLAG_INBOUND);
+    o += put_option(p + o, PCAPNG_OPT_EPB_FLAGS, flags, 4);
+    o += put_option(p + o, PCAPNG_OPT_END, NULL, 0);
     put_le32(p + o, (uint32_t)size);
     w->len += size;
 
