@@ -12,7 +12,7 @@ KDWRAP="$KDSCOPE_BUILD/bin/kdwrap"
 
 # What a message says, without its frame, time and session links (frame
 # numbers and times are those of the carrier).
-messages() { "$KDCAT" "$@" | cut -c 24- | sed -E 's/, reply in [0-9.]+ ms//; s/ \[(retransmission|duplicate) of #[0-9]+\]//'; }
+messages() { "$KDCAT" "$@" | cut -c 24- | sed -E 's/, reply in [0-9.]+ (ms|µs)//; s/ \[(retransmission|duplicate) of #[0-9]+\]//'; }
 messages "$SAMPLE" > "$WORK/ref.txt"
 [ "$(wc -l < "$WORK/ref.txt")" -ge 20 ] || fail "the sample has $(wc -l < "$WORK/ref.txt") messages"
 
@@ -74,7 +74,7 @@ echo "ok: a connection seen from its middle: $(wc -l < "$WORK/middle.txt") messa
 "$KDCAT" --target-port 40000 "$WORK/tcp.pcap" | awk '{print $3}' > "$WORK/flipped"
 "$KDCAT" "$SAMPLE" | awk '{print $3}' | tr 'dt' 'td' | sed 's/t2t/d2t/; s/d2d/t2d/' > "$WORK/flipped.ref"
 diff "$WORK/flipped.ref" "$WORK/flipped" > /dev/null || fail "--target-port: directions not flipped"
-"$KDCAT" --target 10.0.0.2:4444 "$WORK/tcp.pcap" | cut -c 24- | sed -E 's/, reply in [0-9.]+ ms//; s/ \[(retransmission|duplicate) of #[0-9]+\]//' | diff "$WORK/ref.txt" - > /dev/null || fail "--target HOST:PORT"
+"$KDCAT" --target 10.0.0.2:4444 "$WORK/tcp.pcap" | cut -c 24- | sed -E 's/, reply in [0-9.]+ (ms|µs)//; s/ \[(retransmission|duplicate) of #[0-9]+\]//' | diff "$WORK/ref.txt" - > /dev/null || fail "--target HOST:PORT"
 "$KDCAT" --target '[fd00::2]:4444' "$WORK/eth-v6.pcap" | awk '{print $3}' | sort | uniq -c | tr -s ' ' > "$WORK/v6dirs"
 "$KDCAT" "$SAMPLE" | awk '{print $3}' | sort | uniq -c | tr -s ' ' | diff - "$WORK/v6dirs" > /dev/null || fail "--target [v6]:port"
 echo "ok: --target-port and --target name the target"

@@ -12,7 +12,7 @@ command -v dumpcap > /dev/null || skip "no dumpcap"
 
 # One direction's messages, in order (the two directions interleave as
 # the clocks of their recorders saw them).
-per_dir() { "$KDCAT" "$2" | awk -v d="$1" '$3 == d' | cut -c 24- | sed -E 's/, reply in [0-9.]+ ms//; s/ \[(retransmission|duplicate) of #[0-9]+\]//'; }
+per_dir() { "$KDCAT" "$2" | awk -v d="$1" '$3 == d' | cut -c 24- | sed -E 's/, reply in [0-9.]+ (ms|µs)//; s/ \[(retransmission|duplicate) of #[0-9]+\]//'; }
 
 live() { # name, host, "[host]" for endpoints, script, target options
   local name=$1 host=$2 ephost=$3 script=$4 topts=$5 port rc
