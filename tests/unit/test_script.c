@@ -93,27 +93,27 @@ static void *fake_target(void *arg)
         if (ev.kind == KDSIM_EV_RESET) {
             kd_enc_field f[] = {{KD_F_EXCEPTION_CODE, 0x80000003u}, {KD_F_EXCEPTION_ADDRESS, KERNBASE + 0x10},
                                 {KD_F_EXCEPTION_FIRST_CHANCE, 1}};
-            kd_enc_msg sc = {.type = KD_TYPE_STATE_CHANGE64, .api = 0x3030, .dir = KD_DIR_T2D,
+            kd_enc_msg sc = {.type = KD_TYPE_STATE_CHANGE64, .api = KD_STATE_EXCEPTION, .dir = KD_DIR_T2D,
                              .arch = KD_ARCH_AMD64, .fields = f, .n_fields = 3};
             kdsim_link_send(l, &sc);
             continue;
         }
         if (ev.kind != KDSIM_EV_DATA)
             continue;
-        if (ev.msg->api == 0x3146) {
+        if (ev.msg->api == KD_API_GET_VERSION) {
             kd_enc_field f[] = {{KD_F_M_GV_MACHINE_TYPE, 0x8664}, {KD_F_M_GV_KERN_BASE, KERNBASE},
                                 {KD_F_M_GV_MINOR_VERSION, 19041}};
-            kd_enc_msg r = {.type = KD_TYPE_STATE_MANIPULATE, .api = 0x3146, .dir = KD_DIR_T2D,
+            kd_enc_msg r = {.type = KD_TYPE_STATE_MANIPULATE, .api = KD_API_GET_VERSION, .dir = KD_DIR_T2D,
                             .fields = f, .n_fields = 3};
             kdsim_link_send(l, &r);
-        } else if (ev.msg->api == 0x3130) {
+        } else if (ev.msg->api == KD_API_READ_VIRTUAL_MEMORY) {
             const kd_node *a = kd_msg_find(ev.msg, KD_F_M_RM_TARGET_BASE_ADDRESS);
             const kd_node *n = kd_msg_find(ev.msg, KD_F_M_RM_TRANSFER_COUNT);
             uint8_t data[64] = "MZ";
             size_t len = n && n->value < sizeof data ? n->value : sizeof data;
             kd_enc_field f[] = {{KD_F_M_RM_TARGET_BASE_ADDRESS, a ? a->value : 0},
                                 {KD_F_M_RM_TRANSFER_COUNT, len}, {KD_F_M_RM_ACTUAL_BYTES_READ, len}};
-            kd_enc_msg r = {.type = KD_TYPE_STATE_MANIPULATE, .api = 0x3130, .dir = KD_DIR_T2D,
+            kd_enc_msg r = {.type = KD_TYPE_STATE_MANIPULATE, .api = KD_API_READ_VIRTUAL_MEMORY, .dir = KD_DIR_T2D,
                             .fields = f, .n_fields = 3, .data = data, .data_len = len};
             kdsim_link_send(l, &r);
         }

@@ -523,24 +523,24 @@ int kdsim_model_handle(kdsim_model *m, const kd_msg *rq, kdsim_msg *o)
     const uint32_t api = rq->api;
     /* The APIs that get no reply (§1.4). */
     switch (api) {
-    case 0x3136: /* Continue: resumes whatever the status (ReactOS leaves its loop) */
+    case KD_API_CONTINUE: /* Continue: resumes whatever the status (ReactOS leaves its loop) */
         km_resume(m, 0);
         return 0;
-    case 0x313C: /* Continue2 */
+    case KD_API_CONTINUE2: /* Continue2 */
         api_continue2(m, rq);
         return 0;
-    case 0x313B: /* Reboot */
+    case KD_API_REBOOT: /* Reboot */
         if (km_model_reset(m) != 0)
             m->run = KDSIM_BOOT;
         return 0;
-    case 0x3149: /* CauseBugCheck */
+    case KD_API_CAUSE_BUG_CHECK: /* CauseBugCheck */
         m->run = KDSIM_RUNNING;
         m->pending = P_BUGCHECK_PRINT | P_BUGCHECK_STOP;
         return 0;
-    case 0x3150: /* SwitchProcessor: one processor, the stop is reported again */
+    case KD_API_SWITCH_PROCESSOR: /* SwitchProcessor: one processor, the stop is reported again */
         m->rereport = 1;
         return 0;
-    case 0x315A: /* ClearAllInternalBreakpoints: no packet, still stopped */
+    case KD_API_CLEAR_ALL_INTERNAL_BREAKPOINTS: /* ClearAllInternalBreakpoints: no packet, still stopped */
         return 0;
     default:
         break;
@@ -549,63 +549,63 @@ int kdsim_model_handle(kdsim_model *m, const kd_msg *rq, kdsim_msg *o)
     size_t len;
     const uint8_t *d;
     switch (api) {
-    case 0x3130:
+    case KD_API_READ_VIRTUAL_MEMORY:
         api_read_memory(m, rq, o, 0);
         break;
-    case 0x3131:
+    case KD_API_WRITE_VIRTUAL_MEMORY:
         api_write_memory(m, rq, o, 0);
         break;
-    case 0x3132:
+    case KD_API_GET_CONTEXT:
         api_get_context(m, rq, o);
         break;
-    case 0x3133:
+    case KD_API_SET_CONTEXT:
         api_set_context(m, rq, o);
         break;
-    case 0x3134: {
+    case KD_API_WRITE_BREAK_POINT: {
         uint32_t h = bp_add(m, rq_val(rq, KD_F_M_WB_BREAK_POINT_ADDRESS));
         km_f_set(o, KD_F_M_WB_BREAK_POINT_HANDLE, h);
         status(o, h ? KD_STATUS_SUCCESS : KD_STATUS_UNSUCCESSFUL);
         break;
     }
-    case 0x3135:
+    case KD_API_RESTORE_BREAK_POINT:
         status(o, bp_del(m, rq_val(rq, KD_F_M_RB_BREAK_POINT_HANDLE)) == 0 ? KD_STATUS_SUCCESS : KD_STATUS_UNSUCCESSFUL);
         break;
-    case 0x3137:
+    case KD_API_READ_CONTROL_SPACE:
         api_read_control(m, rq, o);
         break;
-    case 0x3138:
+    case KD_API_WRITE_CONTROL_SPACE:
         api_write_control(m, rq, o);
         break;
-    case 0x3139:
-    case 0x313A:
-        api_io(rq, o, api == 0x313A, 0);
+    case KD_API_READ_IO_SPACE:
+    case KD_API_WRITE_IO_SPACE:
+        api_io(rq, o, api == KD_API_WRITE_IO_SPACE, 0);
         break;
-    case 0x313D:
+    case KD_API_READ_PHYSICAL_MEMORY:
         api_read_memory(m, rq, o, 1);
         break;
-    case 0x313E:
+    case KD_API_WRITE_PHYSICAL_MEMORY:
         api_write_memory(m, rq, o, 1);
         break;
-    case 0x3144:
-    case 0x3145:
-        api_io(rq, o, api == 0x3145, 1);
+    case KD_API_READ_IO_SPACE_EXTENDED:
+    case KD_API_WRITE_IO_SPACE_EXTENDED:
+        api_io(rq, o, api == KD_API_WRITE_IO_SPACE_EXTENDED, 1);
         break;
-    case 0x3146:
+    case KD_API_GET_VERSION:
         api_get_version(m, o);
         break;
-    case 0x3147: /* WriteBreakPointEx / RestoreBreakPointEx: unimplemented, data echoed */
-    case 0x3148:
+    case KD_API_WRITE_BREAK_POINT_EX: /* WriteBreakPointEx / RestoreBreakPointEx: unimplemented, data echoed */
+    case KD_API_RESTORE_BREAK_POINT_EX:
         d = rq_data(rq, &len);
         km_d_put(o, d, len);
         break;
-    case 0x3152:
-    case 0x3153:
-        api_msr(m, rq, o, api == 0x3153);
+    case KD_API_READ_MSR:
+    case KD_API_WRITE_MSR:
+        api_msr(m, rq, o, api == KD_API_WRITE_MSR);
         break;
-    case 0x3156:
+    case KD_API_SEARCH_MEMORY:
         api_search(m, rq, o);
         break;
-    case 0x3157: {
+    case KD_API_GET_BUS_DATA: {
         size_t n = (size_t)rq_val(rq, KD_F_M_BUS_LENGTH);
         if (n > m->max_read)
             n = m->max_read;
@@ -614,23 +614,23 @@ int kdsim_model_handle(kdsim_model *m, const kd_msg *rq, kdsim_msg *o)
         status(o, KD_STATUS_SUCCESS);
         break;
     }
-    case 0x3158:
+    case KD_API_SET_BUS_DATA:
         rq_data(rq, &len);
         km_f_set(o, KD_F_M_BUS_LENGTH, len);
         status(o, KD_STATUS_SUCCESS);
         break;
-    case 0x3159: /* CheckLowMemory */
+    case KD_API_CHECK_LOW_MEMORY: /* CheckLowMemory */
         status(o, KD_STATUS_SUCCESS);
         break;
-    case 0x315B:
+    case KD_API_FILL_MEMORY:
         api_fill(m, rq, o);
         break;
-    case 0x315C:
+    case KD_API_QUERY_MEMORY:
         api_query(m, rq, o);
         break;
-    case 0x315F:
-    case 0x3160:
-        api_context_ex(m, rq, o, api == 0x3160);
+    case KD_API_GET_CONTEXT_EX:
+    case KD_API_SET_CONTEXT_EX:
+        api_context_ex(m, rq, o, api == KD_API_SET_CONTEXT_EX);
         break;
     default: /* unsupported or unknown: STATUS_UNSUCCESSFUL, no data (kdapi.c:1580-1595) */
         break;

@@ -19,13 +19,6 @@
 
 #include "model.h"
 
-/* §1.3 */
-#define NS_EXCEPTION 0x3030u
-#define NS_LOAD_SYMBOLS 0x3031u
-/* §1.5 */
-#define IO_PRINT_STRING 0x3230u
-#define IO_GET_STRING 0x3231u
-
 #define MANUALLY_INITIATED_CRASH 0xE2u
 #define DBG_STATUS_CONTROL_C 1u
 

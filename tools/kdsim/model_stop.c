@@ -67,7 +67,8 @@ void km_build_state_change(kdsim_model *m, kdsim_msg *o)
     const stop_info *s = &m->stop;
     const int sc32 = m->o.protocol32;
     const int ls = s->kind == STOP_LOAD_SYMBOLS;
-    km_msg_init(m, o, sc32 ? KD_TYPE_STATE_CHANGE32 : KD_TYPE_STATE_CHANGE64, ls ? NS_LOAD_SYMBOLS : NS_EXCEPTION);
+    km_msg_init(m, o, sc32 ? KD_TYPE_STATE_CHANGE32 : KD_TYPE_STATE_CHANGE64,
+                ls ? KD_STATE_LOAD_SYMBOLS : KD_STATE_EXCEPTION);
     const uint64_t pc = ext(m, s->pc);
     km_f_add(o, KD_F_STATE_PROCESSOR_LEVEL, processor_level(m));
     km_f_add(o, KD_F_STATE_PROCESSOR, 0);
@@ -135,7 +136,7 @@ static void debug_print(kdsim_model *m, kdsim_msg *o, const char *text)
     size_t n = strlen(text);
     if (n > KD_PACKET_MAX_SIZE - kd_body_header_size(KD_TYPE_DEBUG_IO, 64))
         n = KD_PACKET_MAX_SIZE - kd_body_header_size(KD_TYPE_DEBUG_IO, 64); /* §3.7 item 9 */
-    km_msg_init(m, o, KD_TYPE_DEBUG_IO, IO_PRINT_STRING);
+    km_msg_init(m, o, KD_TYPE_DEBUG_IO, KD_IO_PRINT_STRING);
     km_f_add(o, KD_F_DIO_PROCESSOR_LEVEL, processor_level(m));
     km_f_add(o, KD_F_DIO_PROCESSOR, 0);
     km_f_add(o, KD_F_DIO_LENGTH_OF_STRING, n);
@@ -145,7 +146,7 @@ static void debug_print(kdsim_model *m, kdsim_msg *o, const char *text)
 static void debug_prompt(kdsim_model *m, kdsim_msg *o, const char *text)
 {
     size_t n = strlen(text);
-    km_msg_init(m, o, KD_TYPE_DEBUG_IO, IO_GET_STRING);
+    km_msg_init(m, o, KD_TYPE_DEBUG_IO, KD_IO_GET_STRING);
     km_f_add(o, KD_F_DIO_PROCESSOR_LEVEL, processor_level(m));
     km_f_add(o, KD_F_DIO_PROCESSOR, 0);
     km_f_add(o, KD_F_DIO_LENGTH_OF_PROMPT_STRING, n);
@@ -162,7 +163,7 @@ int km_probe_sc32(kdsim_model *m)
     kd_msg *d = malloc(sizeof *d);
     int rc = -1;
     if (o && buf && d) {
-        km_msg_init(m, o, KD_TYPE_STATE_CHANGE32, NS_EXCEPTION);
+        km_msg_init(m, o, KD_TYPE_STATE_CHANGE32, KD_STATE_EXCEPTION);
         km_d_put(o, NULL, 2048);
         long n = kd_encode(&o->msg, KD_TRANSPORT_SERIAL, buf, KD_ITEM_MAX_BYTES);
         if (n > 0) {

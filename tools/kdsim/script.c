@@ -280,8 +280,8 @@ static int wait_for(kdsim_script *s, kdsim_link *l, FILE *log, uint16_t want, ui
             int done = want == KD_TYPE_DEBUG_IO && (io_api == 0 || m->api == io_api);
             if (done)
                 remember(s, ev);
-            if (m->api == 0x3231) {
-                kd_enc_msg a = {.type = KD_TYPE_DEBUG_IO, .api = 0x3231, .dir = KD_DIR_D2T,
+            if (m->api == KD_IO_GET_STRING) {
+                kd_enc_msg a = {.type = KD_TYPE_DEBUG_IO, .api = KD_IO_GET_STRING, .dir = KD_DIR_D2T,
                                 .data = (const uint8_t *)s->prompt_answer, .data_len = strlen(s->prompt_answer)};
                 log_sent(s, log, &a);
                 if (kdsim_link_send(l, &a) != 0)
@@ -331,7 +331,7 @@ static int send_continue(kdsim_script *s, kdsim_link *l, FILE *log, int trace)
 {
     kd_enc_field f[] = {{KD_F_M_C2_CONTINUE_STATUS, KD_DBG_CONTINUE}, {KD_F_CS_TRACE_FLAG, (uint64_t)trace},
                         {KD_F_CS_CURRENT_SYMBOL_START, 1}};
-    kd_enc_msg m = {.type = KD_TYPE_STATE_MANIPULATE, .api = 0x313C, .dir = KD_DIR_D2T,
+    kd_enc_msg m = {.type = KD_TYPE_STATE_MANIPULATE, .api = KD_API_CONTINUE2, .dir = KD_DIR_D2T,
                     .arch = s->arch ? s->arch : KD_ARCH_AMD64, .width = s->width, .fields = f, .n_fields = 3};
     log_sent(s, log, &m);
     return kdsim_link_send(l, &m);
@@ -409,9 +409,9 @@ int kdsim_script_run(kdsim_script *s, kdsim_link *l, FILE *log, char *err, size_
             kdsim_event ev;
             rc = wait_for(s, l, log, 0, 0, &ev);
             if (rc == 0 && c->argc == 1) {
-                uint32_t want = strcmp(c->argv[0], "exception") == 0      ? 0x3030
-                                : strcmp(c->argv[0], "load_symbols") == 0 ? 0x3031
-                                                                          : 0x3032;
+                uint32_t want = strcmp(c->argv[0], "exception") == 0      ? KD_STATE_EXCEPTION
+                                : strcmp(c->argv[0], "load_symbols") == 0 ? KD_STATE_LOAD_SYMBOLS
+                                                                          : KD_STATE_COMMAND_STRING;
                 /* Other state changes are continued, as WinDbg does with
                  * load-symbols events it is not told to stop on. */
                 while (rc == 0 && s->last->api != want) {
@@ -424,12 +424,12 @@ int kdsim_script_run(kdsim_script *s, kdsim_link *l, FILE *log, char *err, size_
         }
         case C_WAIT_IO: {
             kdsim_event ev;
-            uint32_t api = c->argc == 0 ? 0 : strcmp(c->argv[0], "print") == 0 ? 0x3230 : 0x3231;
+            uint32_t api = c->argc == 0 ? 0 : strcmp(c->argv[0], "print") == 0 ? KD_IO_PRINT_STRING : KD_IO_GET_STRING;
             rc = wait_for(s, l, log, KD_TYPE_DEBUG_IO, api, &ev);
             break;
         }
         case C_GET_VERSION:
-            m.api = 0x3146;
+            m.api = KD_API_GET_VERSION;
             rc = request(s, l, log, &m);
             if (rc == 0) {
                 const kd_node *kb = kd_msg_find(s->last, KD_F_M_GV_KERN_BASE);
@@ -452,7 +452,7 @@ int kdsim_script_run(kdsim_script *s, kdsim_link *l, FILE *log, char *err, size_
             parse_number(c->argv[1], &len);
             f[0] = (kd_enc_field){KD_F_M_RM_TARGET_BASE_ADDRESS, addr_of(s, c->argv[0])};
             f[1] = (kd_enc_field){KD_F_M_RM_TRANSFER_COUNT, len};
-            m.api = c->kind == C_READ_VIRTUAL ? 0x3130 : 0x313D;
+            m.api = c->kind == C_READ_VIRTUAL ? KD_API_READ_VIRTUAL_MEMORY : KD_API_READ_PHYSICAL_MEMORY;
             m.fields = f;
             m.n_fields = 2;
             rc = request(s, l, log, &m);
@@ -462,7 +462,7 @@ int kdsim_script_run(kdsim_script *s, kdsim_link *l, FILE *log, char *err, size_
             int n = hex_bytes(c->argv[1], data);
             f[0] = (kd_enc_field){KD_F_M_WM_TARGET_BASE_ADDRESS, addr_of(s, c->argv[0])};
             f[1] = (kd_enc_field){KD_F_M_WM_TRANSFER_COUNT, (uint64_t)n};
-            m.api = 0x3131;
+            m.api = KD_API_WRITE_VIRTUAL_MEMORY;
             m.fields = f;
             m.n_fields = 2;
             m.data = data;
@@ -471,7 +471,7 @@ int kdsim_script_run(kdsim_script *s, kdsim_link *l, FILE *log, char *err, size_
             break;
         }
         case C_GET_CONTEXT:
-            m.api = 0x3132;
+            m.api = KD_API_GET_CONTEXT;
             rc = request(s, l, log, &m);
             if (rc == 0) {
                 const kd_node *ctx = kd_msg_find(s->last, KD_F_CTX);
@@ -489,7 +489,7 @@ int kdsim_script_run(kdsim_script *s, kdsim_link *l, FILE *log, char *err, size_
                 return 1;
             }
             f[0] = (kd_enc_field){KD_F_M_SC_CONTEXT_FLAGS, s->context_flags};
-            m.api = 0x3133;
+            m.api = KD_API_SET_CONTEXT;
             m.fields = f;
             m.n_fields = 1;
             m.data = s->context;
@@ -498,7 +498,7 @@ int kdsim_script_run(kdsim_script *s, kdsim_link *l, FILE *log, char *err, size_
             break;
         case C_BP:
             f[0] = (kd_enc_field){KD_F_M_WB_BREAK_POINT_ADDRESS, addr_of(s, c->argv[0])};
-            m.api = 0x3134;
+            m.api = KD_API_WRITE_BREAK_POINT;
             m.fields = f;
             m.n_fields = 1;
             rc = request(s, l, log, &m);
@@ -507,7 +507,7 @@ int kdsim_script_run(kdsim_script *s, kdsim_link *l, FILE *log, char *err, size_
             uint64_t h;
             parse_number(c->argv[0], &h);
             f[0] = (kd_enc_field){KD_F_M_RB_BREAK_POINT_HANDLE, h};
-            m.api = 0x3135;
+            m.api = KD_API_RESTORE_BREAK_POINT;
             m.fields = f;
             m.n_fields = 1;
             rc = request(s, l, log, &m);
