@@ -439,6 +439,41 @@ static void test_get_version(void **state)
     h_free(h);
 }
 
+/* PsLoadedModuleList from its head: ntoskrnl.exe, hal.dll, kdcom.dll,
+ * kdtest.sys at the bases and sizes kdsim_model_get_info reports (offsets of
+ * the 64- and 32-bit KLDR_DATA_TABLE_ENTRY: DllBase 0x30 / 0x18, SizeOfImage
+ * 0x40 / 0x20, BaseDllName 0x58 / 0x2C, written here by hand), each with an
+ * MZ header, Blinks back, then the head again. */
+static void check_module_list(harness *h, uint64_t mods)
+{
+    static const char *const names[4] = {"ntoskrnl.exe", "hal.dll", "kdcom.dll", "kdtest.sys"};
+    const uint64_t p = psz(h);
+    const uint64_t bases[4] = {h->info.kern_base, h->info.hal_base, h->info.kdcom_base, h->info.driver_base};
+    const uint64_t sizes[4] = {h->info.image_size, 0x80000, 0x20000, 0x10000};
+    const unsigned dll_base = p == 8 ? 0x30 : 0x18, size_of_image = p == 8 ? 0x40 : 0x20;
+    const unsigned base_dll_name = p == 8 ? 0x58 : 0x2C;
+    uint8_t b[64];
+    uint64_t prev = mods;
+    uint64_t e = sx(h, h_read_le(h, mods, (unsigned)p));
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(sx(h, h_read_le(h, e + p, (unsigned)p)), prev);                /* Blink */
+        assert_int_equal(sx(h, h_read_le(h, e + dll_base, (unsigned)p)), bases[i]);     /* DllBase */
+        assert_int_equal(h_read_le(h, e + size_of_image, 4), sizes[i]);                 /* SizeOfImage */
+        uint64_t len = h_read_le(h, e + base_dll_name, 2);                               /* BaseDllName.Length */
+        uint64_t buf = sx(h, h_read_le(h, e + base_dll_name + p, (unsigned)p));          /* .Buffer */
+        assert_int_equal(len, 2 * strlen(names[i]));
+        h_read_ok(h, buf, (uint32_t)len, b);
+        for (size_t c = 0; c < strlen(names[i]); c++)
+            assert_int_equal(le(b + 2 * c, 2), (uint8_t)names[i][c]);
+        h_read_ok(h, bases[i], 2, b);
+        assert_memory_equal(b, "MZ", 2);
+        prev = e;
+        e = sx(h, h_read_le(h, e, (unsigned)p));
+    }
+    assert_int_equal(e, mods);
+    assert_int_equal(sx(h, h_read_le(h, mods + p, (unsigned)p)), prev); /* the head's Blink: the last entry */
+}
+
 /* MZ/PE at KernBase, the KDBG block behind DebuggerDataList, the module list. */
 static void check_memory_content(kd_arch arch)
 {
@@ -469,23 +504,7 @@ static void check_memory_content(kd_arch arch)
     assert_int_equal(h_read_le(h, block + 0x20, 8), h->info.break_pc); /* BreakpointWithStatus */
     assert_int_equal(h_read_le(h, block + 0x48, 8), mods);  /* PsLoadedModuleList */
 
-    /* PsLoadedModuleList: ntoskrnl.exe, hal.dll, back to the head. */
-    static const char *const names[2] = {"ntoskrnl.exe", "hal.dll"};
-    const uint64_t bases[2] = {k, h->info.hal_base};
-    uint64_t e = sx(h, h_read_le(h, mods, (unsigned)p));
-    for (int i = 0; i < 2; i++) {
-        assert_int_equal(sx(h, h_read_le(h, e + 6 * p, (unsigned)p)), bases[i]); /* DllBase */
-        uint64_t len = h_read_le(h, e + 11 * p, 2);                                /* BaseDllName.Length */
-        uint64_t buf = sx(h, h_read_le(h, e + 12 * p, (unsigned)p));               /* .Buffer */
-        assert_int_equal(len, 2 * strlen(names[i]));
-        h_read_ok(h, buf, (uint32_t)len, b);
-        for (size_t c = 0; c < strlen(names[i]); c++)
-            assert_int_equal(le(b + 2 * c, 2), (uint8_t)names[i][c]);
-        h_read_ok(h, bases[i], 2, b);
-        assert_memory_equal(b, "MZ", 2);
-        e = sx(h, h_read_le(h, e, (unsigned)p));
-    }
-    assert_int_equal(e, mods);
+    check_module_list(h, mods);
 
     /* The test hook agrees with the protocol. */
     assert_int_equal(kdsim_model_read(h->m, k, b, 2), 0);
@@ -499,6 +518,68 @@ static void test_memory_content(void **state)
     (void)state;
     for (size_t i = 0; i < N(arches); i++)
         check_memory_content(arches[i]);
+}
+
+/* --kaslr: the kernel and each driver at their own base, drawn from
+ * kaslr_seed alone; 64 KiB aligned (the kernel 2 MiB / 4 MiB), no two
+ * overlapping; without it the fixed bases (KernBase + 0xA00000 / 0xC00000 /
+ * 0xD00000).  LoadSymbols, GetVersion and the list agree. */
+static void check_kaslr(kd_arch arch)
+{
+    harness *f = h_new(arch, 0, 3);
+    assert_int_equal(f->info.hal_base, f->info.kern_base + 0xA00000);
+    assert_int_equal(f->info.kdcom_base, f->info.kern_base + 0xC00000);
+    assert_int_equal(f->info.driver_base, f->info.kern_base + 0xD00000);
+    harness *hs[3];
+    const uint64_t kseeds[3] = {1, 2, 1};
+    for (int k = 0; k < 3; k++) {
+        kdsim_model_opts o = {.arch = arch, .seed = k == 2 ? 99 : 3, .kaslr = 1, .kaslr_seed = kseeds[k]};
+        harness *h = hs[k] = h_new_opts(&o);
+        const uint64_t b[4] = {h->info.kern_base, h->info.hal_base, h->info.kdcom_base, h->info.driver_base};
+        const uint64_t s[4] = {h->info.image_size, 0x80000, 0x20000, 0x10000};
+        assert_int_equal(b[0] % (arch == KD_ARCH_X86 ? 0x400000 : 0x200000), 0);
+        for (int i = 0; i < 4; i++) {
+            assert_int_equal(b[i] & 0xFFFF, 0);
+            for (int j = 0; j < i; j++)
+                assert_true(b[i] + s[i] <= b[j] || b[j] + s[j] <= b[i]);
+        }
+        /* LoadSymbols nt and hal at the list's bases. */
+        for (int i = 0; i < 2; i++) {
+            assert_int_equal(h_event(h), 1);
+            assert_int_equal(h->rp.api, KD_STATE_LOAD_SYMBOLS);
+            assert_int_equal(rval(h, KD_F_LS_BASE_OF_DLL), b[i]);
+            assert_int_equal(rval(h, KD_F_LS_SIZE_OF_IMAGE), s[i]);
+            h_continue(h);
+        }
+        assert_int_equal(h_event(h), 1);
+        assert_int_equal(h_req(h, KD_API_GET_VERSION, NULL, 0, NULL, 0), 1);
+        assert_int_equal(rval(h, KD_F_M_GV_KERN_BASE), b[0]);
+        assert_int_equal(rval(h, KD_F_M_GV_PS_LOADED_MODULE_LIST), h->info.ps_loaded_module_list);
+        check_module_list(h, h->info.ps_loaded_module_list);
+        /* A breakpoint in kdtest's code is hit there. */
+        kd_enc_field w[] = {{KD_F_M_WB_BREAK_POINT_ADDRESS, b[3] + 0x1100}};
+        assert_int_equal(h_req(h, KD_API_WRITE_BREAK_POINT, w, N(w), NULL, 0), 1);
+        assert_int_equal(rstatus(h), ST_SUCCESS);
+    }
+    /* Two kaslr seeds: every module elsewhere; the same kaslr seed with
+     * another --seed: the same bases. */
+    assert_true(hs[0]->info.kern_base != hs[1]->info.kern_base);
+    assert_true(hs[0]->info.hal_base != hs[1]->info.hal_base);
+    assert_true(hs[0]->info.kdcom_base != hs[1]->info.kdcom_base);
+    assert_true(hs[0]->info.driver_base != hs[1]->info.driver_base);
+    assert_true(hs[1]->info.driver_base - hs[1]->info.kern_base != hs[0]->info.driver_base - hs[0]->info.kern_base);
+    assert_int_equal(hs[2]->info.kern_base, hs[0]->info.kern_base);
+    assert_int_equal(hs[2]->info.driver_base, hs[0]->info.driver_base);
+    for (int k = 0; k < 3; k++)
+        h_free(hs[k]);
+    h_free(f);
+}
+
+static void test_kaslr(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < N(arches); i++)
+        check_kaslr(arches[i]);
 }
 
 static void test_protocol32(void **state)
@@ -1367,6 +1448,7 @@ int main(void)
         cmocka_unit_test(test_boot_sequence),
         cmocka_unit_test(test_get_version),
         cmocka_unit_test(test_memory_content),
+        cmocka_unit_test(test_kaslr),
         cmocka_unit_test(test_protocol32),
         cmocka_unit_test(test_write_read_back),
         cmocka_unit_test(test_read_limits),

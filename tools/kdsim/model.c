@@ -27,7 +27,17 @@ int km_model_reset(kdsim_model *m)
 
     km_write_pe(m, m->kern, (uint32_t)m->image_size, m->nt_stamp, m->nt_sum, 0);
     km_write_pe(m, m->hal, KDSIM_HAL_SIZE, m->hal_stamp, m->hal_sum, 1);
+    /* kdcom and kdtest: stamps from a generator of their own, so the seed's
+     * sequence (registers, schedule) is what it was with two modules. */
+    uint64_t ds = m->o.seed ^ 0x6B64746573742E73ull;
+    m->kdcom_stamp = 0x5F000000u | (uint32_t)(splitmix64(&ds) & 0x00FFFFFFu);
+    m->kdcom_sum = 0x00020000u | (uint32_t)(splitmix64(&ds) & 0x0000FFFFu);
+    m->drv_stamp = 0x5F000000u | (uint32_t)(splitmix64(&ds) & 0x00FFFFFFu);
+    m->drv_sum = 0x00010000u | (uint32_t)(splitmix64(&ds) & 0x0000FFFFu);
+    km_write_pe(m, m->kdcom, KDSIM_KDCOM_SIZE, m->kdcom_stamp, m->kdcom_sum, 1);
+    km_write_pe(m, m->drv, KDSIM_DRIVER_SIZE, m->drv_stamp, m->drv_sum, 0);
     km_write_code(m);
+    km_write_driver_code(m);
     km_write_structures(m);
     km_init_special(m);
     km_ctx_init(m);
@@ -49,6 +59,43 @@ int km_model_reset(kdsim_model *m)
 
 
 /* ------------------------------------------------------------ public: life */
+
+/*
+ * opts.kaslr: the kernel and each driver at independent bases drawn from
+ * kaslr_seed (model.h, "Module bases").  Drivers take 64 KiB slots of a
+ * window above the kernel's; a draw that overlaps one placed before is drawn
+ * again (after 64 tries the next free slot up is taken, so it always ends).
+ */
+static void kaslr_place(kdsim_model *m)
+{
+    uint64_t s = m->o.kaslr_seed ^ 0x6B61736C72ull;
+    const int x86 = m->arch == KD_ARCH_X86;
+    const uint64_t kwin = x86 ? 0x80000000ull : 0xfffff80000000000ull;
+    const uint64_t kalign = x86 ? 0x400000ull : 0x200000ull, kslots = x86 ? 0x3F : 0x3FF;
+    m->kern = kwin + (1 + splitmix64(&s) % kslots) * kalign;
+    const uint64_t dwin = x86 ? 0x98000000ull : 0xfffff80090000000ull;
+    const uint64_t dslots = (x86 ? 0x08000000ull : 0x10000000ull) >> 16;
+    const uint32_t size[3] = {KDSIM_HAL_SIZE, KDSIM_KDCOM_SIZE, KDSIM_DRIVER_SIZE};
+    uint64_t lo[3], hi[3]; /* slots taken: [lo, hi) */
+    for (int i = 0; i < 3; i++) {
+        const uint64_t n = (size[i] + 0xFFFFu) >> 16;
+        uint64_t slot = splitmix64(&s) % (dslots - n);
+        for (int tries = 0;; tries++) {
+            int clash = 0;
+            for (int j = 0; j < i; j++)
+                if (slot < hi[j] && lo[j] < slot + n)
+                    clash = 1;
+            if (!clash)
+                break;
+            slot = tries < 64 ? splitmix64(&s) % (dslots - n) : (slot + 1) % (dslots - n);
+        }
+        lo[i] = slot;
+        hi[i] = slot + n;
+    }
+    m->hal = dwin + (lo[0] << 16);
+    m->kdcom = dwin + (lo[1] << 16);
+    m->drv = dwin + (lo[2] << 16);
+}
 
 kdsim_model *kdsim_model_new(const kdsim_model_opts *opts)
 {
@@ -94,6 +141,10 @@ kdsim_model *kdsim_model_new(const kdsim_model_opts *opts)
         break;
     }
     m->hal = va(m, m->kern + KDSIM_HAL_OFFSET);
+    m->kdcom = va(m, m->kern + KDSIM_KDCOM_OFFSET);
+    m->drv = va(m, m->kern + KDSIM_DRIVER_OFFSET);
+    if (o.kaslr)
+        kaslr_place(m);
     m->pool = va(m, m->kern + KDSIM_POOL_OFFSET);
     m->stack = va(m, m->kern - KDSIM_STACK_BELOW);
     m->thread = m->kern + KDSIM_RVA_KTHREAD;
@@ -103,6 +154,8 @@ kdsim_model *kdsim_model_new(const kdsim_model_opts *opts)
     m->vreg[1] = (region){m->hal, KDSIM_HAL_SIZE};
     m->vreg[2] = (region){m->pool, KDSIM_POOL_SIZE};
     m->vreg[3] = (region){m->stack, KDSIM_STACK_SIZE};
+    m->vreg[4] = (region){m->kdcom, KDSIM_KDCOM_SIZE};
+    m->vreg[5] = (region){m->drv, KDSIM_DRIVER_SIZE};
     m->ctx_layout = kd_context_layout(o.arch);
     m->ctx_size = m->ctx_layout ? m->ctx_layout->size : 0;
     m->max_read = KD_PACKET_MAX_SIZE - kd_body_header_size(KD_TYPE_STATE_MANIPULATE, 64);
@@ -147,6 +200,8 @@ kdsim_model_info kdsim_model_get_info(const kdsim_model *m)
     i.kern_base = ext(m, m->kern);
     i.image_size = (uint32_t)m->image_size;
     i.hal_base = ext(m, m->hal);
+    i.kdcom_base = ext(m, m->kdcom);
+    i.driver_base = ext(m, m->drv);
     i.ps_loaded_module_list = ext(m, m->kern + KDSIM_RVA_MODULE_LIST);
     i.debugger_data_list = ext(m, m->kern + KDSIM_RVA_DATA_LIST_HEAD);
     i.kdbg = ext(m, m->kern + KDSIM_RVA_KDBG);

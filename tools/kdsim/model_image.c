@@ -10,11 +10,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kdparse/modmap.h"
 #include "model_impl.h"
-const char *const km_module_path[2] = {"\\SystemRoot\\system32\\ntoskrnl.exe",
-                                           "\\SystemRoot\\system32\\hal.dll"};
-static const char *const module_name[2] = {"ntoskrnl.exe", "hal.dll"};
 
+const char *const km_module_path[KDSIM_MODULES] = {
+    "\\SystemRoot\\system32\\ntoskrnl.exe", "\\SystemRoot\\system32\\hal.dll",
+    "\\SystemRoot\\system32\\kdcom.dll", "\\SystemRoot\\system32\\drivers\\kdtest.sys"};
+static const char *const module_name[KDSIM_MODULES] = {"ntoskrnl.exe", "hal.dll", "kdcom.dll", "kdtest.sys"};
+
+uint64_t km_module_base(const kdsim_model *m, unsigned mod)
+{
+    return mod == 0 ? m->kern : mod == 1 ? m->hal : mod == 2 ? m->kdcom : m->drv;
+}
+
+uint32_t km_module_size(const kdsim_model *m, unsigned mod)
+{
+    return mod == 0 ? (uint32_t)m->image_size : mod == 1 ? KDSIM_HAL_SIZE : mod == 2 ? KDSIM_KDCOM_SIZE : KDSIM_DRIVER_SIZE;
+}
 
 /* A minimal PE image header at base. */
 void km_write_pe(kdsim_model *m, uint64_t base, uint32_t size, uint32_t stamp, uint32_t sum, int dll)
@@ -81,20 +93,21 @@ static void write_ustr(kdsim_model *m, uint64_t a, uint64_t buf, const char *s)
     km_poke_ptr(m, a + m->psz, ext(m, buf)); /* Buffer */
 }
 
-/* KLDR_DATA_TABLE_ENTRY, simplified (offsets in pointer units, model.h). */
+/* KLDR_DATA_TABLE_ENTRY, simplified (offsets in pointer units, model.h; the
+ * members a debugger walks from kdparse's table). */
 static void write_ldr(kdsim_model *m, uint64_t e, uint64_t flink, uint64_t blink, unsigned mod,
                       uint64_t strings)
 {
     const uint64_t p = m->psz;
-    const uint64_t base = mod ? m->hal : m->kern;
-    const uint32_t size = mod ? KDSIM_HAL_SIZE : (uint32_t)m->image_size;
+    const kd_ldr_layout *l = kd_ldr_layout_for(m->psz);
+    const uint64_t base = km_module_base(m, mod);
     km_poke_ptr(m, e, flink);
     km_poke_ptr(m, e + p, blink);
-    km_poke_ptr(m, e + 6 * p, ext(m, base));            /* DllBase */
+    km_poke_ptr(m, e + l->dll_base, ext(m, base));      /* DllBase */
     km_poke_ptr(m, e + 7 * p, ext(m, base + 0x1010));   /* EntryPoint */
-    km_poke(m, e + 8 * p, size, 4);             /* SizeOfImage */
-    write_ustr(m, e + 9 * p, strings, km_module_path[mod]);           /* FullDllName */
-    write_ustr(m, e + 11 * p, strings + 0x80, module_name[mod]);   /* BaseDllName */
+    km_poke(m, e + l->size_of_image, km_module_size(m, mod), 4); /* SizeOfImage */
+    write_ustr(m, e + 9 * p, strings, km_module_path[mod]);      /* FullDllName */
+    write_ustr(m, e + l->base_dll_name, strings + 0x80, module_name[mod]); /* BaseDllName */
     km_poke(m, e + 13 * p, 0x09104000, 4);     /* Flags */
     km_poke(m, e + 13 * p + 4, 1, 2);          /* LoadCount */
 }
@@ -159,16 +172,41 @@ void km_write_code(kdsim_model *m)
     km_poke(m, m->kern + 0x3FFF, 0xC3, 1); /* the NOP sled ends with ret */
 }
 
+void km_write_driver_code(kdsim_model *m)
+{
+    static const uint8_t nop[4] = {0x1F, 0x20, 0x03, 0xD5}; /* ARM64 NOP */
+    static const uint8_t ret64[4] = {0xC0, 0x03, 0x5F, 0xD6}; /* ARM64 RET */
+    uint8_t page[PG];
+    if (m->arch == KD_ARCH_ARM64)
+        for (unsigned i = 0; i < PG; i += 4)
+            memcpy(page + i, nop, 4);
+    else
+        memset(page, 0x90, PG);
+    for (unsigned mod = 2; mod < KDSIM_MODULES; mod++) {
+        const uint64_t text = km_module_base(m, mod) + KDSIM_DRIVER_RVA_CODE;
+        km_mem_write(m, 0, text, page, PG);
+        if (m->arch == KD_ARCH_ARM64)
+            km_mem_write(m, 0, text + PG - 4, ret64, 4);
+        else
+            km_poke(m, text + PG - 1, 0xC3, 1); /* ret */
+    }
+}
+
 void km_write_structures(kdsim_model *m)
 {
     const uint64_t p = m->psz;
-    /* PsLoadedModuleList: head <-> nt <-> hal <-> head (native LIST_ENTRYs). */
+    /* PsLoadedModuleList: head <-> nt <-> hal <-> kdcom <-> kdtest <-> head
+     * (native LIST_ENTRYs); entry i at pool + 0x100 (i + 1), its strings at
+     * pool + 0x1000 + 0x100 i. */
     const uint64_t head = m->kern + KDSIM_RVA_MODULE_LIST;
-    const uint64_t e_nt = m->pool + 0x100, e_hal = m->pool + 0x200;
-    km_poke_ptr(m, head, ext(m, e_nt));
-    km_poke_ptr(m, head + p, ext(m, e_hal));
-    write_ldr(m, e_nt, ext(m, e_hal), ext(m, head), 0, m->pool + 0x1000);
-    write_ldr(m, e_hal, ext(m, head), ext(m, e_nt), 1, m->pool + 0x1100);
+    uint64_t e[KDSIM_MODULES + 2];
+    e[0] = e[KDSIM_MODULES + 1] = head;
+    for (unsigned i = 0; i < KDSIM_MODULES; i++)
+        e[i + 1] = m->pool + 0x100u * (i + 1);
+    km_poke_ptr(m, head, ext(m, e[1]));
+    km_poke_ptr(m, head + p, ext(m, e[KDSIM_MODULES]));
+    for (unsigned i = 0; i < KDSIM_MODULES; i++)
+        write_ldr(m, e[i + 1], ext(m, e[i + 2]), ext(m, e[i]), i, m->pool + 0x1000 + 0x100u * i);
     /* PsActiveProcessHead: empty. */
     const uint64_t ph = m->kern + KDSIM_RVA_PROCESS_LIST;
     km_poke_ptr(m, ph, ext(m, ph));

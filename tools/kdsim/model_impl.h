@@ -89,8 +89,9 @@ struct kdsim_model {
     unsigned psz;       /* native pointer size */
     uint64_t amask;     /* address mask: 32 bits on x86 */
     uint64_t kern, image_size, hal, pool, stack, kphys, ram_base;
+    uint64_t kdcom, drv;  /* kdcom.dll, kdtest.sys */
     uint64_t thread, kpcr, kprcb;
-    region vreg[4];
+    region vreg[6];
     mspace vmem, pmem;
 
     const kd_layout *ctx_layout;
@@ -104,6 +105,7 @@ struct kdsim_model {
 
     uint64_t rng;
     uint32_t nt_stamp, nt_sum, hal_stamp, hal_sum;
+    uint32_t kdcom_stamp, kdcom_sum, drv_stamp, drv_sum; /* not from rng: the seed's sequence is as before */
     size_t max_read;     /* §3.7 item 5: 3944 */
     size_t sc32_ctx_off; /* where the CONTEXT sits in a type-1 state change's data */
 
@@ -122,13 +124,19 @@ struct kdsim_model {
 
 /* ------------------------------------------------------------ small helpers */
 
-static inline uint64_t rnd(kdsim_model *m)
+/* splitmix64: the model's content generator (state m->rng, from the seed)
+ * and, on a state of its own, the kaslr bases and the drivers' stamps. */
+static inline uint64_t splitmix64(uint64_t *state)
 {
-    /* splitmix64 */
-    uint64_t z = (m->rng += 0x9E3779B97F4A7C15ull);
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     return z ^ (z >> 31);
+}
+
+static inline uint64_t rnd(kdsim_model *m)
+{
+    return splitmix64(&m->rng);
 }
 
 /* A debugger's address as the model keeps it. */
@@ -195,9 +203,14 @@ void km_init_special(kdsim_model *m);
 
 /* ------------------------------------------------------------ model_image.c */
 
-extern const char *const km_module_path[2];
+/* The module list's images (KDSIM_MODULES, in list order), for the list and LoadSymbols. */
+extern const char *const km_module_path[KDSIM_MODULES];
+uint64_t km_module_base(const kdsim_model *m, unsigned mod);
+uint32_t km_module_size(const kdsim_model *m, unsigned mod);
 void km_write_pe(kdsim_model *m, uint64_t base, uint32_t size, uint32_t stamp, uint32_t sum, int dll);
 void km_write_code(kdsim_model *m);
+/* The NOP sleds of kdcom's and kdtest's .text. */
+void km_write_driver_code(kdsim_model *m);
 void km_write_structures(kdsim_model *m);
 
 /* ------------------------------------------------------------ model_msg.c */

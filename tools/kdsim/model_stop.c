@@ -79,10 +79,10 @@ void km_build_state_change(kdsim_model *m, kdsim_msg *o)
     if (ls) {
         path = km_module_path[s->module];
         km_f_add(o, KD_F_LS_PATH_NAME_LENGTH, strlen(path) + 1);
-        km_f_add(o, KD_F_LS_BASE_OF_DLL, ext(m, s->module ? m->hal : m->kern));
+        km_f_add(o, KD_F_LS_BASE_OF_DLL, ext(m, km_module_base(m, s->module)));
         km_f_add(o, KD_F_LS_PROCESS_ID, 0);
         km_f_add(o, KD_F_LS_CHECK_SUM, s->module ? m->hal_sum : m->nt_sum);
-        km_f_add(o, KD_F_LS_SIZE_OF_IMAGE, s->module ? KDSIM_HAL_SIZE : m->image_size);
+        km_f_add(o, KD_F_LS_SIZE_OF_IMAGE, km_module_size(m, s->module));
         km_f_add(o, KD_F_LS_UNLOAD_SYMBOLS, 0);
     } else {
         km_f_add(o, KD_F_EXCEPTION_CODE, s->code);
