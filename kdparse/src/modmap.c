@@ -27,11 +27,14 @@
  * ExceptionTable/GpValue/NonPagedDebugInfo where the user-mode entry has its
  * two other LIST_ENTRYs, so these members sit at the same offsets in both.
  */
-typedef struct ldr_layout {
-    unsigned ptr, dll_base, size_of_image, base_dll_name, ustr_buffer;
-} ldr_layout;
+typedef kd_ldr_layout ldr_layout;
 static const ldr_layout ldr64 = {8, 0x30, 0x40, 0x58, 8};
 static const ldr_layout ldr32 = {4, 0x18, 0x20, 0x2C, 4};
+
+const kd_ldr_layout *kd_ldr_layout_for(unsigned ptr_size)
+{
+    return ptr_size == 4 ? &ldr32 : &ldr64;
+}
 
 /*
  * KDDEBUGGER_DATA64 / KDDEBUGGER_DATA32 (wdbgexts.h), from its OwnerTag

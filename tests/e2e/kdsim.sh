@@ -99,6 +99,7 @@ kdsim-x86-protocol32|--seed 3 --arch x86 --protocol 32 $slow|$slow|arch.kds
 kdsim-arm64|--seed 4 --arch arm64 $slow|$slow|arch.kds
 kdsim-noisy|--seed 1 --timeout 1000 --corrupt-packets 5,9 --drop-packets 14|--timeout 2500 --corrupt-packets 7 --drop-packets 12,20|boot.kds
 kdsim-breakin|--seed 6 $slow|$slow|breakin.kds
+kdsim-modules|--seed 7 --kaslr $slow|$slow|modules.kds
 LIST
 
 # What the noisy and break-in samples are for is in them.

@@ -140,10 +140,11 @@ kdsim-x86-protocol32|--seed 3 --arch x86 --protocol 32|arch.kds
 kdsim-arm64|--seed 4 --arch arm64|arch.kds
 kdsim-noisy|--seed 1|boot.kds
 kdsim-breakin|--seed 6|breakin.kds
+kdsim-modules|--seed 7 --kaslr|modules.kds
 serial-demo|--seed 1|-
 kdsim-kdnet|--seed 1|boot.kds|--kdnet-key 1.2.3.4
 SAMPLES
-[ "$(ls "$CAP"/*.pcapng | wc -l)" = 8 ] || fail "a sample in captures/ is not in this test's list"
+[ "$(ls "$CAP"/*.pcapng | wc -l)" = 9 ] || fail "a sample in captures/ is not in this test's list"
 
 # 7. --until: the debugger stops early; kddiff shows what is left out.
 debugger_replay until "$BOOT" "--seed 1" "--until 20"

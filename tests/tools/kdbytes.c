@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kdparse/xorshift.h"
+
 void kdb_free(kdb_buf *b)
 {
     free(b->data);
@@ -115,12 +117,7 @@ void kdb_control_packet(kdb_buf *b, uint16_t type, uint32_t id)
 
 uint64_t kdb_rand(kdb_rng *r)
 {
-    uint64_t x = r->s ? r->s : 0x9E3779B97F4A7C15ull;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    r->s = x;
-    return x * 0x2545F4914F6CDD1Dull;
+    return kd_xorshift64s(&r->s);
 }
 
 uint32_t kdb_range(kdb_rng *r, uint32_t lo, uint32_t hi)

@@ -164,13 +164,13 @@ static unsigned psz(const harness *h)
 static void h_continue(harness *h)
 {
     kd_enc_field f[] = {{KD_F_M_C_CONTINUE_STATUS, DBG_CONTINUE}};
-    assert_int_equal(h_req(h, 0x3136, f, N(f), NULL, 0), 0);
+    assert_int_equal(h_req(h, KD_API_CONTINUE, f, N(f), NULL, 0), 0);
 }
 
 static void h_continue2(harness *h, uint32_t st, int trace)
 {
     kd_enc_field f[] = {{KD_F_M_C2_CONTINUE_STATUS, st}, {KD_F_CS_TRACE_FLAG, (uint64_t)trace}};
-    assert_int_equal(h_req(h, 0x313C, f, N(f), NULL, 0), 0);
+    assert_int_equal(h_req(h, KD_API_CONTINUE2, f, N(f), NULL, 0), 0);
 }
 
 static int is_state_change(const harness *h)
@@ -187,7 +187,7 @@ static void h_boot(harness *h)
         if (i < 2)
             h_continue(h);
     }
-    assert_int_equal(h->rp.api, 0x3030);
+    assert_int_equal(h->rp.api, KD_STATE_EXCEPTION);
 }
 
 /*
@@ -203,7 +203,7 @@ static int h_next_stop(harness *h, int *prints)
         if (is_state_change(h))
             return 1;
         assert_int_equal(h->rp.type, KD_TYPE_DEBUG_IO);
-        if (h->rp.api == 0x3231)
+        if (h->rp.api == KD_IO_GET_STRING)
             kdsim_model_prompt_answer(h->m, "x", 1);
         else if (prints)
             (*prints)++;
@@ -233,7 +233,7 @@ static size_t h_read_ex(harness *h, uint32_t api, uint64_t addr, uint32_t len, u
 
 static size_t h_read(harness *h, uint64_t addr, uint32_t len, uint8_t *buf, uint32_t *st)
 {
-    return h_read_ex(h, 0x3130, addr, len, buf, st);
+    return h_read_ex(h, KD_API_READ_VIRTUAL_MEMORY, addr, len, buf, st);
 }
 
 /* Reads exactly len bytes or fails. */
@@ -262,7 +262,7 @@ static uint64_t h_read_le(harness *h, uint64_t addr, unsigned n)
 static uint32_t h_write(harness *h, uint64_t addr, const void *data, uint32_t len, uint64_t *written)
 {
     kd_enc_field f[] = {{KD_F_M_WM_TARGET_BASE_ADDRESS, addr}, {KD_F_M_WM_TRANSFER_COUNT, len}};
-    assert_int_equal(h_req(h, 0x3131, f, N(f), data, len), 1);
+    assert_int_equal(h_req(h, KD_API_WRITE_VIRTUAL_MEMORY, f, N(f), data, len), 1);
     size_t dlen;
     rdata(h, &dlen);
     assert_int_equal(dlen, 0);
@@ -275,7 +275,7 @@ static uint32_t h_write(harness *h, uint64_t addr, const void *data, uint32_t le
 static const uint8_t *h_get_context(harness *h, size_t *len)
 {
     kd_enc_field f[] = {{KD_F_M_GC_UNUSED, 0}};
-    assert_int_equal(h_req(h, 0x3132, f, N(f), NULL, 0), 1);
+    assert_int_equal(h_req(h, KD_API_GET_CONTEXT, f, N(f), NULL, 0), 1);
     assert_int_equal(rstatus(h), ST_SUCCESS);
     const kd_node *c = rnode(h, KD_F_CTX);
     *len = c->length;
@@ -350,7 +350,7 @@ static void check_boot(kd_arch arch, int p32)
         assert_int_equal(kdsim_model_state(h->m), KDSIM_BOOT);
         assert_int_equal(h_event(h), 1);
         assert_int_equal(h->rp.type, sc_type);
-        assert_int_equal(h->rp.api, 0x3031);
+        assert_int_equal(h->rp.api, KD_STATE_LOAD_SYMBOLS);
         const kd_node *p = rnode(h, KD_F_LS_PATH);
         char path[128] = {0};
         memcpy(path, p->data, p->length < sizeof path - 1 ? p->length : sizeof path - 1);
@@ -364,12 +364,12 @@ static void check_boot(kd_arch arch, int p32)
         /* Stopped: no event until the debugger continues; requests are served. */
         assert_int_equal(kdsim_model_state(h->m), KDSIM_STOPPED);
         assert_int_equal(h_event(h), 0);
-        assert_int_equal(h_req(h, 0x3146, NULL, 0, NULL, 0), 1);
+        assert_int_equal(h_req(h, KD_API_GET_VERSION, NULL, 0, NULL, 0), 1);
         h_continue(h);
     }
     assert_int_equal(h_event(h), 1);
     assert_int_equal(h->rp.type, sc_type);
-    assert_int_equal(h->rp.api, 0x3030);
+    assert_int_equal(h->rp.api, KD_STATE_EXCEPTION);
     assert_int_equal(rval(h, KD_F_EXCEPTION_CODE), ST_BREAKPOINT);
     assert_int_equal(rval(h, KD_F_EXCEPTION_FIRST_CHANCE), 1);
     uint64_t pc = rval(h, KD_F_STATE_PROGRAM_COUNTER);
@@ -413,7 +413,7 @@ static void test_get_version(void **state)
     for (size_t i = 0; i < N(arches); i++) {
         harness *h = h_new(arches[i], 0, 1);
         h_boot(h);
-        assert_int_equal(h_req(h, 0x3146, NULL, 0, NULL, 0), 1);
+        assert_int_equal(h_req(h, KD_API_GET_VERSION, NULL, 0, NULL, 0), 1);
         assert_int_equal(rstatus(h), ST_SUCCESS);
         assert_int_equal(rval(h, KD_F_M_GV_MAJOR_VERSION), 0x000F);
         assert_int_equal(rval(h, KD_F_M_GV_MINOR_VERSION), 19041);
@@ -434,9 +434,44 @@ static void test_get_version(void **state)
     kdsim_model_opts o = {.arch = KD_ARCH_AMD64, .build = 7601};
     harness *h = h_new_opts(&o);
     h_boot(h);
-    assert_int_equal(h_req(h, 0x3146, NULL, 0, NULL, 0), 1);
+    assert_int_equal(h_req(h, KD_API_GET_VERSION, NULL, 0, NULL, 0), 1);
     assert_int_equal(rval(h, KD_F_M_GV_MINOR_VERSION), 7601);
     h_free(h);
+}
+
+/* PsLoadedModuleList from its head: ntoskrnl.exe, hal.dll, kdcom.dll,
+ * kdtest.sys at the bases and sizes kdsim_model_get_info reports (offsets of
+ * the 64- and 32-bit KLDR_DATA_TABLE_ENTRY: DllBase 0x30 / 0x18, SizeOfImage
+ * 0x40 / 0x20, BaseDllName 0x58 / 0x2C, written here by hand), each with an
+ * MZ header, Blinks back, then the head again. */
+static void check_module_list(harness *h, uint64_t mods)
+{
+    static const char *const names[4] = {"ntoskrnl.exe", "hal.dll", "kdcom.dll", "kdtest.sys"};
+    const uint64_t p = psz(h);
+    const uint64_t bases[4] = {h->info.kern_base, h->info.hal_base, h->info.kdcom_base, h->info.driver_base};
+    const uint64_t sizes[4] = {h->info.image_size, 0x80000, 0x20000, 0x10000};
+    const unsigned dll_base = p == 8 ? 0x30 : 0x18, size_of_image = p == 8 ? 0x40 : 0x20;
+    const unsigned base_dll_name = p == 8 ? 0x58 : 0x2C;
+    uint8_t b[64];
+    uint64_t prev = mods;
+    uint64_t e = sx(h, h_read_le(h, mods, (unsigned)p));
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(sx(h, h_read_le(h, e + p, (unsigned)p)), prev);                /* Blink */
+        assert_int_equal(sx(h, h_read_le(h, e + dll_base, (unsigned)p)), bases[i]);     /* DllBase */
+        assert_int_equal(h_read_le(h, e + size_of_image, 4), sizes[i]);                 /* SizeOfImage */
+        uint64_t len = h_read_le(h, e + base_dll_name, 2);                               /* BaseDllName.Length */
+        uint64_t buf = sx(h, h_read_le(h, e + base_dll_name + p, (unsigned)p));          /* .Buffer */
+        assert_int_equal(len, 2 * strlen(names[i]));
+        h_read_ok(h, buf, (uint32_t)len, b);
+        for (size_t c = 0; c < strlen(names[i]); c++)
+            assert_int_equal(le(b + 2 * c, 2), (uint8_t)names[i][c]);
+        h_read_ok(h, bases[i], 2, b);
+        assert_memory_equal(b, "MZ", 2);
+        prev = e;
+        e = sx(h, h_read_le(h, e, (unsigned)p));
+    }
+    assert_int_equal(e, mods);
+    assert_int_equal(sx(h, h_read_le(h, mods + p, (unsigned)p)), prev); /* the head's Blink: the last entry */
 }
 
 /* MZ/PE at KernBase, the KDBG block behind DebuggerDataList, the module list. */
@@ -454,7 +489,7 @@ static void check_memory_content(kd_arch arch)
     static const uint16_t machine[] = {0x014C, 0x8664, 0xAA64};
     assert_int_equal(le(b + 4, 2), machine[arch == KD_ARCH_X86 ? 0 : arch == KD_ARCH_AMD64 ? 1 : 2]);
 
-    assert_int_equal(h_req(h, 0x3146, NULL, 0, NULL, 0), 1);
+    assert_int_equal(h_req(h, KD_API_GET_VERSION, NULL, 0, NULL, 0), 1);
     const uint64_t ddl = rval(h, KD_F_M_GV_DEBUGGER_DATA_LIST);
     const uint64_t mods = rval(h, KD_F_M_GV_PS_LOADED_MODULE_LIST);
     /* DebuggerDataList: KdpDebuggerDataListHead -> KdDebuggerDataBlock. */
@@ -469,23 +504,7 @@ static void check_memory_content(kd_arch arch)
     assert_int_equal(h_read_le(h, block + 0x20, 8), h->info.break_pc); /* BreakpointWithStatus */
     assert_int_equal(h_read_le(h, block + 0x48, 8), mods);  /* PsLoadedModuleList */
 
-    /* PsLoadedModuleList: ntoskrnl.exe, hal.dll, back to the head. */
-    static const char *const names[2] = {"ntoskrnl.exe", "hal.dll"};
-    const uint64_t bases[2] = {k, h->info.hal_base};
-    uint64_t e = sx(h, h_read_le(h, mods, (unsigned)p));
-    for (int i = 0; i < 2; i++) {
-        assert_int_equal(sx(h, h_read_le(h, e + 6 * p, (unsigned)p)), bases[i]); /* DllBase */
-        uint64_t len = h_read_le(h, e + 11 * p, 2);                                /* BaseDllName.Length */
-        uint64_t buf = sx(h, h_read_le(h, e + 12 * p, (unsigned)p));               /* .Buffer */
-        assert_int_equal(len, 2 * strlen(names[i]));
-        h_read_ok(h, buf, (uint32_t)len, b);
-        for (size_t c = 0; c < strlen(names[i]); c++)
-            assert_int_equal(le(b + 2 * c, 2), (uint8_t)names[i][c]);
-        h_read_ok(h, bases[i], 2, b);
-        assert_memory_equal(b, "MZ", 2);
-        e = sx(h, h_read_le(h, e, (unsigned)p));
-    }
-    assert_int_equal(e, mods);
+    check_module_list(h, mods);
 
     /* The test hook agrees with the protocol. */
     assert_int_equal(kdsim_model_read(h->m, k, b, 2), 0);
@@ -501,13 +520,75 @@ static void test_memory_content(void **state)
         check_memory_content(arches[i]);
 }
 
+/* --kaslr: the kernel and each driver at their own base, drawn from
+ * kaslr_seed alone; 64 KiB aligned (the kernel 2 MiB / 4 MiB), no two
+ * overlapping; without it the fixed bases (KernBase + 0xA00000 / 0xC00000 /
+ * 0xD00000).  LoadSymbols, GetVersion and the list agree. */
+static void check_kaslr(kd_arch arch)
+{
+    harness *f = h_new(arch, 0, 3);
+    assert_int_equal(f->info.hal_base, f->info.kern_base + 0xA00000);
+    assert_int_equal(f->info.kdcom_base, f->info.kern_base + 0xC00000);
+    assert_int_equal(f->info.driver_base, f->info.kern_base + 0xD00000);
+    harness *hs[3];
+    const uint64_t kseeds[3] = {1, 2, 1};
+    for (int k = 0; k < 3; k++) {
+        kdsim_model_opts o = {.arch = arch, .seed = k == 2 ? 99 : 3, .kaslr = 1, .kaslr_seed = kseeds[k]};
+        harness *h = hs[k] = h_new_opts(&o);
+        const uint64_t b[4] = {h->info.kern_base, h->info.hal_base, h->info.kdcom_base, h->info.driver_base};
+        const uint64_t s[4] = {h->info.image_size, 0x80000, 0x20000, 0x10000};
+        assert_int_equal(b[0] % (arch == KD_ARCH_X86 ? 0x400000 : 0x200000), 0);
+        for (int i = 0; i < 4; i++) {
+            assert_int_equal(b[i] & 0xFFFF, 0);
+            for (int j = 0; j < i; j++)
+                assert_true(b[i] + s[i] <= b[j] || b[j] + s[j] <= b[i]);
+        }
+        /* LoadSymbols nt and hal at the list's bases. */
+        for (int i = 0; i < 2; i++) {
+            assert_int_equal(h_event(h), 1);
+            assert_int_equal(h->rp.api, KD_STATE_LOAD_SYMBOLS);
+            assert_int_equal(rval(h, KD_F_LS_BASE_OF_DLL), b[i]);
+            assert_int_equal(rval(h, KD_F_LS_SIZE_OF_IMAGE), s[i]);
+            h_continue(h);
+        }
+        assert_int_equal(h_event(h), 1);
+        assert_int_equal(h_req(h, KD_API_GET_VERSION, NULL, 0, NULL, 0), 1);
+        assert_int_equal(rval(h, KD_F_M_GV_KERN_BASE), b[0]);
+        assert_int_equal(rval(h, KD_F_M_GV_PS_LOADED_MODULE_LIST), h->info.ps_loaded_module_list);
+        check_module_list(h, h->info.ps_loaded_module_list);
+        /* A breakpoint in kdtest's code is hit there. */
+        kd_enc_field w[] = {{KD_F_M_WB_BREAK_POINT_ADDRESS, b[3] + 0x1100}};
+        assert_int_equal(h_req(h, KD_API_WRITE_BREAK_POINT, w, N(w), NULL, 0), 1);
+        assert_int_equal(rstatus(h), ST_SUCCESS);
+    }
+    /* Two kaslr seeds: every module elsewhere; the same kaslr seed with
+     * another --seed: the same bases. */
+    assert_true(hs[0]->info.kern_base != hs[1]->info.kern_base);
+    assert_true(hs[0]->info.hal_base != hs[1]->info.hal_base);
+    assert_true(hs[0]->info.kdcom_base != hs[1]->info.kdcom_base);
+    assert_true(hs[0]->info.driver_base != hs[1]->info.driver_base);
+    assert_true(hs[1]->info.driver_base - hs[1]->info.kern_base != hs[0]->info.driver_base - hs[0]->info.kern_base);
+    assert_int_equal(hs[2]->info.kern_base, hs[0]->info.kern_base);
+    assert_int_equal(hs[2]->info.driver_base, hs[0]->info.driver_base);
+    for (int k = 0; k < 3; k++)
+        h_free(hs[k]);
+    h_free(f);
+}
+
+static void test_kaslr(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < N(arches); i++)
+        check_kaslr(arches[i]);
+}
+
 static void test_protocol32(void **state)
 {
     (void)state;
     harness *h = h_new(KD_ARCH_X86, 1, 5);
     h_boot(h);
     assert_int_equal(h->rp.type, KD_TYPE_STATE_CHANGE32);
-    assert_int_equal(h_req(h, 0x3146, NULL, 0, NULL, 0), 1);
+    assert_int_equal(h_req(h, KD_API_GET_VERSION, NULL, 0, NULL, 0), 1);
     assert_int_equal(h->rp.width, 32);
     assert_int_equal(rstatus(h), ST_SUCCESS);
     assert_int_equal(rval(h, KD_F_M_GV32_MINOR_VERSION), 2195);
@@ -532,7 +613,7 @@ static void test_protocol32(void **state)
     assert_int_equal(rval(h, KD_F_CTX_EIP), (uint32_t)h->info.break_pc);
     /* A breakpoint round trip in the 32-bit layout. */
     kd_enc_field w[] = {{KD_F_M_WB_BREAK_POINT_ADDRESS, (uint32_t)h->info.code}};
-    assert_int_equal(h_req(h, 0x3134, w, N(w), NULL, 0), 1);
+    assert_int_equal(h_req(h, KD_API_WRITE_BREAK_POINT, w, N(w), NULL, 0), 1);
     assert_int_equal(rstatus(h), ST_SUCCESS);
     h_continue(h);
     assert_int_equal(h_next_stop(h, NULL), 1);
@@ -611,18 +692,18 @@ static void test_context(void **state)
         assert_memory_equal(mc, ctx, len);
         /* SetContext after GetContext: the encoder writes the register into the copy. */
         kd_enc_field f[] = {{KD_F_M_SC_CONTEXT_FLAGS, le(ctx, 4)}, {gp_field(a), 0x1234}};
-        assert_int_equal(h_req(h, 0x3133, f, N(f), ctx, len), 1);
+        assert_int_equal(h_req(h, KD_API_SET_CONTEXT, f, N(f), ctx, len), 1);
         assert_int_equal(rstatus(h), ST_SUCCESS);
         h_get_context(h, &len);
         assert_int_equal(rval(h, gp_field(a)), 0x1234);
         /* Wrong size: refused. */
-        assert_int_equal(h_req(h, 0x3133, NULL, 0, ctx, len - 4), 1);
+        assert_int_equal(h_req(h, KD_API_SET_CONTEXT, NULL, 0, ctx, len - 4), 1);
         assert_int_equal(rstatus(h), ST_UNSUCCESSFUL);
         /* A new stop clears KdpContextSent: SetContext without GetContext fails. */
         h_continue2(h, DBG_CONTINUE, 1);
         assert_int_equal(h_event(h), 1);
         assert_int_equal(rval(h, KD_F_EXCEPTION_CODE), ST_SINGLE_STEP);
-        assert_int_equal(h_req(h, 0x3133, NULL, 0, ctx, len), 1);
+        assert_int_equal(h_req(h, KD_API_SET_CONTEXT, NULL, 0, ctx, len), 1);
         assert_int_equal(rstatus(h), ST_UNSUCCESSFUL);
         h_free(h);
     }
@@ -630,7 +711,7 @@ static void test_context(void **state)
     harness *h = h_new(KD_ARCH_AMD64, 0, 11);
     h_boot(h);
     uint8_t ctx[1232] = {0};
-    assert_int_equal(h_req(h, 0x3133, NULL, 0, ctx, sizeof ctx), 1);
+    assert_int_equal(h_req(h, KD_API_SET_CONTEXT, NULL, 0, ctx, sizeof ctx), 1);
     assert_int_equal(rstatus(h), ST_UNSUCCESSFUL);
     h_free(h);
 }
@@ -648,21 +729,21 @@ static void test_context_ex(void **state)
         assert_true(find_ctx(l, gp_field(a), 0, &off_gp));
         unsigned w = a == KD_ARCH_X86 ? 4 : 8;
         kd_enc_field g[] = {{KD_F_M_CX_OFFSET, off_pc}, {KD_F_M_CX_BYTE_COUNT, w}};
-        assert_int_equal(h_req(h, 0x315F, g, N(g), NULL, 0), 1);
+        assert_int_equal(h_req(h, KD_API_GET_CONTEXT_EX, g, N(g), NULL, 0), 1);
         assert_int_equal(rstatus(h), ST_SUCCESS);
         assert_int_equal(rval(h, KD_F_M_CX_BYTES_COPIED), w);
         assert_int_equal(sx(h, rval(h, pc_field(a))), h->info.break_pc); /* the slice is decoded */
         /* SetContextEx after GetContextEx. */
         uint8_t v[8] = {0x78, 0x56, 0x34, 0x12, 0, 0, 0, 0};
         kd_enc_field s[] = {{KD_F_M_CX_OFFSET, off_gp}, {KD_F_M_CX_BYTE_COUNT, w}};
-        assert_int_equal(h_req(h, 0x3160, s, N(s), v, w), 1);
+        assert_int_equal(h_req(h, KD_API_SET_CONTEXT_EX, s, N(s), v, w), 1);
         assert_int_equal(rstatus(h), ST_SUCCESS);
         size_t len;
         h_get_context(h, &len);
         assert_int_equal(rval(h, gp_field(a)), 0x12345678);
         /* Out of range. */
         kd_enc_field bad[] = {{KD_F_M_CX_OFFSET, len - 4}, {KD_F_M_CX_BYTE_COUNT, 8}};
-        assert_int_equal(h_req(h, 0x315F, bad, N(bad), NULL, 0), 1);
+        assert_int_equal(h_req(h, KD_API_GET_CONTEXT_EX, bad, N(bad), NULL, 0), 1);
         assert_int_equal(rstatus(h), ST_UNSUCCESSFUL);
         assert_int_equal(rval(h, KD_F_M_CX_BYTES_COPIED), 0);
         h_free(h);
@@ -682,18 +763,18 @@ static void check_breakpoint(kd_arch a)
     assert_memory_equal(b, orig, n);
 
     kd_enc_field w[] = {{KD_F_M_WB_BREAK_POINT_ADDRESS, addr}};
-    assert_int_equal(h_req(h, 0x3134, w, N(w), NULL, 0), 1);
+    assert_int_equal(h_req(h, KD_API_WRITE_BREAK_POINT, w, N(w), NULL, 0), 1);
     assert_int_equal(rstatus(h), ST_SUCCESS);
     uint64_t handle = rval(h, KD_F_M_WB_BREAK_POINT_HANDLE);
     assert_true(handle != 0);
     h_read_ok(h, addr, (uint32_t)n, b);
     assert_memory_equal(b, bp, n); /* reads show the breakpoint instruction */
     /* The same address twice fails (KdpAddBreakpoint), so does unmapped memory. */
-    assert_int_equal(h_req(h, 0x3134, w, N(w), NULL, 0), 1);
+    assert_int_equal(h_req(h, KD_API_WRITE_BREAK_POINT, w, N(w), NULL, 0), 1);
     assert_int_equal(rstatus(h), ST_UNSUCCESSFUL);
     assert_int_equal(rval(h, KD_F_M_WB_BREAK_POINT_HANDLE), 0);
     kd_enc_field w2[] = {{KD_F_M_WB_BREAK_POINT_ADDRESS, 0x1000}};
-    assert_int_equal(h_req(h, 0x3134, w2, N(w2), NULL, 0), 1);
+    assert_int_equal(h_req(h, KD_API_WRITE_BREAK_POINT, w2, N(w2), NULL, 0), 1);
     assert_int_equal(rstatus(h), ST_UNSUCCESSFUL);
 
     /* Resume: a DbgPrint, then the hit. */
@@ -701,7 +782,7 @@ static void check_breakpoint(kd_arch a)
     assert_int_equal(kdsim_model_state(h->m), KDSIM_RUNNING);
     assert_int_equal(h_event(h), 1);
     assert_int_equal(h->rp.type, KD_TYPE_DEBUG_IO);
-    assert_int_equal(h->rp.api, 0x3230);
+    assert_int_equal(h->rp.api, KD_IO_PRINT_STRING);
     const kd_node *s = rnode(h, KD_F_DIO_STRING);
     assert_true(s->length > 6 && memcmp(s->data, "kdsim:", 6) == 0);
     assert_int_equal(rval(h, KD_F_DIO_LENGTH_OF_STRING), s->length);
@@ -723,11 +804,11 @@ static void check_breakpoint(kd_arch a)
     assert_int_equal(rval(h, KD_F_STATE_PROGRAM_COUNTER), addr);
 
     kd_enc_field r[] = {{KD_F_M_RB_BREAK_POINT_HANDLE, handle}};
-    assert_int_equal(h_req(h, 0x3135, r, N(r), NULL, 0), 1);
+    assert_int_equal(h_req(h, KD_API_RESTORE_BREAK_POINT, r, N(r), NULL, 0), 1);
     assert_int_equal(rstatus(h), ST_SUCCESS);
     h_read_ok(h, addr, (uint32_t)n, b);
     assert_memory_equal(b, orig, n);
-    assert_int_equal(h_req(h, 0x3135, r, N(r), NULL, 0), 1);
+    assert_int_equal(h_req(h, KD_API_RESTORE_BREAK_POINT, r, N(r), NULL, 0), 1);
     assert_int_equal(rstatus(h), ST_UNSUCCESSFUL);
 
     /* Nothing set: the target runs until a break-in. */
@@ -753,9 +834,9 @@ static void test_lowest_breakpoint_first(void **state)
     h_boot(h);
     kd_enc_field hi[] = {{KD_F_M_WB_BREAK_POINT_ADDRESS, h->info.code + 0x300}};
     kd_enc_field lo[] = {{KD_F_M_WB_BREAK_POINT_ADDRESS, h->info.code + 0x100}};
-    assert_int_equal(h_req(h, 0x3134, hi, 1, NULL, 0), 1);
+    assert_int_equal(h_req(h, KD_API_WRITE_BREAK_POINT, hi, 1, NULL, 0), 1);
     assert_int_equal(rval(h, KD_F_M_WB_BREAK_POINT_HANDLE), 1); /* index + 1 */
-    assert_int_equal(h_req(h, 0x3134, lo, 1, NULL, 0), 1);
+    assert_int_equal(h_req(h, KD_API_WRITE_BREAK_POINT, lo, 1, NULL, 0), 1);
     assert_int_equal(rval(h, KD_F_M_WB_BREAK_POINT_HANDLE), 2);
     h_continue(h);
     assert_int_equal(h_next_stop(h, NULL), 1);
@@ -830,7 +911,7 @@ static void test_prompt(void **state)
         h_continue(h);
         while (h_event(h)) {
             assert_int_equal(h->rp.type, KD_TYPE_DEBUG_IO);
-            if (h->rp.api == 0x3231) {
+            if (h->rp.api == KD_IO_GET_STRING) {
                 found = resume;
                 break;
             }
@@ -851,7 +932,7 @@ static void test_prompt(void **state)
     kdsim_model_prompt_answer(h->m, "hello\r\n", 7);
     assert_int_equal(kdsim_model_state(h->m), KDSIM_RUNNING);
     assert_int_equal(h_event(h), 1);
-    assert_int_equal(h->rp.api, 0x3230);
+    assert_int_equal(h->rp.api, KD_IO_PRINT_STRING);
     const kd_node *s = rnode(h, KD_F_DIO_STRING);
     char text[256] = {0};
     memcpy(text, s->data, s->length < 255 ? s->length : 255);
@@ -879,7 +960,7 @@ static uint64_t script_hash(kd_arch a, uint64_t seed)
     for (int r = 0; r < 6; r++) {
         while (h_event(h)) {
             MIX();
-            if (h->rp.api == 0x3231)
+            if (h->rp.api == KD_IO_GET_STRING)
                 kdsim_model_prompt_answer(h->m, "ok", 2);
         }
         kdsim_model_break_in(h->m);
@@ -912,17 +993,29 @@ static int in_list(uint32_t api, const uint32_t *l, size_t n)
     return 0;
 }
 
-/* Every API 0x3130..0x3160 gets a reply or is a documented no-reply API. */
+/* Numbers without an API in the table: the gap between CauseBugCheck and
+ * SwitchProcessor, and one past the last API. */
+static int unknown_api(uint32_t api)
+{
+    return (api > KD_API_CAUSE_BUG_CHECK && api < KD_API_SWITCH_PROCESSOR) || api == KD_API_SET_CONTEXT_EX + 1;
+}
+
+/* Every API ReadVirtualMemory..SetContextEx (and the numbers between and one
+ * past) gets a reply or is a documented no-reply API. */
 static void check_every_api(kd_arch a, int p32)
 {
-    static const uint32_t no_reply[] = {0x3136, 0x313B, 0x313C, 0x3149, 0x3150, 0x315A};
-    static const uint32_t unsupported[] = {0x313F, 0x3140, 0x3141, 0x3142, 0x3143, 0x3147, 0x3148,
-                                           0x314A, 0x314B, 0x314C, 0x314D, 0x314E, 0x314F, 0x3151,
-                                           0x3154, 0x3155, 0x315D, 0x315E};
-    for (uint32_t api = 0x3130; api <= 0x3161; api++) {
+    static const uint32_t no_reply[] = {KD_API_CONTINUE,         KD_API_REBOOT,
+                                        KD_API_CONTINUE2,        KD_API_CAUSE_BUG_CHECK,
+                                        KD_API_SWITCH_PROCESSOR, KD_API_CLEAR_ALL_INTERNAL_BREAKPOINTS};
+    static const uint32_t unsupported[] = {
+        KD_API_QUERY_SPECIAL_CALLS,      KD_API_SET_SPECIAL_CALL,       KD_API_CLEAR_SPECIAL_CALLS,
+        KD_API_SET_INTERNAL_BREAK_POINT, KD_API_GET_INTERNAL_BREAK_POINT, KD_API_WRITE_BREAK_POINT_EX,
+        KD_API_RESTORE_BREAK_POINT_EX,   KD_API_PAGE_IN,                KD_API_OLD_VLM1,
+        KD_API_OLD_VLM2,                 KD_API_SWITCH_PARTITION,       KD_API_WRITE_CUSTOM_BREAKPOINT};
+    for (uint32_t api = KD_API_READ_VIRTUAL_MEMORY; api <= KD_API_SET_CONTEXT_EX + 1; api++) {
         harness *h = h_new(a, p32, api);
         h_boot(h);
-        if ((api >= 0x314A && api <= 0x314F) || api == 0x3161)
+        if (unknown_api(api))
             h->allow = KD_DECODE_UNKNOWN_API;
         int r = h_req(h, api, NULL, 0, NULL, 0);
         if (r) {
@@ -930,7 +1023,7 @@ static void check_every_api(kd_arch a, int p32)
             assert_true(kd_api_expects_reply(api));
             assert_true(h->rp_item.body_len <= KD_PACKET_MAX_SIZE);
             uint32_t st = rstatus(h);
-            if (in_list(api, unsupported, N(unsupported)) || api == 0x3161) {
+            if (in_list(api, unsupported, N(unsupported)) || unknown_api(api)) {
                 assert_int_equal(st, ST_UNSUCCESSFUL);
                 size_t dlen;
                 rdata(h, &dlen);
@@ -958,7 +1051,8 @@ static void test_every_api(void **state)
 static void test_reply_sizes(void **state)
 {
     (void)state;
-    static const uint32_t apis[] = {0x3130, 0x3137, 0x313D, 0x3157, 0x315F};
+    static const uint32_t apis[] = {KD_API_READ_VIRTUAL_MEMORY, KD_API_READ_CONTROL_SPACE,
+                                    KD_API_READ_PHYSICAL_MEMORY, KD_API_GET_BUS_DATA, KD_API_GET_CONTEXT_EX};
     for (size_t i = 0; i < N(arches); i++) {
         harness *h = h_new(arches[i], 0, 37);
         h_boot(h);
@@ -966,13 +1060,16 @@ static void test_reply_sizes(void **state)
             kd_enc_field f[2];
             size_t nf = 0;
             switch (apis[k]) {
-            case 0x3130:
-            case 0x3137:
-            case 0x313D:
-                f[nf++] = (kd_enc_field){KD_F_M_RM_TARGET_BASE_ADDRESS, apis[k] == 0x3130 ? h->info.kern_base : apis[k] == 0x313D ? 0 : 2};
+            case KD_API_READ_VIRTUAL_MEMORY:
+            case KD_API_READ_CONTROL_SPACE:
+            case KD_API_READ_PHYSICAL_MEMORY:
+                f[nf++] = (kd_enc_field){KD_F_M_RM_TARGET_BASE_ADDRESS,
+                                         apis[k] == KD_API_READ_VIRTUAL_MEMORY     ? h->info.kern_base
+                                         : apis[k] == KD_API_READ_PHYSICAL_MEMORY ? 0
+                                                                                  : 2};
                 f[nf++] = (kd_enc_field){KD_F_M_RM_TRANSFER_COUNT, 0xFFFFFFFFu};
                 break;
-            case 0x3157:
+            case KD_API_GET_BUS_DATA:
                 f[nf++] = (kd_enc_field){KD_F_M_BUS_LENGTH, 0xFFFFFFFFu};
                 break;
             default:
@@ -994,79 +1091,79 @@ static void test_misc_apis(void **state)
     const uint64_t k = h->info.kern_base;
     /* MSRs: LSTAR = KiSystemCall64 in the image. */
     kd_enc_field lstar[] = {{KD_F_M_MSR_MSR, 0xC0000082u}};
-    assert_int_equal(h_req(h, 0x3152, lstar, 1, NULL, 0), 1);
+    assert_int_equal(h_req(h, KD_API_READ_MSR, lstar, 1, NULL, 0), 1);
     assert_int_equal(rstatus(h), ST_SUCCESS);
     assert_int_equal(rval(h, KD_F_M_MSR_VALUE), k + KDSIM_RVA_SYSCALL);
     uint8_t code[3];
     h_read_ok(h, k + KDSIM_RVA_SYSCALL, 3, code);
     assert_memory_equal(code, "\x0f\x01\xf8", 3); /* swapgs */
     kd_enc_field nosuch[] = {{KD_F_M_MSR_MSR, 0x12345678u}};
-    assert_int_equal(h_req(h, 0x3152, nosuch, 1, NULL, 0), 1);
+    assert_int_equal(h_req(h, KD_API_READ_MSR, nosuch, 1, NULL, 0), 1);
     assert_int_equal(rstatus(h), ST_NO_SUCH_DEVICE);
     kd_enc_field wr[] = {{KD_F_M_MSR_MSR, 0xC0000102u}, {KD_F_M_MSR_DATA_VALUE_LOW, 0x89abcdef},
                          {KD_F_M_MSR_DATA_VALUE_HIGH, 0x01234567}};
-    assert_int_equal(h_req(h, 0x3153, wr, N(wr), NULL, 0), 1);
+    assert_int_equal(h_req(h, KD_API_WRITE_MSR, wr, N(wr), NULL, 0), 1);
     assert_int_equal(rstatus(h), ST_SUCCESS);
     kd_enc_field rd[] = {{KD_F_M_MSR_MSR, 0xC0000102u}};
-    assert_int_equal(h_req(h, 0x3152, rd, 1, NULL, 0), 1);
+    assert_int_equal(h_req(h, KD_API_READ_MSR, rd, 1, NULL, 0), 1);
     assert_int_equal(rval(h, KD_F_M_MSR_VALUE), 0x0123456789abcdefull);
 
     /* Control space: KPCR pointer (0), KSPECIAL_REGISTERS (2), bad selector. */
     uint8_t b[0x100];
     uint32_t st;
-    assert_int_equal(h_read_ex(h, 0x3137, 0, 8, b, &st), 8);
+    assert_int_equal(h_read_ex(h, KD_API_READ_CONTROL_SPACE, 0, 8, b, &st), 8);
     assert_int_equal(st, ST_SUCCESS);
     uint64_t kpcr = le(b, 8);
     assert_int_equal(h_read_le(h, kpcr + 0x18, 8), kpcr); /* KPCR.Self */
-    assert_int_equal(h_read_ex(h, 0x3137, 2, 0x1000, b, &st), 0xF0);
+    assert_int_equal(h_read_ex(h, KD_API_READ_CONTROL_SPACE, 2, 0x1000, b, &st), 0xF0);
     assert_int_equal(le(b + 0xC0, 8), k + KDSIM_RVA_SYSCALL); /* MsrLStar */
-    assert_int_equal(h_read_ex(h, 0x3137, 7, 8, b, &st), 0);
+    assert_int_equal(h_read_ex(h, KD_API_READ_CONTROL_SPACE, 7, 8, b, &st), 0);
     assert_int_equal(st, ST_UNSUCCESSFUL);
     /* WriteControlSpace echoes its data. */
     kd_enc_field wc[] = {{KD_F_M_WM_TARGET_BASE_ADDRESS, 2}, {KD_F_M_WM_TRANSFER_COUNT, 8}};
-    assert_int_equal(h_req(h, 0x3138, wc, N(wc), "\x33\x00\x05\x80\0\0\0\0", 8), 1);
+    assert_int_equal(h_req(h, KD_API_WRITE_CONTROL_SPACE, wc, N(wc), "\x33\x00\x05\x80\0\0\0\0", 8), 1);
     assert_int_equal(rstatus(h), ST_SUCCESS);
     assert_int_equal(rnode(h, KD_F_M_WM_DATA)->length, 8);
 
     /* I/O space: all ones; bad sizes and buses refused. */
     kd_enc_field io1[] = {{KD_F_M_IO_IO_ADDRESS, 0x2F8}, {KD_F_M_IO_DATA_SIZE, 1}};
-    assert_int_equal(h_req(h, 0x3139, io1, N(io1), NULL, 0), 1);
+    assert_int_equal(h_req(h, KD_API_READ_IO_SPACE, io1, N(io1), NULL, 0), 1);
     assert_int_equal(rstatus(h), ST_SUCCESS);
     assert_int_equal(rval(h, KD_F_M_IO_DATA_VALUE), 0xFF);
     kd_enc_field io3[] = {{KD_F_M_IO_IO_ADDRESS, 0x2F8}, {KD_F_M_IO_DATA_SIZE, 3}};
-    assert_int_equal(h_req(h, 0x3139, io3, N(io3), NULL, 0), 1);
+    assert_int_equal(h_req(h, KD_API_READ_IO_SPACE, io3, N(io3), NULL, 0), 1);
     assert_int_equal(rstatus(h), ST_UNSUCCESSFUL);
     kd_enc_field iow[] = {{KD_F_M_IO_IO_ADDRESS, 0x80}, {KD_F_M_IO_DATA_SIZE, 4}, {KD_F_M_IO_DATA_VALUE, 1}};
-    assert_int_equal(h_req(h, 0x313A, iow, N(iow), NULL, 0), 1);
+    assert_int_equal(h_req(h, KD_API_WRITE_IO_SPACE, iow, N(iow), NULL, 0), 1);
     assert_int_equal(rstatus(h), ST_SUCCESS);
     kd_enc_field iox[] = {{KD_F_M_IOX_DATA_SIZE, 2}, {KD_F_M_IOX_INTERFACE_TYPE, 1},
                           {KD_F_M_IOX_BUS_NUMBER, 0}, {KD_F_M_IOX_ADDRESS_SPACE, 1},
                           {KD_F_M_IOX_IO_ADDRESS, 0x3F8}};
-    assert_int_equal(h_req(h, 0x3144, iox, N(iox), NULL, 0), 1);
+    assert_int_equal(h_req(h, KD_API_READ_IO_SPACE_EXTENDED, iox, N(iox), NULL, 0), 1);
     assert_int_equal(rstatus(h), ST_SUCCESS);
     assert_int_equal(rval(h, KD_F_M_IOX_DATA_VALUE), 0xFFFF);
     kd_enc_field ioxb[] = {{KD_F_M_IOX_DATA_SIZE, 2}, {KD_F_M_IOX_INTERFACE_TYPE, 5}};
-    assert_int_equal(h_req(h, 0x3144, ioxb, N(ioxb), NULL, 0), 1);
+    assert_int_equal(h_req(h, KD_API_READ_IO_SPACE_EXTENDED, ioxb, N(ioxb), NULL, 0), 1);
     assert_int_equal(rstatus(h), ST_UNSUCCESSFUL);
 
     /* SearchMemory finds the KDBG tag; a pattern that is nowhere is not found. */
     kd_enc_field sm[] = {{KD_F_M_SM_SEARCH_ADDRESS, k}, {KD_F_M_SM_SEARCH_LENGTH, h->info.image_size},
                          {KD_F_M_SM_PATTERN_LENGTH, 4}};
-    assert_int_equal(h_req(h, 0x3156, sm, N(sm), "KDBG", 4), 1);
+    assert_int_equal(h_req(h, KD_API_SEARCH_MEMORY, sm, N(sm), "KDBG", 4), 1);
     assert_int_equal(rstatus(h), ST_SUCCESS);
     assert_int_equal(rval(h, KD_F_M_SM_FOUND_ADDRESS), h->info.kdbg + 0x10);
-    assert_int_equal(h_req(h, 0x3156, sm, N(sm), "zq#!", 4), 1);
+    assert_int_equal(h_req(h, KD_API_SEARCH_MEMORY, sm, N(sm), "zq#!", 4), 1);
     assert_int_equal(rstatus(h), ST_NOT_FOUND);
     /* The whole pattern must lie inside the range. */
     kd_enc_field sm2[] = {{KD_F_M_SM_SEARCH_ADDRESS, h->info.kdbg + 0x10}, {KD_F_M_SM_SEARCH_LENGTH, 3},
                           {KD_F_M_SM_PATTERN_LENGTH, 4}};
-    assert_int_equal(h_req(h, 0x3156, sm2, N(sm2), "KDBG", 4), 1);
+    assert_int_equal(h_req(h, KD_API_SEARCH_MEMORY, sm2, N(sm2), "KDBG", 4), 1);
     assert_true(rstatus(h) != ST_SUCCESS);
 
     /* FillMemory repeats its pattern. */
     kd_enc_field fm[] = {{KD_F_M_FM_ADDRESS, h->info.scratch}, {KD_F_M_FM_LENGTH, 7}, {KD_F_M_FM_FLAGS, 1},
                          {KD_F_M_FM_PATTERN_LENGTH, 2}};
-    assert_int_equal(h_req(h, 0x315B, fm, N(fm), "ab", 2), 1);
+    assert_int_equal(h_req(h, KD_API_FILL_MEMORY, fm, N(fm), "ab", 2), 1);
     assert_int_equal(rstatus(h), ST_SUCCESS);
     assert_int_equal(rval(h, KD_F_M_FM_LENGTH), 7);
     h_read_ok(h, h->info.scratch, 8, b);
@@ -1074,37 +1171,37 @@ static void test_misc_apis(void **state)
 
     /* QueryMemory (ReactOS). */
     kd_enc_field qk[] = {{KD_F_M_QM_ADDRESS, k}, {KD_F_M_QM_ADDRESS_SPACE, 0}};
-    assert_int_equal(h_req(h, 0x315C, qk, N(qk), NULL, 0), 1);
+    assert_int_equal(h_req(h, KD_API_QUERY_MEMORY, qk, N(qk), NULL, 0), 1);
     assert_int_equal(rstatus(h), ST_SUCCESS);
     assert_int_equal(rval(h, KD_F_M_QM_ADDRESS_SPACE), 2);
     assert_int_equal(rval(h, KD_F_M_QM_FLAGS), 7);
     kd_enc_field qu[] = {{KD_F_M_QM_ADDRESS, 0x10000}, {KD_F_M_QM_ADDRESS_SPACE, 0}};
-    assert_int_equal(h_req(h, 0x315C, qu, N(qu), NULL, 0), 1);
+    assert_int_equal(h_req(h, KD_API_QUERY_MEMORY, qu, N(qu), NULL, 0), 1);
     assert_int_equal(rval(h, KD_F_M_QM_ADDRESS_SPACE), 0);
     assert_int_equal(rval(h, KD_F_M_QM_FLAGS), 0);
     kd_enc_field qb[] = {{KD_F_M_QM_ADDRESS, k}, {KD_F_M_QM_ADDRESS_SPACE, 1}};
-    assert_int_equal(h_req(h, 0x315C, qb, N(qb), NULL, 0), 1);
+    assert_int_equal(h_req(h, KD_API_QUERY_MEMORY, qb, N(qb), NULL, 0), 1);
     assert_int_equal(rstatus(h), ST_INVALID_PARAMETER);
 
     /* Physical memory: the kernel image window, RAM, and nothing beyond. */
-    assert_int_equal(h_read_ex(h, 0x313D, 0x02a00000u, 2, b, &st), 2);
+    assert_int_equal(h_read_ex(h, KD_API_READ_PHYSICAL_MEMORY, 0x02a00000u, 2, b, &st), 2);
     assert_memory_equal(b, "MZ", 2);
     kd_enc_field pw[] = {{KD_F_M_WM_TARGET_BASE_ADDRESS, 0x100000}, {KD_F_M_WM_TRANSFER_COUNT, 4}};
-    assert_int_equal(h_req(h, 0x313E, pw, N(pw), "phys", 4), 1);
+    assert_int_equal(h_req(h, KD_API_WRITE_PHYSICAL_MEMORY, pw, N(pw), "phys", 4), 1);
     assert_int_equal(rstatus(h), ST_SUCCESS);
-    assert_int_equal(h_read_ex(h, 0x313D, 0x100000, 4, b, &st), 4);
+    assert_int_equal(h_read_ex(h, KD_API_READ_PHYSICAL_MEMORY, 0x100000, 4, b, &st), 4);
     assert_memory_equal(b, "phys", 4);
-    assert_int_equal(h_read_ex(h, 0x313D, 0x100000000ull, 4, b, &st), 0);
+    assert_int_equal(h_read_ex(h, KD_API_READ_PHYSICAL_MEMORY, 0x100000000ull, 4, b, &st), 0);
     assert_int_equal(st, ST_UNSUCCESSFUL);
     /* The physical window and the virtual image are one memory. */
     kd_enc_field pw2[] = {{KD_F_M_WM_TARGET_BASE_ADDRESS, 0x02a00000u + KDSIM_RVA_SCRATCH}};
-    assert_int_equal(h_req(h, 0x313E, pw2, N(pw2), "win", 3), 1);
+    assert_int_equal(h_req(h, KD_API_WRITE_PHYSICAL_MEMORY, pw2, N(pw2), "win", 3), 1);
     h_read_ok(h, h->info.scratch, 3, b);
     assert_memory_equal(b, "win", 3);
 
     /* Bus data: zeros. */
     kd_enc_field bus[] = {{KD_F_M_BUS_BUS_DATA_TYPE, 4}, {KD_F_M_BUS_LENGTH, 16}};
-    assert_int_equal(h_req(h, 0x3157, bus, N(bus), NULL, 0), 1);
+    assert_int_equal(h_req(h, KD_API_GET_BUS_DATA, bus, N(bus), NULL, 0), 1);
     assert_int_equal(rstatus(h), ST_SUCCESS);
     assert_int_equal(rnode(h, KD_F_M_BUS_DATA)->length, 16);
     h_free(h);
@@ -1112,13 +1209,13 @@ static void test_misc_apis(void **state)
     /* x86 control space: offsets into KPROCESSOR_STATE, the CONTEXT first. */
     h = h_new(KD_ARCH_X86, 0, 41);
     h_boot(h);
-    assert_int_equal(h_read_ex(h, 0x3137, 0, 4, b, &st), 4);
+    assert_int_equal(h_read_ex(h, KD_API_READ_CONTROL_SPACE, 0, 4, b, &st), 4);
     assert_int_equal(le(b, 4), 0x0001003F);
-    assert_int_equal(h_read_ex(h, 0x3137, 716, 0x100, b, &st), 0x54); /* KSPECIAL_REGISTERS */
-    assert_int_equal(h_read_ex(h, 0x3137, 0x400, 4, b, &st), 0);
+    assert_int_equal(h_read_ex(h, KD_API_READ_CONTROL_SPACE, 716, 0x100, b, &st), 0x54); /* KSPECIAL_REGISTERS */
+    assert_int_equal(h_read_ex(h, KD_API_READ_CONTROL_SPACE, 0x400, 4, b, &st), 0);
     assert_int_equal(st, ST_UNSUCCESSFUL);
     kd_enc_field ms[] = {{KD_F_M_MSR_MSR, 0x176}};
-    assert_int_equal(h_req(h, 0x3152, ms, 1, NULL, 0), 1);
+    assert_int_equal(h_req(h, KD_API_READ_MSR, ms, 1, NULL, 0), 1);
     assert_int_equal(rval(h, KD_F_M_MSR_VALUE), (uint32_t)(h->info.kern_base + KDSIM_RVA_SYSCALL));
     h_free(h);
 }
@@ -1140,7 +1237,7 @@ static uint64_t h_search(harness *h, uint64_t a, uint64_t len, const uint8_t *pa
 {
     kd_enc_field sm[] = {{KD_F_M_SM_SEARCH_ADDRESS, a}, {KD_F_M_SM_SEARCH_LENGTH, len},
                          {KD_F_M_SM_PATTERN_LENGTH, plen}};
-    assert_int_equal(h_req(h, 0x3156, sm, N(sm), pat, plen), 1);
+    assert_int_equal(h_req(h, KD_API_SEARCH_MEMORY, sm, N(sm), pat, plen), 1);
     if (rstatus(h) == ST_NOT_FOUND)
         return 0;
     assert_int_equal(rstatus(h), ST_SUCCESS);
@@ -1206,8 +1303,8 @@ static void test_reboot(void **state)
     h_boot(h);
     assert_int_equal(h_write(h, h->info.scratch, "gone", 4, NULL), ST_SUCCESS);
     kd_enc_field w[] = {{KD_F_M_WB_BREAK_POINT_ADDRESS, h->info.code}};
-    assert_int_equal(h_req(h, 0x3134, w, 1, NULL, 0), 1);
-    assert_int_equal(h_req(h, 0x313B, NULL, 0, NULL, 0), 0);
+    assert_int_equal(h_req(h, KD_API_WRITE_BREAK_POINT, w, 1, NULL, 0), 1);
+    assert_int_equal(h_req(h, KD_API_REBOOT, NULL, 0, NULL, 0), 0);
     assert_int_equal(kdsim_model_state(h->m), KDSIM_BOOT);
     uint8_t b[4];
     assert_int_equal(kdsim_model_read(h->m, h->info.scratch, b, 4), 0);
@@ -1215,7 +1312,7 @@ static void test_reboot(void **state)
     assert_int_equal(kdsim_model_read(h->m, h->info.code, b, 1), 0);
     assert_int_equal(b[0], 0x90);
     assert_int_equal(h_event(h), 1);
-    assert_int_equal(h->rp.api, 0x3031);
+    assert_int_equal(h->rp.api, KD_STATE_LOAD_SYMBOLS);
     h_free(h);
 }
 
@@ -1224,9 +1321,9 @@ static void test_bugcheck(void **state)
     (void)state;
     harness *h = h_new(KD_ARCH_AMD64, 0, 47);
     h_boot(h);
-    assert_int_equal(h_req(h, 0x3149, NULL, 0, NULL, 0), 0);
+    assert_int_equal(h_req(h, KD_API_CAUSE_BUG_CHECK, NULL, 0, NULL, 0), 0);
     assert_int_equal(h_event(h), 1);
-    assert_int_equal(h->rp.api, 0x3230);
+    assert_int_equal(h->rp.api, KD_IO_PRINT_STRING);
     const kd_node *s = rnode(h, KD_F_DIO_STRING);
     char text[256] = {0};
     memcpy(text, s->data, s->length < 255 ? s->length : 255);
@@ -1250,18 +1347,18 @@ static void test_switch_processor(void **state)
     size_t len;
     h_get_context(h, &len);
     kd_enc_field f[] = {{KD_F_M_PROCESSOR, 0}};
-    assert_int_equal(h_req(h, 0x3150, f, 1, NULL, 0), 0);
+    assert_int_equal(h_req(h, KD_API_SWITCH_PROCESSOR, f, 1, NULL, 0), 0);
     assert_int_equal(h_event(h), 1);
     assert_true(is_state_change(h));
     assert_int_equal(rval(h, KD_F_STATE_PROGRAM_COUNTER), h->info.break_pc);
     assert_int_equal(h_event(h), 0);
     /* A fresh report: KdpContextSent is cleared. */
     uint8_t ctx[1232] = {0};
-    assert_int_equal(h_req(h, 0x3133, NULL, 0, ctx, sizeof ctx), 1);
+    assert_int_equal(h_req(h, KD_API_SET_CONTEXT, NULL, 0, ctx, sizeof ctx), 1);
     assert_int_equal(rstatus(h), ST_UNSUCCESSFUL);
     /* Another processor's context: there is none. */
     kd_enc_field p1[] = {{KD_F_M_PROCESSOR, 1}};
-    assert_int_equal(h_req(h, 0x3132, p1, 1, NULL, 0), 1);
+    assert_int_equal(h_req(h, KD_API_GET_CONTEXT, p1, 1, NULL, 0), 1);
     assert_int_equal(rstatus(h), ST_UNSUCCESSFUL);
     h_free(h);
 }
@@ -1303,10 +1400,10 @@ static void test_ignored_while_running(void **state)
     harness *h = h_new(KD_ARCH_AMD64, 0, 59);
     h_boot(h);
     h_continue(h);
-    assert_int_equal(h_req(h, 0x3146, NULL, 0, NULL, 0), 0);
+    assert_int_equal(h_req(h, KD_API_GET_VERSION, NULL, 0, NULL, 0), 0);
     kdsim_model_prompt_answer(h->m, "stray", 5); /* no prompt pending: ignored */
     assert_int_equal(h_event(h), 1);
-    assert_int_equal(h->rp.api, 0x3230);
+    assert_int_equal(h->rp.api, KD_IO_PRINT_STRING);
     h_free(h);
 }
 
@@ -1351,6 +1448,7 @@ int main(void)
         cmocka_unit_test(test_boot_sequence),
         cmocka_unit_test(test_get_version),
         cmocka_unit_test(test_memory_content),
+        cmocka_unit_test(test_kaslr),
         cmocka_unit_test(test_protocol32),
         cmocka_unit_test(test_write_read_back),
         cmocka_unit_test(test_read_limits),

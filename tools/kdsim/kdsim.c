@@ -244,6 +244,7 @@ static void usage(FILE *to)
             "          numbers them (a real UDP capture: dumpcap, tcpdump)\n"
             "\n"
             "Target:   --arch x86|amd64|arm64  --build N  --protocol 64|32  --seed N\n"
+            "          --kaslr[=N]  kernel and drivers at random bases from N (default: the seed)\n"
             "Debugger: --script FILE (see tools/kdsim/script.h; tests/kdsim/*.kds)\n"
             "Both:     --record FILE   write what crossed the link as kdscope pcapng\n"
             "          --fixed-clock   timestamps 1 ms apart from 2023-11-14 (reproducible files)\n"
@@ -268,7 +269,8 @@ int main(int argc, char **argv)
 {
     enum { O_ARCH = 256, O_BUILD, O_PROTOCOL, O_SEED, O_SCRIPT, O_RECORD, O_FIXED, O_NOISE, O_DROP, O_DELAY,
            O_JITTER, O_BAUD, O_TIMEOUT, O_QUIET, O_VERSION, O_DROP_PACKETS, O_CORRUPT_PACKETS, O_KDNET,
-           O_POKE_INTERVAL, O_NO_WAIT, O_KEEP_IDS, O_RESET_ID, O_ACK_LATE, O_RESEND_WITH_ID, O_CONTROL_JUNK };
+           O_POKE_INTERVAL, O_NO_WAIT, O_KEEP_IDS, O_RESET_ID, O_ACK_LATE, O_RESEND_WITH_ID, O_CONTROL_JUNK,
+           O_KASLR };
     static const struct option longopts[] = {
         {"arch", required_argument, NULL, O_ARCH},     {"build", required_argument, NULL, O_BUILD},
         {"protocol", required_argument, NULL, O_PROTOCOL}, {"seed", required_argument, NULL, O_SEED},
@@ -285,6 +287,7 @@ int main(int argc, char **argv)
         {"reset-id", required_argument, NULL, O_RESET_ID}, {"ack-late", required_argument, NULL, O_ACK_LATE},
         {"resend-with-id", no_argument, NULL, O_RESEND_WITH_ID},
         {"control-junk", required_argument, NULL, O_CONTROL_JUNK},
+        {"kaslr", optional_argument, NULL, O_KASLR},
         {"help", no_argument, NULL, 'h'},              {"version", no_argument, NULL, O_VERSION},
         {NULL, 0, NULL, 0},
     };
@@ -335,6 +338,10 @@ int main(int argc, char **argv)
             break;
         case O_SEED:
             mo.seed = lo.seed = strtoull(optarg, NULL, 0);
+            break;
+        case O_KASLR: /* module bases drawn from N, or from --seed (model.h, "Module bases") */
+            mo.kaslr = optarg ? 2 : 1;
+            mo.kaslr_seed = optarg ? strtoull(optarg, NULL, 0) : 0;
             break;
         case O_SCRIPT:
             script_path = optarg;
@@ -470,6 +477,8 @@ int main(int argc, char **argv)
         }
     }
     kdsim_model *model = NULL;
+    if (mo.kaslr == 1)
+        mo.kaslr_seed = mo.seed; /* --kaslr without N: the seed, wherever --seed came */
     if (is_target && !(model = kdsim_model_new(&mo))) {
         fprintf(stderr, "%s: target: this architecture and protocol do not go together\n", prog);
         return 2;

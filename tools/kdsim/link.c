@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "kdparse/xorshift.h"
+
 #define SYNC_ID (KD_INITIAL_PACKET_ID | KD_SYNC_PACKET_ID)
 #define INQ 64 /* items framed but not yet handled */
 
@@ -51,12 +53,7 @@ static uint64_t now_ms(void)
 
 static uint64_t rnd(kdsim_link *l)
 {
-    uint64_t x = l->rng ? l->rng : 0x9E3779B97F4A7C15ull;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    l->rng = x;
-    return x * 0x2545F4914F6CDD1Dull;
+    return kd_xorshift64s(&l->rng);
 }
 
 static double chance(kdsim_link *l)

@@ -61,8 +61,9 @@
  *     image is KDSIM_IMAGE_SIZE_64 / _32 bytes; HAL at KernBase +
  *     KDSIM_HAL_OFFSET; pool (module list entries, names) at KernBase +
  *     KDSIM_POOL_OFFSET; the current thread's stack just below KernBase
- *     (KernBase - KDSIM_STACK_BELOW, KDSIM_STACK_SIZE bytes).  These four
- *     regions are the only mapped virtual memory.  On x86 the model keeps
+ *     (KernBase - KDSIM_STACK_BELOW, KDSIM_STACK_SIZE bytes); kdcom and the
+ *     test driver (see "Module bases").  These six regions are the only
+ *     mapped virtual memory.  On x86 the model keeps
  *     32-bit addresses: a 64-bit address from the debugger is truncated to
  *     its low 32 bits, and every address the target reports in a 64-bit field
  *     is sign-extended (§3.7: (ULONG64)(LONG_PTR)).  kdsim_model_kernel_base
@@ -94,10 +95,27 @@
  *     0x340 (Windows 7's KDDEBUGGER_DATA64) or 0x100 for the 32-bit block.
  *     The tag is at DebuggerDataList->Flink + 0x10 (+0x08 for the 32-bit one).
  *   Module list: PsLoadedModuleList is a LIST_ENTRY (native pointers) with
- *     two KLDR_DATA_TABLE_ENTRYs, ntoskrnl.exe then hal.dll, filled in at the
- *     Windows offsets (pointer size p): InLoadOrderLinks 0, DllBase 6p,
- *     EntryPoint 7p, SizeOfImage 8p, FullDllName 9p, BaseDllName 11p (UTF-16
- *     UNICODE_STRINGs), Flags 13p, LoadCount 13p+4.
+ *     four KLDR_DATA_TABLE_ENTRYs, ntoskrnl.exe, hal.dll, kdcom.dll and the
+ *     test driver kdtest.sys (KDSIM_MODULES), in the pool, filled in at the
+ *     Windows offsets (pointer size p; DllBase, SizeOfImage and BaseDllName
+ *     from kd_ldr_layout_for(), kdparse/modmap.h): InLoadOrderLinks 0,
+ *     DllBase 6p, EntryPoint 7p, SizeOfImage 8p, FullDllName 9p, BaseDllName
+ *     11p (UTF-16 UNICODE_STRINGs), Flags 13p, LoadCount 13p+4.  Each image
+ *     has a PE header; kdcom's and kdtest's .text (RVA 0x1000..0x2000) is a
+ *     NOP sled.  Only ntoskrnl.exe and hal.dll are announced by LoadSymbols
+ *     (at boot): the debugger learns the others by walking the list.
+ *   Module bases: by default fixed, HAL at KernBase + KDSIM_HAL_OFFSET,
+ *     kdcom at + KDSIM_KDCOM_OFFSET, kdtest at + KDSIM_DRIVER_OFFSET (so
+ *     sessions made before the list had four entries stay byte for byte).
+ *     With opts.kaslr the kernel and each driver are at independent bases
+ *     drawn from opts.kaslr_seed (and nothing else: --seed still decides the
+ *     registers, stamps and schedule): the kernel 2 MiB aligned in the first
+ *     2 GiB above 0xfffff80000000000 (x86: 4 MiB aligned above 0x80000000,
+ *     below 0x92000000 with its pool), the drivers 64 KiB aligned and not
+ *     overlapping in a 256 MiB window above 0xfffff80090000000 (x86: 128 MiB
+ *     above 0x98000000).  Stack and pool stay where they are relative to
+ *     KernBase.  LoadSymbols, GetVersion (KernBase, PsLoadedModuleList) and
+ *     the KDBG block report the same bases as the list.
  *   Registers: one CONTEXT image (716 / 1232 / 912 bytes) written through
  *     kd_context_layout(); ContextFlags CONTEXT_ALL (x86 0x0001003F), AMD64
  *     0x0010001F, ARM64 0x0040000F; kernel segments (x86 CS 8, AMD64 CS 0x10);
@@ -182,6 +200,12 @@ extern "C" {
 #define KDSIM_IMAGE_SIZE_32 0x00400000u /* ntoskrnl SizeOfImage, x86 */
 #define KDSIM_HAL_OFFSET 0x00A00000u    /* hal.dll base - KernBase */
 #define KDSIM_HAL_SIZE 0x00080000u
+#define KDSIM_KDCOM_OFFSET 0x00C00000u  /* kdcom.dll base - KernBase (without kaslr) */
+#define KDSIM_KDCOM_SIZE 0x00020000u
+#define KDSIM_DRIVER_OFFSET 0x00D00000u /* kdtest.sys base - KernBase (without kaslr) */
+#define KDSIM_DRIVER_SIZE 0x00010000u
+#define KDSIM_DRIVER_RVA_CODE 0x1000u   /* kdtest's NOP sled up to 0x2000: set breakpoints here */
+#define KDSIM_MODULES 4u                /* ntoskrnl.exe, hal.dll, kdcom.dll, kdtest.sys */
 #define KDSIM_POOL_OFFSET 0x02000000u   /* a 64 KiB pool region */
 #define KDSIM_POOL_SIZE 0x00010000u
 #define KDSIM_STACK_BELOW 0x00100000u   /* stack base = KernBase - this */
@@ -210,6 +234,8 @@ typedef struct kdsim_model_opts {
     int protocol32; /* NT4/2000: STATE_CHANGE32 (type 1) and the 32-bit manipulate
                      * layout; x86 only (arch UNKNOWN becomes x86, others fail) */
     uint64_t seed;  /* deterministic pseudo-random content (register values, schedule) */
+    int kaslr;      /* 0: the fixed module bases; else drawn from kaslr_seed ("Module bases") */
+    uint64_t kaslr_seed;
 } kdsim_model_opts;
 
 /* NULL opts: all defaults.  Returns NULL for an unsupported arch or protocol32
@@ -301,6 +327,8 @@ typedef struct kdsim_model_info {
     uint64_t kern_base;
     uint32_t image_size;
     uint64_t hal_base;
+    uint64_t kdcom_base;
+    uint64_t driver_base;         /* kdtest.sys (KDSIM_DRIVER_SIZE bytes) */
     uint64_t ps_loaded_module_list;
     uint64_t debugger_data_list;  /* KdpDebuggerDataListHead */
     uint64_t kdbg;                /* KdDebuggerDataBlock */

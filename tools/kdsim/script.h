@@ -20,11 +20,18 @@
  *   step                       Continue2 with TraceFlag set
  *   break                      send a break-in byte
  *   prompt_answer TEXT         what to answer DbgPrompts with
+ *   modules                    walk PsLoadedModuleList (from get_version) as WinDbg does:
+ *                              the head, each KLDR_DATA_TABLE_ENTRY, each BaseDllName
+ *                              buffer; prints base, size and name of each module
  *   expect FIELD OP VALUE      check the last message received: OP is == != < <= > >=
  *                              for numbers, or "contains" for text
+ *   expect modules contains NAME / expect modules OP COUNT
+ *                              check the last modules walk
  *
  * Numbers are C literals (0x..., decimal); ADDR may be "kernbase+0x30" after
- * get_version.  A failed expect stops the script with the line named.
+ * get_version, or "kdtest+0x30" with a module name the modules walk found
+ * (nt, hal, kdcom, ...: WinDbg's names, kdparse/modmap.h).  A failed expect
+ * stops the script with the line named.
  */
 #ifndef KDSIM_SCRIPT_H
 #define KDSIM_SCRIPT_H

@@ -42,6 +42,16 @@ extern "C" {
 #define KD_MODMAP_MAX_WALK 4096u
 #define KD_MODMAP_NAME 64u
 
+/* The KLDR_DATA_TABLE_ENTRY members the walk reads, by pointer size (the
+ * offsets and their sources are in modmap.c): InLoadOrderLinks at 0, then
+ * DllBase, SizeOfImage (ULONG), BaseDllName (UNICODE_STRING: Length at 0,
+ * Buffer at ustr_buffer).  kdsim's target writes its list from the same table. */
+typedef struct kd_ldr_layout {
+    unsigned ptr, dll_base, size_of_image, base_dll_name, ustr_buffer;
+} kd_ldr_layout;
+/* 4: the 32-bit layout; anything else the 64-bit one. */
+const kd_ldr_layout *kd_ldr_layout_for(unsigned ptr_size);
+
 typedef enum kd_module_source {
     KD_MODSRC_LOAD_SYMBOLS,  /* a LoadSymbols state change */
     KD_MODSRC_KERNEL_BASE,   /* GetVersion's or KDBG's KernBase */

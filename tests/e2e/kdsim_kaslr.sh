@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Two KASLR boots of the same kdsim target (issue 15 item 4): --seed 5 with
+# --kaslr=1 and --kaslr=2 put nt, hal, kdcom and kdtest.sys at independent
+# bases.  The debugger walks the module list (script command "modules") and
+# breaks in the driver.  kdcat --modules finds the four modules at the bases
+# the debugger's walk printed (two readers of the same replies: kdsim's
+# script and kdparse's module map) and GetVersion / LoadSymbols reported;
+# kddiff --rebase finds the two boots equal where plain kddiff does not;
+# a breakpoint moved by 0x20 in the driver shows as kdtest+0x1100 ->
+# kdtest+0x1120 on both sides.  Memory bytes are left out of the comparison
+# (--ignore kd.manip.read_memory.data): the list entries the debugger read
+# hold the absolute pointers that differ, which no address rebase can see.
+. "$(dirname "$0")/lib.sh"
+KDSIM="$KDSCOPE_BIN/kdsim"
+KDDIFF="$KDSCOPE_BIN/kddiff"
+record() { # NAME KASLR_SEED BREAKPOINT_OFFSET
+  cat > "$WORK/$1.kds" <<KDS
+reset
+wait_state exception
+get_version
+modules
+expect modules == 4
+bp kdtest+$3
+expect kd.manip.return_status == 0
+continue
+wait_state exception
+expect kd.exception.exception_address == kdtest+$3
+bc 1
+continue
+wait_io print
+KDS
+  rm -f "$WORK/k.sock"
+  "$KDSIM" target --seed 5 --kaslr="$2" --timeout 10000 --quiet "unix-listen:$WORK/k.sock" & local t=$!
+  PIDS+=("$t")
+  for _ in $(seq 50); do [ -S "$WORK/k.sock" ] && break; sleep 0.1; done
+  "$KDSIM" debugger --timeout 10000 --fixed-clock --script "$WORK/$1.kds" --record "$WORK/$1.pcapng" \
+    "unix:$WORK/k.sock" > "$WORK/$1.log" 2>&1 || fail "kdsim debugger for $1: $(tail -3 "$WORK/$1.log")"
+  wait "$t" 2>/dev/null || true
+}
+record a 1 0x1100
+record b 2 0x1100
+record c 2 0x1120
+
+# kdcat --modules: nt, hal, kdcom, kdtest at the walk's bases and sizes.
+for s in a b; do
+  "$KDCAT" --modules "$WORK/$s.pcapng" > "$WORK/$s.mods"
+  for name in nt hal kdcom kdtest; do
+    walk=$(awk -v n="$name" '$1 == "module" && $4 == n {print $2, $3}' "$WORK/$s.log")
+    [ -n "$walk" ] || fail "$s: the debugger's walk did not print $name: $(cat "$WORK/$s.log")"
+    got=$(awk -v n="$name" '$3 == n {print $1, $2}' "$WORK/$s.mods")
+    [ "$got" = "$walk" ] || fail "$s: kdcat --modules has $name at '$got', the walk '$walk': $(cat "$WORK/$s.mods")"
+  done
+  # The list agrees with GetVersion's KernBase and hal's LoadSymbols.
+  kern=$(awk '$3 == "nt" {print $1}' "$WORK/$s.mods")
+  "$KDCAT" --no-modules -q "$WORK/$s.pcapng" > "$WORK/$s.raw"
+  grep -q "GetVersion -> STATUS_SUCCESS.*kernel $kern" "$WORK/$s.raw" || fail "$s: GetVersion's KernBase is not $kern"
+  hal=$(awk '$3 == "hal" {print $1}' "$WORK/$s.mods")
+  grep -q "LoadSymbols .*hal.dll\" base $hal " "$WORK/$s.raw" || fail "$s: hal's LoadSymbols is not at $hal"
+  grep -q "kdcom .*PsLoadedModuleList" "$WORK/$s.mods" && grep -q "kdtest .*PsLoadedModuleList" "$WORK/$s.mods" \
+    || fail "$s: kdcom and kdtest not learned from the list: $(cat "$WORK/$s.mods")"
+done
+# Two boots: every module elsewhere, and the driver not just slid with nt.
+for name in nt hal kdcom kdtest; do
+  x=$(awk -v n="$name" '$3 == n {print $1}' "$WORK/a.mods"); y=$(awk -v n="$name" '$3 == n {print $1}' "$WORK/b.mods")
+  [ "$x" != "$y" ] || fail "$name at $x in both boots"
+done
+da=$(( $(awk '$3 == "kdtest" {print $1}' "$WORK/a.mods") - $(awk '$3 == "nt" {print $1}' "$WORK/a.mods") ))
+db=$(( $(awk '$3 == "kdtest" {print $1}' "$WORK/b.mods") - $(awk '$3 == "nt" {print $1}' "$WORK/b.mods") ))
+[ "$da" != "$db" ] || fail "kdtest moved with nt: the bases are not independent"
+"$KDCAT" -q "$WORK/a.pcapng" | grep -qF 'WriteBreakPoint kdtest+0x1100' || fail "kdcat: the breakpoint is not kdtest+0x1100"
+echo "ok: two --kaslr boots: nt, hal, kdcom, kdtest at independent bases, kdcat --modules agrees with the walk, GetVersion and LoadSymbols"
+
+ign="--ignore kd.manip.read_memory.data"
+rc=0; "$KDDIFF" $ign "$WORK/a.pcapng" "$WORK/b.pcapng" > "$WORK/plain" || rc=$?
+[ "$rc" = 1 ] || fail "plain kddiff of two boots: exit $rc, expected 1"
+rc=0; "$KDDIFF" --rebase $ign "$WORK/a.pcapng" "$WORK/b.pcapng" > "$WORK/rebased" || rc=$?
+[ "$rc" = 0 ] || fail "kddiff --rebase of two boots: exit $rc: $(head -30 "$WORK/rebased")"
+echo "ok: kddiff finds the two boots different, kddiff --rebase the same"
+
+rc=0; "$KDDIFF" --rebase $ign "$WORK/a.pcapng" "$WORK/c.pcapng" > "$WORK/moved" || rc=$?
+[ "$rc" = 1 ] || fail "a moved breakpoint: exit $rc: $(cat "$WORK/moved")"
+grep -qF 'break_point_address: kdtest+0x1100 -> kdtest+0x1120' "$WORK/moved" || { cat "$WORK/moved" >&2; fail "no kdtest+0x1100 -> kdtest+0x1120"; }
+grep -qF 'exception_address: kdtest+0x1100 -> kdtest+0x1120' "$WORK/moved" || { cat "$WORK/moved" >&2; fail "the hit is not kdtest+0x1100 -> kdtest+0x1120"; }
+echo "ok: a breakpoint moved by 0x20 in the driver shows as kdtest+0x1100 -> kdtest+0x1120"
