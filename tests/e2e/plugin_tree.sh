@@ -64,3 +64,13 @@ while read -r line; do
   grep -qE "^ +$label +$count( |$)" "$WORK/stats" || fail "Statistics -> KD lacks '$label $count': $(cat "$WORK/stats")"
 done < "$WORK/kdcat"
 echo "ok: Statistics -> KD Problems as kdcat --stats"
+
+# The coloring rules: every filter compiles, and the error rule matches the
+# bad checksum (frame 13).
+c="$KDSCOPE_SRC/dissector/colorfilters.kd"
+[ -f "$c" ] || fail "no $c"
+while IFS=@ read -r _ name filter _; do
+  tshark_kd -2 -r "$f" -Y "$filter" -T fields -e frame.number > "$WORK/cf" 2>&1 || fail "coloring rule '$name': $(cat "$WORK/cf")"
+  [ "$name" = "KD errors" ] && { grep -qx 13 "$WORK/cf" || fail "'KD errors' does not match frame 13"; }
+done < <(grep '^@' "$c")
+echo "ok: coloring rules"
