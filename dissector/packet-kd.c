@@ -29,11 +29,17 @@
 #include "kdparse/decode.h"
 #include "kdparse/framer.h"
 #include "kdparse/modmap.h"
+#include "kdparse/problems.h"
 #include "kdparse/tracker.h"
+#include "kdparse/wire.h"
 #include "packet-kd.h"
 
 static int proto_kd = -1;
 static int hf_kd[KD_F__COUNT];
+/* A bitmask field's bits, one boolean each, from its flag table (GetVersion
+ * Flags, ReportFlags): hf_bits[field][k] is the k-th named bit. */
+static int *hf_bits[KD_F__COUNT];
+static guint n_bits[KD_F__COUNT];
 static gint ett_kd = -1;
 static gint ett_field[KD_F__COUNT];
 static dissector_handle_t kd_handle;
@@ -45,14 +51,21 @@ static gint pref_arch = KD_ARCH_UNKNOWN;
 static gint pref_width = 0;
 static kd_ws_bool pref_check_checksum = TRUE;
 
-static const enum_val_t arch_enum[] = {
-    {"auto", "Infer from the session", KD_ARCH_UNKNOWN},
-    {"x86", "x86", KD_ARCH_X86},
-    {"amd64", "AMD64", KD_ARCH_AMD64},
-    {"arm64", "ARM64", KD_ARCH_ARM64},
-    {"arm", "ARM", KD_ARCH_ARM},
-    {NULL, NULL, 0},
-};
+/* kdparse's architectures (kd_vals_arch), "unknown" offered as "auto". */
+static const enum_val_t *arch_enum_of(void)
+{
+    size_t n = 0;
+    while (kd_vals_arch[n].name)
+        n++;
+    enum_val_t *e = g_new0(enum_val_t, n + 1);
+    for (size_t i = 0; i < n; i++) {
+        const kd_val *v = &kd_vals_arch[i];
+        e[i].value = (gint)v->value;
+        e[i].name = v->value == KD_ARCH_UNKNOWN ? "auto" : v->name;
+        e[i].description = v->value == KD_ARCH_UNKNOWN ? "Infer from the session" : v->name;
+    }
+    return e;
+}
 
 static const enum_val_t width_enum[] = {
     {"auto", "Infer from the session", 0},
@@ -63,24 +76,9 @@ static const enum_val_t width_enum[] = {
 
 /* ------------------------------------------------------------ expert infos */
 
-static expert_field ei_bad_checksum = EI_INIT;
-static expert_field ei_trailer_missing = EI_INIT;
-static expert_field ei_trailer_bad = EI_INIT;
-static expert_field ei_oversize = EI_INIT;
-static expert_field ei_noise = EI_INIT;
-static expert_field ei_truncated = EI_INIT;
-static expert_field ei_short = EI_INIT;
-static expert_field ei_length_mismatch = EI_INIT;
-static expert_field ei_unknown_type = EI_INIT;
-static expert_field ei_unknown_api = EI_INIT;
-static expert_field ei_retransmission = EI_INIT;
-static expert_field ei_duplicate = EI_INIT;
-static expert_field ei_unexpected_id = EI_INIT;
-static expert_field ei_resend = EI_INIT;
-static expert_field ei_reset = EI_INIT;
-static expert_field ei_stray_ack = EI_INIT;
-static expert_field ei_no_response = EI_INIT;
-static expert_field ei_error_status = EI_INIT;
+/* One per line of kdparse's problem table (fields/problems.def), named
+ * kd.expert.<name>: declared, registered and raised in one loop each. */
+static expert_field ei_kd[KD_P__COUNT];
 
 /* ------------------------------------------------------------ per-file state */
 
@@ -113,6 +111,7 @@ G_STATIC_ASSERT(sizeof(stored_item) == 56);
 #define SI_DIR 0x03u      /* kd_dir */
 #define SI_WIDTH32 0x04u  /* decoded with the 32-bit layout (else 64) */
 #define SI_COPY 0x08u     /* its bytes are in g_file->copies, not in its record */
+#define SI_AWAITS 0x10u   /* a request still awaiting its response (kd_annot.awaits_response) */
 
 static kd_dir si_dir(const stored_item *s)
 {
@@ -309,6 +308,7 @@ static void annot_store(stored_item *s, const kd_annot *a)
     s->problems = a->problems;
     s->request_api = a->request_api;
     s->response_time_ns = a->response_time_ns;
+    s->bits = (guint8)((s->bits & ~SI_AWAITS) | (a->awaits_response ? SI_AWAITS : 0u));
 }
 
 static kd_annot annot_load(const stored_item *s)
@@ -318,7 +318,7 @@ static kd_annot annot_load(const stored_item *s)
         .request_in = s->request_in, .response_time_ns = s->response_time_ns,
         .retransmission_of = s->retransmission_of, .duplicate_of = s->duplicate_of,
         .reset_epoch = s->reset_epoch, .problems = s->problems, .arch = (kd_arch)s->arch,
-        .width = si_width(s), .request_api = s->request_api,
+        .width = si_width(s), .request_api = s->request_api, .awaits_response = (s->bits & SI_AWAITS) != 0,
     };
     return a;
 }
@@ -518,49 +518,59 @@ static gboolean cut_at_end(packet_info *pinfo, stream *st, frame_items *fi)
 
 /* ------------------------------------------------------------ tree */
 
-static void add_expert(packet_info *pinfo, proto_item *pi, const kd_msg *m, const kd_annot *a, int visited)
+/* The problems of one message (kdparse's table), each with the field it is
+ * about: its expert info goes on that field's item, else on the packet. */
+typedef struct raised {
+    guint n;
+    guint32 mask; /* bit i: kd_problems[i] */
+    struct {
+        kd_problem_id id;
+        int field; /* kd_field_id, or KD_PF_NONE */
+        gboolean done;
+    } p[KD_P__COUNT];
+} raised;
+
+G_STATIC_ASSERT(KD_P__COUNT <= 32);
+
+static void problems_of(const kd_msg *m, const kd_annot *a, int visited, raised *r)
 {
-    const kd_item *it = m->item;
-    if ((it->flags & KD_ITEM_BAD_CHECKSUM) && pref_check_checksum)
-        expert_add_info(pinfo, pi, &ei_bad_checksum);
-    if (it->flags & KD_ITEM_TRAILER_MISSING)
-        expert_add_info(pinfo, pi, &ei_trailer_missing);
-    if (it->flags & KD_ITEM_TRAILER_BAD)
-        expert_add_info(pinfo, pi, &ei_trailer_bad);
-    if (it->flags & KD_ITEM_OVERSIZE)
-        expert_add_info(pinfo, pi, &ei_oversize);
-    if (it->kind == KD_ITEM_NOISE)
-        expert_add_info(pinfo, pi, &ei_noise);
-    if (it->kind == KD_ITEM_TRUNCATED)
-        expert_add_info(pinfo, pi, &ei_truncated);
-    if (m->problems & KD_DECODE_SHORT)
-        expert_add_info(pinfo, pi, &ei_short);
-    if (m->problems & KD_DECODE_LENGTH_MISMATCH)
-        expert_add_info(pinfo, pi, &ei_length_mismatch);
-    if (m->problems & KD_DECODE_UNKNOWN_TYPE)
-        expert_add_info(pinfo, pi, &ei_unknown_type);
-    if (m->problems & KD_DECODE_UNKNOWN_API)
-        expert_add_info(pinfo, pi, &ei_unknown_api);
-    if (a->problems & KD_TRACK_RETRANSMISSION)
-        expert_add_info(pinfo, pi, &ei_retransmission);
-    if (a->problems & KD_TRACK_DUPLICATE)
-        expert_add_info(pinfo, pi, &ei_duplicate);
-    if (a->problems & KD_TRACK_UNEXPECTED_ID)
-        expert_add_info(pinfo, pi, &ei_unexpected_id);
-    if (a->problems & KD_TRACK_RESEND)
-        expert_add_info(pinfo, pi, &ei_resend);
-    if (a->problems & KD_TRACK_RESET)
-        expert_add_info(pinfo, pi, &ei_reset);
-    if (a->problems & KD_TRACK_STRAY_ACK)
-        expert_add_info(pinfo, pi, &ei_stray_ack);
-    if (a->problems & KD_TRACK_ERROR_STATUS)
-        expert_add_info(pinfo, pi, &ei_error_status);
-    /* Without an end-of-capture hook, "no response" is judged once the
-     * whole file has been read: on later passes, a request still unlinked. */
-    if ((a->problems & KD_TRACK_NO_RESPONSE) ||
-        (visited && it->kind == KD_ITEM_DATA && it->dir == KD_DIR_D2T && m->type == KD_TYPE_STATE_MANIPULATE &&
-         !a->response_in && !a->retransmission_of && !a->duplicate_of && kd_api_expects_reply(m->api)))
-        expert_add_info(pinfo, pi, &ei_no_response);
+    r->n = 0;
+    r->mask = 0;
+    for (int i = 0; i < KD_P__COUNT; i++) {
+        const kd_problem *p = &kd_problems[i];
+        /* Without an end-of-capture hook, "no response" is judged once the
+         * whole file has been read: on later passes, a request the tracker
+         * says still awaits its response. */
+        if (!kd_problem_raised(p, m, a) && !(i == KD_P_NO_RESPONSE && visited && a->awaits_response))
+            continue;
+        r->p[r->n].id = (kd_problem_id)i;
+        r->p[r->n].field = kd_problem_field(p, m);
+        r->p[r->n].done = FALSE;
+        r->n++;
+        r->mask |= 1u << i;
+    }
+}
+
+/* The expert infos about node n's field, on its item pi (once each). */
+static void attach_problems(packet_info *pinfo, proto_item *pi, const kd_node *n, raised *r)
+{
+    for (guint j = 0; j < r->n; j++) {
+        if (r->p[j].done || r->p[j].field != (int)n->field)
+            continue;
+        const kd_problem *p = &kd_problems[r->p[j].id];
+        expert_add_info(pinfo, pi, &ei_kd[r->p[j].id]);
+        if (p->tag)
+            proto_item_append_text(pi, " [%s]", p->tag);
+        r->p[j].done = TRUE;
+    }
+}
+
+/* The rest, about the packet as a whole (or a field the tree lacks), on pi. */
+static void add_expert(packet_info *pinfo, proto_item *pi, raised *r)
+{
+    for (guint j = 0; j < r->n; j++)
+        if (!r->p[j].done)
+            expert_add_info(pinfo, pi, &ei_kd[r->p[j].id]);
 }
 
 static proto_item *add_node(proto_tree *tree, tvbuff_t *tvb, const kd_node *n)
@@ -589,8 +599,23 @@ static proto_item *add_node(proto_tree *tree, tvbuff_t *tvb, const kd_node *n)
     case KD_FT_UINT64:
         return proto_tree_add_uint64(tree, hf, tvb, n->offset, n->length, n->value);
     default:
-        return proto_tree_add_uint(tree, hf, tvb, n->offset, n->length, (guint32)n->value);
+        break;
     }
+    guint32 v = (guint32)n->value;
+    if (f->vals && !f->is_bitmask && !kd_val_name(f->vals, v)) {
+        /* A value the tables do not name (an unknown packet type, API or
+         * state): in hex, whatever the field's base. */
+        int digits = f->type == KD_FT_UINT8 ? 2 : f->type == KD_FT_UINT16 ? 4 : 8;
+        return proto_tree_add_uint_format_value(tree, hf, tvb, n->offset, n->length, v, "Unknown (0x%0*x)", digits, v);
+    }
+    pi = proto_tree_add_uint(tree, hf, tvb, n->offset, n->length, v);
+    if (n_bits[n->field]) {
+        /* A bitmask: each bit its flag table names, set or not. */
+        proto_tree *bt = proto_item_add_subtree(pi, ett_field[n->field]);
+        for (guint k = 0; k < n_bits[n->field]; k++)
+            proto_tree_add_boolean(bt, hf_bits[n->field][k], tvb, n->offset, n->length, v);
+    }
+    return pi;
 }
 
 static void add_session(proto_tree *tree, tvbuff_t *tvb, const kd_annot *a, int data_packet)
@@ -709,8 +734,11 @@ static void show_item(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, store
     /* Modules as learned so far (first pass) or in the whole session (later passes). */
     kd_msg_summary_mods(&g_msg, a, sess->mods, line, info_size - used);
 
+    raised r;
+    problems_of(&g_msg, a, visited, &r);
     if (have_tap_listener(kd_tap)) {
         kd_tap_info *tap = wmem_new0(pinfo->pool, kd_tap_info);
+        tap->problems = r.mask;
         tap->kind = s->kind;
         tap->type = g_msg.type;
         tap->api = g_msg.api;
@@ -722,12 +750,20 @@ static void show_item(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, store
     }
     if (!tree) {
         /* Nobody looks at the tree; the problems still reach the expert system. */
-        add_expert(pinfo, NULL, &g_msg, a, visited);
+        add_expert(pinfo, NULL, &r);
         return;
     }
     proto_item *ti = proto_tree_add_item(tree, proto_kd, itvb, 0, -1, ENC_NA);
     proto_item_append_text(ti, ", %s", line);
     proto_tree *kt = proto_item_add_subtree(ti, ett_kd);
+    if (si_dir(s) != KD_DIR_UNKNOWN) {
+        proto_item *di = proto_tree_add_string(kt, hf_kd[KD_F_DIR], itvb, 0, 0, kd_dir_name(si_dir(s)));
+        proto_item_set_generated(di);
+    }
+    /* ExceptionInformation: the NumberParameters slots that hold
+     * parameters are shown, the rest hidden (still there for filters). */
+    const kd_node *np = kd_msg_find(&g_msg, KD_F_EXCEPTION_NUMBER_PARAMETERS);
+    guint64 info_shown = np ? np->value : G_MAXUINT64, info_slot = 0;
     proto_tree *stack[256];
     stack[0] = kt;
     for (guint16 i = 0; i < g_msg.n; i++) {
@@ -741,11 +777,15 @@ static void show_item(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, store
             pi = add_node(parent, itvb, n);
             add_module(pi, itvb, sess->mods, n);
         }
+        if (n->field == KD_F_EXCEPTION_INFORMATION && info_slot++ >= info_shown)
+            proto_item_set_hidden(pi);
+        if (r.n)
+            attach_problems(pinfo, pi, n, &r);
         if (kd_fields[n->field].type == KD_FT_NONE && n->depth + 1 < 256)
             stack[n->depth + 1] = proto_item_add_subtree(pi, ett_field[n->field]);
     }
     add_session(kt, itvb, a, s->kind == KD_ITEM_DATA);
-    add_expert(pinfo, ti, &g_msg, a, visited);
+    add_expert(pinfo, ti, &r);
 }
 
 static int dissect_stream(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, stream *st, kd_dir dir)
@@ -956,6 +996,63 @@ static const value_string *value_strings_of(const kd_val *v)
     return vs;
 }
 
+/* The common "WORD_" start of a flag table's names ("DBGKD_VERS_FLAG_"). */
+static size_t flag_prefix(const kd_val *v)
+{
+    size_t n = strlen(v->name);
+    for (const kd_val *w = v + 1; w->name; w++) {
+        size_t k = 0;
+        while (k < n && w->name[k] == v->name[k])
+            k++;
+        n = k;
+    }
+    while (n && v->name[n - 1] != '_')
+        n--;
+    return n;
+}
+
+/*
+ * Each bitmask field's bits as booleans: kd.<field>.<name> (the flag's
+ * name in lower case without the table's common prefix:
+ * kd.manip.get_version64.flags.ptr64), labelled with the Windows name.
+ */
+static const true_false_string tfs_set = {"Set", "Not set"};
+
+static void register_bits(void)
+{
+    for (int i = 0; i < KD_F__COUNT; i++) {
+        const kd_field *f = &kd_fields[i];
+        if (!f->is_bitmask || !f->vals)
+            continue;
+        guint n = 0;
+        while (f->vals[n].name)
+            n++;
+        size_t cut = flag_prefix(f->vals);
+        hf_register_info *hf = g_new0(hf_register_info, n);
+        hf_bits[i] = g_new(int, n);
+        n_bits[i] = n;
+        int width = f->type == KD_FT_UINT8 ? 8 : f->type == KD_FT_UINT16 ? 16 : 32;
+        for (guint k = 0; k < n; k++) {
+            const kd_val *v = &f->vals[k];
+            header_field_info *h = &hf[k].hfinfo;
+            hf_bits[i][k] = -1;
+            hf[k].p_id = &hf_bits[i][k];
+            h->name = v->name;
+            char *abbrev = g_strdup_printf("%s.%s", f->abbrev, v->name + cut);
+            h->abbrev = g_ascii_strdown(abbrev, -1);
+            g_free(abbrev);
+            h->type = FT_BOOLEAN;
+            h->display = width;
+            h->strings = &tfs_set;
+            h->bitmask = v->value;
+            h->id = -1;
+            h->ref_type = HF_REF_TYPE_NONE;
+            h->same_name_prev_id = -1;
+        }
+        proto_register_field_array(proto_kd, hf, (int)n);
+    }
+}
+
 static void register_fields(void)
 {
     hf_register_info *hf = g_new0(hf_register_info, KD_F__COUNT);
@@ -990,37 +1087,56 @@ static void register_fields(void)
         h->same_name_prev_id = -1;
         h->same_name_next = NULL;
         ett_field[i] = -1;
-        if (f->type == KD_FT_NONE)
+        if (f->type == KD_FT_NONE || (f->is_bitmask && f->vals))
             ett[nett++] = &ett_field[i];
     }
     proto_register_field_array(proto_kd, hf, KD_F__COUNT);
     proto_register_subtree_array(ett, nett);
+    register_bits();
 }
 
+static int expert_group_of(kd_problem_group g)
+{
+    switch (g) {
+    case KD_PG_CHECKSUM:
+        return PI_CHECKSUM;
+    case KD_PG_SEQUENCE:
+        return PI_SEQUENCE;
+    case KD_PG_RESPONSE_CODE:
+        return PI_RESPONSE_CODE;
+    case KD_PG_UNDECODED:
+        return PI_UNDECODED;
+    case KD_PG_MALFORMED:
+        return PI_MALFORMED;
+    case KD_PG_PROTOCOL:
+        return PI_PROTOCOL;
+    }
+    return PI_PROTOCOL;
+}
+
+static int expert_severity_of(kd_problem_severity v)
+{
+    return v == KD_PSEV_ERROR ? PI_ERROR : v == KD_PSEV_WARN ? PI_WARN : PI_NOTE;
+}
+
+/* One expert info per line of kdparse's problem table. */
 static void register_expert(void)
 {
-    static ei_register_info ei[] = {
-        {&ei_bad_checksum, {"kd.expert.bad_checksum", PI_CHECKSUM, PI_ERROR, "Bad checksum: the receiver asks for a RESEND", EXPFILL}},
-        {&ei_trailer_missing, {"kd.expert.trailer_missing", PI_MALFORMED, PI_WARN, "Trailer 0xAA missing", EXPFILL}},
-        {&ei_trailer_bad, {"kd.expert.trailer_bad", PI_MALFORMED, PI_ERROR, "Bad trailer (not 0xAA)", EXPFILL}},
-        {&ei_oversize, {"kd.expert.oversize", PI_MALFORMED, PI_ERROR, "ByteCount over 4000: the receiver drops the packet", EXPFILL}},
-        {&ei_noise, {"kd.expert.noise", PI_PROTOCOL, PI_WARN, "Noise: bytes outside any packet", EXPFILL}},
-        {&ei_truncated, {"kd.expert.truncated", PI_MALFORMED, PI_ERROR, "Truncated packet", EXPFILL}},
-        {&ei_short, {"kd.expert.short", PI_MALFORMED, PI_ERROR, "ByteCount too small for this message", EXPFILL}},
-        {&ei_length_mismatch, {"kd.expert.length_mismatch", PI_MALFORMED, PI_WARN, "A length field disagrees with the data", EXPFILL}},
-        {&ei_unknown_type, {"kd.expert.unknown_type", PI_UNDECODED, PI_WARN, "Unknown packet type", EXPFILL}},
-        {&ei_unknown_api, {"kd.expert.unknown_api", PI_UNDECODED, PI_WARN, "Unknown API or state", EXPFILL}},
-        {&ei_retransmission, {"kd.expert.retransmission", PI_SEQUENCE, PI_NOTE, "Retransmission", EXPFILL}},
-        {&ei_duplicate, {"kd.expert.duplicate", PI_SEQUENCE, PI_NOTE, "Duplicate: already acknowledged", EXPFILL}},
-        {&ei_unexpected_id, {"kd.expert.unexpected_id", PI_SEQUENCE, PI_WARN, "Unexpected packet id", EXPFILL}},
-        {&ei_resend, {"kd.expert.resend", PI_SEQUENCE, PI_NOTE, "RESEND requested", EXPFILL}},
-        {&ei_reset, {"kd.expert.reset", PI_SEQUENCE, PI_NOTE, "RESET", EXPFILL}},
-        {&ei_stray_ack, {"kd.expert.stray_ack", PI_SEQUENCE, PI_WARN, "ACK that acknowledges no packet", EXPFILL}},
-        {&ei_no_response, {"kd.expert.no_response", PI_SEQUENCE, PI_WARN, "Request without response", EXPFILL}},
-        {&ei_error_status, {"kd.expert.error_status", PI_RESPONSE_CODE, PI_NOTE, "Error ReturnStatus", EXPFILL}},
-    };
+    static const expert_field ei_init = EI_INIT;
+    static const ei_register_info blank = {NULL, {NULL, 0, 0, NULL, EXPFILL}};
+    ei_register_info *ei = g_new(ei_register_info, KD_P__COUNT);
+    for (int i = 0; i < KD_P__COUNT; i++) {
+        const kd_problem *p = &kd_problems[i];
+        ei_kd[i] = ei_init;
+        ei[i] = blank;
+        ei[i].ids = &ei_kd[i];
+        ei[i].eiinfo.name = g_strdup_printf("kd.expert.%s", p->name);
+        ei[i].eiinfo.group = expert_group_of(p->group);
+        ei[i].eiinfo.severity = expert_severity_of(p->severity);
+        ei[i].eiinfo.summary = p->text;
+    }
     expert_module_t *em = expert_register_protocol(proto_kd);
-    expert_register_field_array(em, ei, array_length(ei));
+    expert_register_field_array(em, ei, KD_P__COUNT);
 }
 
 void proto_register_kd(void)
@@ -1031,7 +1147,7 @@ void proto_register_kd(void)
     module_t *m = prefs_register_protocol(proto_kd, NULL);
     prefs_register_enum_preference(m, "arch", "Target architecture",
                                    "Which control report, control set and CONTEXT views to decode",
-                                   &pref_arch, arch_enum, FALSE);
+                                   &pref_arch, arch_enum_of(), FALSE);
     prefs_register_enum_preference(m, "width", "Manipulate layout",
                                    "32-bit (NT4/2000) or 64-bit DBGKD_MANIPULATE_STATE", &pref_width,
                                    width_enum, FALSE);

@@ -19,6 +19,7 @@ typedef struct kd_tap_info {
     uint32_t request_api;      /* responses: the request's API */
     uint64_t response_time_ns;
     int has_response_time;
+    uint32_t problems;         /* bit i: kd_problems[i] raised (problems.h) */
 } kd_tap_info;
 
 /* KDNET: packet-kdnet.c decrypts, packet-kd.c decodes the KD packet inside

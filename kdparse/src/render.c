@@ -10,6 +10,7 @@
 
 #include "kdparse/decode.h"
 #include "kdparse/modmap.h"
+#include "kdparse/problems.h"
 
 /* ------------------------------------------------------------ a bounded string builder */
 
@@ -471,9 +472,31 @@ static void summary_data(sbuf *s, const kd_msg *m, const kd_modmap *mm)
         break;
     default: {
         const char *tn = kd_packet_type_name(m->type);
-        sb_printf(s, "%s, %u bytes", tn ? tn : "Unknown packet type", m->item->byte_count);
+        if (tn)
+            sb_printf(s, "%s, %u bytes", tn, m->item->byte_count);
+        else
+            sb_printf(s, "Packet type 0x%04x, %u bytes", m->type, m->item->byte_count);
         break;
     }
+    }
+}
+
+/* The problem table's summary tags: the packet's (item and decoder) or the
+ * session's (tracker), in table order. */
+static void sb_tags(sbuf *s, const kd_msg *m, const kd_annot *a, int session)
+{
+    const kd_item *it = m->item;
+    for (int i = 0; i < KD_P__COUNT; i++) {
+        const kd_problem *p = &kd_problems[i];
+        if (!p->tag || (p->source == KD_PS_TRACK) != session || !kd_problem_raised(p, m, a))
+            continue;
+        sb_str(s, " [");
+        sb_str(s, p->tag);
+        if (p->detail == KD_PD_TRAILER)
+            sb_printf(s, " 0x%02x", it->trailer);
+        else if (p->detail == KD_PD_BYTE_COUNT)
+            sb_printf(s, " %u > %u", it->byte_count, KD_PACKET_MAX_SIZE);
+        sb_str(s, "]");
     }
 }
 
@@ -527,14 +550,7 @@ size_t kd_msg_summary_mods(const kd_msg *m, const kd_annot *a, const kd_modmap *
         summary_data(&s, m, mm);
         break;
     }
-    if (it->flags & KD_ITEM_BAD_CHECKSUM)
-        sb_printf(&s, " [bad checksum]");
-    if (it->flags & KD_ITEM_TRAILER_MISSING)
-        sb_printf(&s, " [trailer missing]");
-    if (it->flags & KD_ITEM_TRAILER_BAD)
-        sb_printf(&s, " [bad trailer 0x%02x]", it->trailer);
-    if (it->flags & KD_ITEM_OVERSIZE)
-        sb_printf(&s, " [ByteCount %u > %u]", it->byte_count, KD_PACKET_MAX_SIZE);
+    sb_tags(&s, m, a, 0);
     if (!a)
         return s.len;
     if (a->request_in && a->response_time_ns && a->response_time_ns < 99500) {
@@ -555,12 +571,7 @@ size_t kd_msg_summary_mods(const kd_msg *m, const kd_annot *a, const kd_modmap *
         sb_printf(&s, " [retransmission of #%" PRIu64 "]", a->retransmission_of);
     if (a->duplicate_of)
         sb_printf(&s, " [duplicate of #%" PRIu64 "]", a->duplicate_of);
-    if (a->problems & KD_TRACK_UNEXPECTED_ID)
-        sb_printf(&s, " [unexpected id]");
-    if (a->problems & KD_TRACK_NO_RESPONSE)
-        sb_printf(&s, " [no response]");
-    if (a->problems & KD_TRACK_STRAY_ACK)
-        sb_printf(&s, " [acknowledges nothing]");
+    sb_tags(&s, m, a, 1);
     return s.len;
 }
 
@@ -833,35 +844,11 @@ void kd_msg_print_json_fields_mods(FILE *out, const kd_msg *m, const kd_annot *a
 
 size_t kd_msg_problems(const kd_msg *m, const kd_annot *a, const char **names, size_t max)
 {
-    static const struct {
-        int source; /* 0 item, 1 decoder, 2 tracker */
-        uint32_t bit;
-        const char *name;
-    } table[] = {
-        {0, KD_ITEM_BAD_CHECKSUM, "bad_checksum"},
-        {0, KD_ITEM_TRAILER_MISSING, "trailer_missing"},
-        {0, KD_ITEM_TRAILER_BAD, "trailer_bad"},
-        {0, KD_ITEM_OVERSIZE, "oversize"},
-        {1, KD_DECODE_UNKNOWN_TYPE, "unknown_type"},
-        {1, KD_DECODE_UNKNOWN_API, "unknown_api"},
-        {1, KD_DECODE_SHORT, "short"},
-        {1, KD_DECODE_LENGTH_MISMATCH, "length_mismatch"},
-        {1, KD_DECODE_TOO_MANY_NODES, "too_many_nodes"},
-        {2, KD_TRACK_UNEXPECTED_ID, "unexpected_id"},
-        {2, KD_TRACK_RESEND, "resend"},
-        {2, KD_TRACK_RESET, "reset"},
-        {2, KD_TRACK_RETRANSMISSION, "retransmission"},
-        {2, KD_TRACK_DUPLICATE, "duplicate"},
-        {2, KD_TRACK_NO_RESPONSE, "no_response"},
-        {2, KD_TRACK_NO_ACK, "no_ack"},
-        {2, KD_TRACK_STRAY_ACK, "stray_ack"},
-        {2, KD_TRACK_ERROR_STATUS, "error_status"},
-    };
-    uint32_t bits[3] = {m->item->flags, m->problems, a ? a->problems : 0};
+    /* The item's kind (noise, truncated) is its own JSON member: not listed. */
     size_t k = 0;
-    for (size_t i = 0; i < sizeof table / sizeof table[0] && k < max; i++)
-        if (bits[table[i].source] & table[i].bit)
-            names[k++] = table[i].name;
+    for (int i = 0; i < KD_P__COUNT && k < max; i++)
+        if (kd_problems[i].source != KD_PS_KIND && kd_problem_raised(&kd_problems[i], m, a))
+            names[k++] = kd_problems[i].name;
     return k;
 }
 

@@ -324,8 +324,10 @@ static void on_delivered(kd_tracker *t, uint64_t seq, kd_annot *a, const kd_trac
         a->response_time_ns = in->ts_ns >= r->ts ? in->ts_ns - r->ts : 0;
         a->request_api = r->api;
         kd_annot *ra = ann_at(t, r->seq);
-        if (ra)
+        if (ra) {
             ra->response_in = in->frame;
+            ra->awaits_response = 0;
+        }
         clear_bits(t, r->seq, SB_AWAIT_RESP);
         kd_dir rd = r->resp_dir;
         uint16_t rt = r->resp_type;
@@ -373,6 +375,7 @@ static void on_delivered(kd_tracker *t, uint64_t seq, kd_annot *a, const kd_trac
     }
     t->reqs[t->nreq++] = nr;
     set_bits(t, seq, SB_REQUEST | SB_AWAIT_RESP);
+    a->awaits_response = 1;
 }
 
 /* Index of the candidate p is a copy of, or -1. */
@@ -733,6 +736,7 @@ void kd_tracker_finish(kd_tracker *t)
             a->problems |= KD_TRACK_NO_ACK;
         if ((b & SB_REQUEST) && a->response_in == 0 && peer_seen)
             a->problems |= KD_TRACK_NO_RESPONSE;
+        a->awaits_response = 0;
         t->bits[slot_of(t, seq)] = (uint8_t)(b & ~(SB_AWAIT_ACK | SB_AWAIT_RESP));
     }
     /* Choice: items added after finish are still tracked, but nothing is

@@ -78,6 +78,13 @@ typedef struct kd_annot {
     uint32_t problems;          /* enum kd_track_problem */
     kd_arch arch;               /* the session's belief when this item was seen */
     uint8_t width;              /* 32 or 64 */
+    /* A request whose response has not come, so far: set when the request
+     * is seen, cleared when its response arrives (on the tracker's copy:
+     * kd_tracker_get) and at kd_tracker_finish, which turns what is left
+     * into KD_TRACK_NO_RESPONSE.  A consumer that cannot call finish
+     * (Wireshark reads on while the user looks) judges "no response" from
+     * it once it has seen what it was given. */
+    uint8_t awaits_response;
     uint32_t request_api;       /* responses: the API of the request */
 } kd_annot;
 
