@@ -11,8 +11,15 @@
 
 #include "kdparse/decode.h"
 #include "kdparse/modmap.h"
+#include "fuzz_max_len.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    fuzz_default_max_len(argc, argv, "-max_len=2048");
+    return 0;
+}
 
 static FILE *sink;
 static kd_msg msg;
