@@ -9,7 +9,9 @@
 # work.  Afterwards the new inputs worth keeping go into
 # tests/fuzz/corpus/<target> through libFuzzer's -set_cover_merge=1 (a small
 # set with the coverage of all of them, not -merge=1's thousands of files);
-# KDSCOPE_FUZZ_MERGE=0 leaves the corpus alone.  Prints one row per target:
+# KDSCOPE_FUZZ_MERGE=0 leaves the corpus alone; KDSCOPE_FUZZ_CORPUS=DIR starts
+# from and merges into DIR/<target> instead (a copy, for runs left going while
+# the worktree changes).  Prints one row per target:
 # executions, exec/s (wall clock, and per CPU second: the machine may be
 # shared), coverage (cov: edges, ft: features), corpus files and bytes after
 # the merge, and crashes.  Logs (<target>/fuzz.log, libFuzzer's own lines) and
@@ -29,6 +31,7 @@ parallel=${KDSCOPE_FUZZ_PARALLEL:-2}
 merge=${KDSCOPE_FUZZ_MERGE:-1}
 runs=${KDSCOPE_FUZZ_RUNS:--1}
 niceness=${KDSCOPE_FUZZ_NICE:-19}
+corpora=${KDSCOPE_FUZZ_CORPUS:-tests/fuzz/corpus}
 case "$seconds" in '' | *[!0-9]*) echo "long-run.sh: SECONDS: not a number: $seconds" >&2; exit 2 ;; esac
 case "$runs" in -1) ;; '' | *[!0-9]*) echo "long-run.sh: KDSCOPE_FUZZ_RUNS: not a number: $runs" >&2; exit 2 ;; esac
 case "$niceness" in '' | *[!0-9]*) echo "long-run.sh: KDSCOPE_FUZZ_NICE: not a number: $niceness" >&2; exit 2 ;; esac
@@ -64,7 +67,7 @@ one() {
   local t=$1 name dir corpus
   name=$(basename "$t")
   dir="$run/$name"
-  corpus="tests/fuzz/corpus/$name"
+  corpus="$corpora/$name"
   mkdir -p "$dir/work" "$dir/crashes" "$corpus"
   cp -r "$corpus/." "$dir/work/" 2> /dev/null || true
   local rc=0
@@ -101,8 +104,8 @@ for t in "${targets[@]}"; do
   ft=$(sed -n 's/.*ft: \([0-9]*\).*/\1/p' <<< "$last")
   read -r user sys < "$dir/cpu" || { user=0; sys=0; }
   cpu_rate=$(awk -v e="${execs:-0}" -v u="$user" -v s="$sys" 'BEGIN { c = u + s; printf "%d", (c > 0 ? e / c : 0) }')
-  files=$(find "tests/fuzz/corpus/$name" -type f | wc -l)
-  bytes=$(find "tests/fuzz/corpus/$name" -type f -printf '%s\n' | awk '{s += $1} END {print s + 0}')
+  files=$(find "$corpora/$name" -type f | wc -l)
+  bytes=$(find "$corpora/$name" -type f -printf '%s\n' | awk '{s += $1} END {print s + 0}')
   crashes=$(find "$dir/crashes" -type f | wc -l)
   if [ "$crashes" -eq 0 ] && [ "$(head -1 "$dir/rc")" != 0 ]; then
     crashes=1 # the fuzzer failed without leaving an input: see the log
