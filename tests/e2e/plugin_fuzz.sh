@@ -32,6 +32,36 @@ text2pcap -q -D -T 4444,50000 "$WORK/tcp.txt" "$WORK/tcp.pcapng" 2>/dev/null
 add_input "$WORK/session.pcapng" 24
 # KD in TCP (Decode As); the 54 bytes of Ethernet/IPv4/TCP headers stay intact.
 add_input "$WORK/tcp.pcapng" 54 "-d tcp.port==4444,kd"
+# A TCP capture made by dumpcap, live (as netcap_live.sh): kdsim's target and
+# debugger over TCP on lo, real handshakes, segment boundaries and ACKs.  The
+# 66 bytes of Ethernet/IPv4/TCP-with-timestamps headers stay intact.
+live_tcp() {
+  command -v dumpcap > /dev/null || { echo "note: no dumpcap, no live TCP capture fuzzed" >&2; return 0; }
+  local port=$((20000 + RANDOM % 20000)) dpid tpid
+  dumpcap -q -i lo -f "tcp port $port" -w "$WORK/live.pcapng" > "$WORK/live.dumpcap" 2>&1 &
+  dpid=$!; PIDS+=("$dpid")
+  wait_for "$WORK/live.dumpcap" "Capturing on|File:" 100 \
+    || { echo "note: dumpcap cannot capture on lo, no live TCP capture fuzzed" >&2; return 0; }
+  sleep 0.5 # the filter is in place
+  timeout 60 "$KDSCOPE_BUILD/bin/kdsim" target --seed 1 "tcp-listen:127.0.0.1:$port" > /dev/null 2>&1 &
+  tpid=$!
+  local tries=100 rc
+  while :; do
+    rc=0
+    timeout 60 "$KDSCOPE_BUILD/bin/kdsim" debugger --script "$KDSCOPE_SRC/tests/kdsim/boot.kds" \
+      "tcp:127.0.0.1:$port" > /dev/null 2> "$WORK/live.err" || rc=$?
+    [ "$rc" = 2 ] && grep -q 'Connection refused' "$WORK/live.err" && [ "$tries" -gt 0 ] || break
+    sleep 0.1; tries=$((tries - 1))
+  done
+  wait "$tpid" 2> /dev/null || true
+  [ "$rc" = 0 ] || fail "live TCP capture: kdsim debugger exit $rc: $(tail -3 "$WORK/live.err")"
+  sleep 0.5 # the last frames reach the file
+  kill -INT "$dpid"; wait "$dpid" 2> /dev/null || true
+  grep -qE "Packets captured: [1-9]" "$WORK/live.dumpcap" || fail "live TCP capture: $(cat "$WORK/live.dumpcap")"
+  add_input "$WORK/live.pcapng" 66 "-d tcp.port==$port,kd"
+}
+live_tcp
+
 for cap in "$KDSCOPE_SRC"/captures/*.pcapng; do
   add_input "$cap" 24
 done

@@ -17,9 +17,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kdparse/schema.h"
 #include "link.h"
+#include "fuzz_max_len.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    fuzz_default_max_len(argc, argv, "-max_len=2048");
+    return 0;
+}
 
 typedef struct line {
     const uint8_t *p;
@@ -60,12 +68,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     line ln = {data + 1, size - 1};
     kdsim_io io = {line_read, line_write, &ln};
     kdsim_link_opts o = {.role = (data[0] & 1) ? KDSIM_DEBUGGER : KDSIM_TARGET, .ack_timeout_ms = 1, .retries = 2};
-    kdsim_link *l = kdsim_link_new(&io, &o);
-    if (!l)
+    /* One link for every input, renewed (as new) each time: the queues are
+     * 0.5 MB, which ASan maps and unmaps on every new/free. */
+    static kdsim_link *l;
+    if (!l ? !(l = kdsim_link_new(&io, &o)) : kdsim_link_renew(l, &io, &o) != 0)
         return 0;
     kdsim_link_set_views(l, KD_ARCH_AMD64, 64);
-    uint8_t body[8] = {0x46, 0x31, 0, 0, 0, 0, 0, 0}; /* GetVersion */
-    kd_enc_msg reply = {.type = KD_TYPE_STATE_MANIPULATE, .api = 0x3146, .dir = o.role == KDSIM_TARGET ? KD_DIR_T2D : KD_DIR_D2T,
+    uint8_t body[8] = {(uint8_t)KD_API_GET_VERSION, (uint8_t)(KD_API_GET_VERSION >> 8), 0, 0, 0, 0, 0, 0};
+    kd_enc_msg reply = {.type = KD_TYPE_STATE_MANIPULATE,
+                        .api = KD_API_GET_VERSION,
+                        .dir = o.role == KDSIM_TARGET ? KD_DIR_T2D : KD_DIR_D2T,
                         .arch = KD_ARCH_AMD64, .width = 64, .data = body, .data_len = 0};
     for (int rounds = 0; rounds < 100000; rounds++) {
         kdsim_event ev;
@@ -77,6 +89,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (ev.kind == KDSIM_EV_DATA && (data[0] & 2))
             kdsim_link_send(l, &reply);
     }
-    kdsim_link_free(l);
     return 0;
 }

@@ -9,7 +9,8 @@
  *
  *   [0] op:  op % 4 == 0  a STATE_MANIPULATE request, body = the chunk's bytes;
  *                         unless [1] >= 0xF0 its ApiNumber is set to
- *                         0x3130 + [1] % 0x32 (every API, and a few past the end)
+ *                         KD_API_READ_VIRTUAL_MEMORY + [1] % 0x32 (every API,
+ *                         and a few past the end)
  *            op % 4 == 1  the model's next event (boot, DbgPrint, breakpoint, ...)
  *            op % 4 == 2  a break-in
  *            op % 4 == 3  a DbgPrompt answer, the chunk's bytes
@@ -23,10 +24,18 @@
 
 #include "kdparse/decode.h"
 #include "kdparse/encode.h"
+#include "kdparse/schema.h"
 #include "kdparse/wire.h"
 #include "model.h"
+#include "fuzz_max_len.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    fuzz_default_max_len(argc, argv, "-max_len=2048");
+    return 0;
+}
 
 static kdsim_msg out;
 static kd_msg reply;
@@ -72,7 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             uint8_t body[KD_PACKET_MAX_SIZE];
             memcpy(body, bytes, len);
             if (api < 0xF0 && len >= 4) {
-                uint32_t a = 0x3130u + api % 0x32u;
+                uint32_t a = (uint32_t)KD_API_READ_VIRTUAL_MEMORY + api % 0x32u;
                 body[0] = (uint8_t)a;
                 body[1] = (uint8_t)(a >> 8);
                 body[2] = body[3] = 0;

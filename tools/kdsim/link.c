@@ -74,11 +74,15 @@ static void on_item(const kd_item *it, void *user)
     q->it.ts_ns = it->ts_ns;
 }
 
-kdsim_link *kdsim_link_new(const kdsim_io *io, const kdsim_link_opts *opts)
+/* The state of a new link; l's buffers (ring, framer) are kept as they are. */
+static void link_start(kdsim_link *l, const kdsim_io *io, const kdsim_link_opts *opts)
 {
-    kdsim_link *l = calloc(1, sizeof *l);
-    if (!l)
-        return NULL;
+    qitem *inq = l->inq, *deliver = l->deliver;
+    kd_framer *framer = l->framer;
+    memset(l, 0, sizeof *l);
+    l->inq = inq;
+    l->deliver = deliver;
+    l->framer = framer;
     l->io = *io;
     l->o = *opts;
     if (!l->o.ack_timeout_ms)
@@ -92,6 +96,14 @@ kdsim_link *kdsim_link_new(const kdsim_io *io, const kdsim_link_opts *opts)
     l->expect_id = KD_INITIAL_PACKET_ID;
     l->rng = opts->seed * 0x9E3779B97F4A7C15ull + 1;
     l->width = 64;
+}
+
+kdsim_link *kdsim_link_new(const kdsim_io *io, const kdsim_link_opts *opts)
+{
+    kdsim_link *l = calloc(1, sizeof *l);
+    if (!l)
+        return NULL;
+    link_start(l, io, opts);
     l->inq = calloc(INQ, sizeof *l->inq);
     l->deliver = calloc(INQ, sizeof *l->deliver);
     l->framer = kd_framer_new(KD_TRANSPORT_SERIAL, l->in_dir, on_item, l);
@@ -100,6 +112,18 @@ kdsim_link *kdsim_link_new(const kdsim_io *io, const kdsim_link_opts *opts)
         return NULL;
     }
     return l;
+}
+
+int kdsim_link_renew(kdsim_link *l, const kdsim_io *io, const kdsim_link_opts *opts)
+{
+    kd_dir in_dir = opts->role == KDSIM_TARGET ? KD_DIR_D2T : KD_DIR_T2D;
+    kd_framer *framer = kd_framer_new(KD_TRANSPORT_SERIAL, in_dir, on_item, l);
+    if (!framer)
+        return -1;
+    kd_framer_free(l->framer);
+    l->framer = framer;
+    link_start(l, io, opts);
+    return 0;
 }
 
 void kdsim_link_free(kdsim_link *l)

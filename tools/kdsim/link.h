@@ -87,6 +87,10 @@ typedef struct kdsim_link kdsim_link;
 
 kdsim_link *kdsim_link_new(const kdsim_io *io, const kdsim_link_opts *opts);
 void kdsim_link_free(kdsim_link *l);
+/* As kdsim_link_free(l) then kdsim_link_new(io, opts), keeping l's 0.5 MB of
+ * queues (a fuzz target's inputs: no large allocation each).  0, or -1 when
+ * out of memory (l unchanged). */
+int kdsim_link_renew(kdsim_link *l, const kdsim_io *io, const kdsim_link_opts *opts);
 
 /* Views used to decode what arrives (the debugger learns them from GetVersion). */
 void kdsim_link_set_views(kdsim_link *l, kd_arch arch, uint8_t width);
