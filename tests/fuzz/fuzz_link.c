@@ -64,8 +64,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!l)
         return 0;
     kdsim_link_set_views(l, KD_ARCH_AMD64, 64);
-    uint8_t body[8] = {0x46, 0x31, 0, 0, 0, 0, 0, 0}; /* GetVersion */
-    kd_enc_msg reply = {.type = KD_TYPE_STATE_MANIPULATE, .api = 0x3146, .dir = o.role == KDSIM_TARGET ? KD_DIR_T2D : KD_DIR_D2T,
+    uint8_t body[8] = {(uint8_t)KD_API_GET_VERSION, (uint8_t)(KD_API_GET_VERSION >> 8), 0, 0, 0, 0, 0, 0};
+    kd_enc_msg reply = {.type = KD_TYPE_STATE_MANIPULATE, .api = KD_API_GET_VERSION, .dir = o.role == KDSIM_TARGET ? KD_DIR_T2D : KD_DIR_D2T,
                         .arch = KD_ARCH_AMD64, .width = 64, .data = body, .data_len = 0};
     for (int rounds = 0; rounds < 100000; rounds++) {
         kdsim_event ev;

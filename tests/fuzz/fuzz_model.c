@@ -9,7 +9,8 @@
  *
  *   [0] op:  op % 4 == 0  a STATE_MANIPULATE request, body = the chunk's bytes;
  *                         unless [1] >= 0xF0 its ApiNumber is set to
- *                         0x3130 + [1] % 0x32 (every API, and a few past the end)
+ *                         KD_API_READ_VIRTUAL_MEMORY + [1] % MANIP_SPAN (every
+ *                         API, and one past the end)
  *            op % 4 == 1  the model's next event (boot, DbgPrint, breakpoint, ...)
  *            op % 4 == 2  a break-in
  *            op % 4 == 3  a DbgPrompt answer, the chunk's bytes
@@ -25,6 +26,9 @@
 #include "kdparse/encode.h"
 #include "kdparse/wire.h"
 #include "model.h"
+
+/* The manipulate APIs, READ_VIRTUAL_MEMORY to SET_CONTEXT_EX, and one past the end. */
+#define MANIP_SPAN ((unsigned)(KD_API_SET_CONTEXT_EX - KD_API_READ_VIRTUAL_MEMORY) + 2u)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -72,7 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             uint8_t body[KD_PACKET_MAX_SIZE];
             memcpy(body, bytes, len);
             if (api < 0xF0 && len >= 4) {
-                uint32_t a = 0x3130u + api % 0x32u;
+                uint32_t a = KD_API_READ_VIRTUAL_MEMORY + api % MANIP_SPAN;
                 body[0] = (uint8_t)a;
                 body[1] = (uint8_t)(a >> 8);
                 body[2] = body[3] = 0;

@@ -13,7 +13,8 @@
  *   [6]      id: from a table of ids met on the wire, or raw [7..10] when b & 0x80
  *   [7..10]  raw id
  *   [11..12] checksum (16 bits, so that copies are frequent)
- *   [13]     api: a manipulate API 0x3130-0x3161, or one of the I/O APIs when b >= 0xE0
+ *   [13]     api: a manipulate API from KD_API_READ_VIRTUAL_MEMORY to one past
+ *            KD_API_SET_CONTEXT_EX, or one of the I/O APIs when b >= 0xE0
  *   [14..17] return_status
  *   [18]     machine_type from the §1.7 table (or a raw byte); [19] version_flags
  *   [20]     width_hint: 0, 32, 64 or the raw byte
@@ -41,7 +42,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kdparse/schema.h"
 #include "kdparse/tracker.h"
+
+/* The manipulate APIs, READ_VIRTUAL_MEMORY to SET_CONTEXT_EX, and one past the end. */
+#define MANIP_SPAN ((unsigned)(KD_API_SET_CONTEXT_EX - KD_API_READ_VIRTUAL_MEMORY) + 2u)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -104,7 +109,7 @@ static kd_track_in decode_chunk(const uint8_t *c, uint64_t frame, uint64_t ts)
     in.id = (c[6] & 0x80u) ? le32(c + 7) : ids[c[6] % (sizeof ids / sizeof ids[0])];
     in.checksum = (uint32_t)(c[11] | c[12] << 8);
     in.api = c[13] >= 0xE0 ? io_apis[c[13] % (sizeof io_apis / sizeof io_apis[0])]
-                           : 0x3130u + c[13] % 0x32u;
+                           : KD_API_READ_VIRTUAL_MEMORY + c[13] % MANIP_SPAN;
     in.return_status = le32(c + 14);
     in.machine_type = c[18] < 0xF0 ? machines[c[18] % (sizeof machines / sizeof machines[0])]
                                    : (uint16_t)(c[18] << 4);
