@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "kdparse/modmap.h"
 #include "kdparse/schema.h"
 
 uint64_t kd_fnv1a(uint64_t h, const void *p, size_t n)
@@ -72,6 +73,50 @@ static int skip_transport(kd_field_id f, void *user)
 
 static const kd_identity_opts default_opts = {.skip = skip_transport};
 
+int kd_identity_memory_words(const kd_msg *m, const kd_node *n, const kd_identity_opts *o, kd_identity_emit emit,
+                             void *user)
+{
+    uint64_t addr;
+    unsigned ps;
+    if (!o || !o->word || !n->data || !kd_msg_field_memory(m, (kd_field_id)n->field, &addr, &ps))
+        return 0;
+    size_t run = 0; /* start of the bytes not yet emitted */
+    size_t i = (size_t)((ps - (addr & (ps - 1))) & (ps - 1));
+    for (; i + ps <= n->length; i += ps) {
+        uint64_t v = 0;
+        for (unsigned k = 0; k < ps; k++)
+            v |= (uint64_t)n->data[i + k] << (8 * k);
+        int changed = 0;
+        const char *name = NULL;
+        uint64_t r = o->word(m, (kd_field_id)n->field, addr + i, v, &changed, &name, o->user);
+        if (!changed)
+            continue;
+        if (i > run)
+            emit(run, n->data + run, i - run, NULL, 0, 0, user);
+        emit(i, n->data + i, ps, name, r, 1, user);
+        run = i + ps;
+    }
+    if (n->length > run)
+        emit(run, n->data + run, n->length - run, NULL, 0, 0, user);
+    return 1;
+}
+
+static void hash_emit(size_t off, const uint8_t *bytes, size_t len, const char *name, uint64_t v, int word,
+                      void *user)
+{
+    uint64_t *h = user;
+    *h = kd_fnv1a(*h, &off, sizeof off);
+    *h = kd_fnv1a(*h, &word, sizeof word);
+    if (!word) {
+        *h = kd_fnv1a(*h, &len, sizeof len);
+        *h = kd_fnv1a(*h, bytes, len);
+        return;
+    }
+    if (name)
+        *h = kd_fnv1a(*h, name, strlen(name) + 1);
+    *h = kd_fnv1a(*h, &v, sizeof v);
+}
+
 uint64_t kd_identity_hash_node(uint64_t h, const kd_msg *m, const kd_node *n, const kd_identity_opts *o)
 {
     if (!o)
@@ -79,6 +124,11 @@ uint64_t kd_identity_hash_node(uint64_t h, const kd_msg *m, const kd_node *n, co
     kd_field_id f = (kd_field_id)n->field;
     h = kd_fnv1a(h, &n->field, sizeof n->field);
     kd_ftype t = kd_fields[f].type;
+    if (t == KD_FT_BYTES && o->word) {
+        uint64_t w = h;
+        if (kd_identity_memory_words(m, n, o, hash_emit, &w))
+            return kd_fnv1a(w, &n->length, sizeof n->length);
+    }
     if (t == KD_FT_BYTES || t == KD_FT_STRING || t == KD_FT_UTF16)
         return kd_fnv1a(h, n->data, n->length);
     int changed = 0;

@@ -575,6 +575,11 @@ int kd_modmap_lookup(const kd_modmap *m, uint64_t addr, kd_module_hit *hit)
     return -1;
 }
 
+int kd_module_unnamed(const kd_module *mod)
+{
+    return synthetic_name(mod);
+}
+
 size_t kd_modmap_count(const kd_modmap *m)
 {
     return m->n;
@@ -626,4 +631,22 @@ int kd_msg_field_is_address(const kd_msg *m, kd_field_id f)
     default:
         return 0;
     }
+}
+
+int kd_msg_field_memory(const kd_msg *m, kd_field_id f, uint64_t *addr, unsigned *ptr_size)
+{
+    kd_field_id at;
+    if (f == KD_F_M_RM_DATA && m->api == KD_API_READ_VIRTUAL_MEMORY)
+        at = KD_F_M_RM_TARGET_BASE_ADDRESS;
+    else if (f == KD_F_M_WM_DATA && m->api == KD_API_WRITE_VIRTUAL_MEMORY)
+        at = KD_F_M_WM_TARGET_BASE_ADDRESS;
+    else
+        return 0;
+    const kd_node *n = kd_msg_find(m, at);
+    if (!n)
+        return 0;
+    unsigned ps = pointer_size_of(m);
+    *addr = n->value;
+    *ptr_size = ps ? ps : 8;
+    return 1;
 }

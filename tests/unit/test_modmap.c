@@ -21,6 +21,7 @@
 
 #include "kdsession.h"
 #include "kdparse/memview.h"
+#include "kdparse/identity.h"
 #include "kdparse/modmap.h"
 
 /* ------------------------------------------------------------ a hand-made target */
@@ -386,6 +387,110 @@ static void test_feed_kdsim_sessions(void **state)
     kd_modmap_free(mm);
 }
 
+/* kddiff --rebase's view of memory contents (identity.h's word hook): a
+ * ReadVirtualMemory reply whose bytes hold a pointer into kdtest.sys, the
+ * driver at two bases.  The reply starts 4 bytes before an 8-byte boundary,
+ * so the pointer at offset 4 is the one aligned word. */
+static uint64_t word_in_module(const kd_msg *m, kd_field_id f, uint64_t addr, uint64_t v, int *changed,
+                               const char **name, void *user)
+{
+    (void)m;
+    (void)f;
+    (void)addr;
+    kd_module_hit h;
+    if (kd_modmap_lookup(user, v, &h) != 0)
+        return v;
+    *changed = 1;
+    *name = h.mod->name;
+    return h.offset;
+}
+
+typedef struct runs {
+    size_t off[8], len[8];
+    int word[8];
+    char name[8][32];
+    uint64_t v[8];
+    int n;
+} runs;
+
+static void note_run(size_t off, const uint8_t *bytes, size_t len, const char *name, uint64_t v, int word, void *user)
+{
+    (void)bytes;
+    runs *r = user;
+    assert_true(r->n < 8);
+    r->off[r->n] = off;
+    r->len[r->n] = len;
+    r->word[r->n] = word;
+    snprintf(r->name[r->n], sizeof r->name[0], "%s", name ? name : "");
+    r->v[r->n++] = v;
+}
+
+static void read_reply(kd_msg *m, kd_item *it, uint8_t *data, uint64_t base, uint64_t off)
+{
+    static const uint8_t fixed[24] = {0x11, 0x22, 0x33, 0x44, 0, 0, 0, 0, 0, 0, 0, 0,
+                                      0xef, 0xcd, 0xab, 0x89, 0x67, 0x45, 0x23, 0x01, 0xaa, 0xbb, 0xcc, 0xdd};
+    memcpy(data, fixed, sizeof fixed);
+    for (unsigned k = 0; k < 8; k++)
+        data[4 + k] = (uint8_t)((base + off) >> (8 * k));
+    *it = (kd_item){.kind = KD_ITEM_DATA, .dir = KD_DIR_T2D, .has_header = 1, .type = KD_TYPE_STATE_MANIPULATE};
+    *m = (kd_msg){.item = it, .arch = KD_ARCH_AMD64, .width = 64, .type = KD_TYPE_STATE_MANIPULATE,
+                  .api = KD_API_READ_VIRTUAL_MEMORY, .is_response = 1, .n = 2};
+    m->nodes[0] = (kd_node){.field = KD_F_M_RM_TARGET_BASE_ADDRESS, .value = 0xfffff800a0000204ull};
+    m->nodes[1] = (kd_node){.field = KD_F_M_RM_DATA, .length = sizeof fixed, .data = data};
+}
+
+static void test_identity_rebases_memory_words(void **state)
+{
+    (void)state;
+    static const char path[] = "\\SystemRoot\\system32\\drivers\\kdtest.sys";
+    kd_modmap *ma = kd_modmap_new(), *mb = kd_modmap_new();
+    assert_non_null(ma);
+    assert_non_null(mb);
+    kd_modmap_load_symbols(ma, 0xfffff80090010000ull, 0x10000, path, sizeof path - 1, 0, 1);
+    kd_modmap_load_symbols(mb, 0xfffff80095530000ull, 0x10000, path, sizeof path - 1, 0, 1);
+    kd_msg a, b, c;
+    kd_item ia, ib, ic;
+    uint8_t da[24], db[24], dc[24];
+    read_reply(&a, &ia, da, 0xfffff80090010000ull, 0x1100);
+    read_reply(&b, &ib, db, 0xfffff80095530000ull, 0x1100);
+    read_reply(&c, &ic, dc, 0xfffff80095530000ull, 0x1120);
+    assert_memory_not_equal(da, db, sizeof da);
+
+    kd_identity_opts ra = {.word = word_in_module, .user = ma}, rb = {.word = word_in_module, .user = mb};
+    kd_identity xa, xb, xc;
+    kd_identity_of(&a, &ra, &xa);
+    kd_identity_of(&b, &rb, &xb);
+    kd_identity_of(&c, &rb, &xc);
+    assert_true(xa.ident == xb.ident);
+    assert_true(xa.content == xb.content);   /* kdtest+0x1100 on both sides */
+    assert_true(xa.content != xc.content);   /* kdtest+0x1120 is another pointer */
+    kd_identity_of(&a, NULL, &xa);
+    kd_identity_of(&b, NULL, &xb);
+    assert_true(xa.content != xb.content);   /* without the hook: raw bytes */
+
+    runs r = {0};
+    assert_int_equal(kd_identity_memory_words(&a, &a.nodes[1], &ra, note_run, &r), 1);
+    assert_int_equal(r.n, 3);
+    assert_int_equal(r.off[0], 0);
+    assert_int_equal(r.len[0], 4);
+    assert_int_equal(r.word[0], 0);
+    assert_int_equal(r.off[1], 4);
+    assert_int_equal(r.len[1], 8);
+    assert_int_equal(r.word[1], 1);
+    assert_string_equal(r.name[1], "kdtest");
+    assert_int_equal(r.v[1], 0x1100);
+    assert_int_equal(r.off[2], 12);
+    assert_int_equal(r.len[2], 12);
+    assert_int_equal(r.word[2], 0);
+    /* Not virtual memory (a physical read): no words. */
+    a.api = KD_API_READ_PHYSICAL_MEMORY;
+    r.n = 0;
+    assert_int_equal(kd_identity_memory_words(&a, &a.nodes[1], &ra, note_run, &r), 0);
+    assert_int_equal(r.n, 0);
+    kd_modmap_free(ma);
+    kd_modmap_free(mb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -399,6 +504,7 @@ int main(void)
         cmocka_unit_test(test_kern_base_keeps_loader_name),
         cmocka_unit_test(test_memview_bounded),
         cmocka_unit_test(test_feed_kdsim_sessions),
+        cmocka_unit_test(test_identity_rebases_memory_words),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

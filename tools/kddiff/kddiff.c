@@ -163,6 +163,25 @@ static uint64_t value_cb(const kd_msg *m, kd_field_id f, uint64_t v, int *change
     return rebased(user, m, f, v, changed, name);
 }
 
+/* --rebase: a pointer in memory contents a known module holds is its
+ * module and offset; a module not named yet (its name is read later) is
+ * "unnamed", not its base. */
+static uint64_t word_cb(const kd_msg *m, kd_field_id f, uint64_t addr, uint64_t v, int *changed, const char **name,
+                        void *user)
+{
+    (void)m;
+    (void)f;
+    (void)addr;
+    const session *s = user;
+    kd_module_hit h;
+    *changed = 0;
+    if (!g_o.rebase || !s->mods || kd_modmap_lookup(s->mods, v, &h) != 0)
+        return v;
+    *changed = 1;
+    *name = kd_module_unnamed(h.mod) ? "unnamed" : h.mod->name;
+    return h.offset;
+}
+
 static int add_record(const kd_msg *m, const kd_annot *a, uint64_t frame, void *user)
 {
     session *s = user;
@@ -173,7 +192,8 @@ static int add_record(const kd_msg *m, const kd_annot *a, uint64_t frame, void *
     rec r = {.frame = frame};
     /* The identity and content kdparse defines (identity.h), with this
      * run's --ignore and --rebase. */
-    kd_identity_opts io = {.skip = skip_cb, .value = value_cb, .with_length = g_o.transport, .user = s};
+    kd_identity_opts io = {.skip = skip_cb, .value = value_cb, .word = g_o.rebase ? word_cb : NULL,
+                           .with_length = g_o.transport, .user = s};
     kd_identity idn;
     kd_identity_of(m, &io, &idn);
     r.kind = idn.kind;
@@ -310,6 +330,31 @@ static void spill_str(FILE *f, const char *t)
     fwrite(t, 1, n, f);
 }
 
+/* --rebase's view of memory contents: words a module holds as
+ * "kdtest+0x1100", the other bytes in hex, space-separated runs. */
+typedef struct memtext {
+    char *buf;
+    size_t n, len;
+} memtext;
+
+static void memtext_emit(size_t off, const uint8_t *bytes, size_t len, const char *name, uint64_t v, int word,
+                         void *user)
+{
+    (void)off;
+    memtext *t = user;
+    if (t->len + 1 >= t->n)
+        return;
+    int k = t->len ? snprintf(t->buf + t->len, t->n - t->len, " ") : 0;
+    t->len += (size_t)k;
+    if (word) {
+        k = snprintf(t->buf + t->len, t->n - t->len, "%s+0x%" PRIx64, name, v);
+        t->len += k < 0 ? 0 : (size_t)k < t->n - t->len ? (size_t)k : t->n - t->len - 1;
+        return;
+    }
+    for (size_t i = 0; i < len && t->len + 3 < t->n; i++)
+        t->len += (size_t)snprintf(t->buf + t->len, t->n - t->len, "%02x", bytes[i]);
+}
+
 static int collect_shown(const kd_msg *m, const kd_annot *a, uint64_t frame, void *user)
 {
     want *w = user;
@@ -336,11 +381,16 @@ static int collect_shown(const kd_msg *m, const kd_annot *a, uint64_t frame, voi
         kd_field_id f = (kd_field_id)n->field;
         if (kd_fields[f].type == KD_FT_NONE || ignored_field(f))
             continue;
-        char val[512], buf[700];
+        char val[2048], buf[2200];
         int r;
         const char *mod = NULL;
         uint64_t v = rebased(w->s, m, f, n->value, &r, &mod);
-        if (mod)
+        kd_identity_opts io = {.word = word_cb, .user = w->s};
+        memtext mt = {val, sizeof val, 0};
+        val[0] = 0;
+        if (g_o.rebase && kd_fields[f].type == KD_FT_BYTES && kd_identity_memory_words(m, n, &io, memtext_emit, &mt))
+            snprintf(val + mt.len, sizeof val - mt.len, " (%" PRIu32 " byte%s)", n->length, n->length == 1 ? "" : "s");
+        else if (mod)
             snprintf(val, sizeof val, "%s+0x%" PRIx64, mod, v);
         else if (r)
             snprintf(val, sizeof val, "base+0x%" PRIx64, v);

@@ -95,6 +95,9 @@ static void kaslr_place(kdsim_model *m)
     m->hal = dwin + (lo[0] << 16);
     m->kdcom = dwin + (lo[1] << 16);
     m->drv = dwin + (lo[2] << 16);
+    /* The pool (the LDR entries and their strings) stays put: only the
+     * images move, as on Windows, where the entries are in pool. */
+    m->pool = x86 ? 0xA0000000ull : 0xfffff800a0000000ull;
 }
 
 kdsim_model *kdsim_model_new(const kdsim_model_opts *opts)
@@ -143,9 +146,9 @@ kdsim_model *kdsim_model_new(const kdsim_model_opts *opts)
     m->hal = va(m, m->kern + KDSIM_HAL_OFFSET);
     m->kdcom = va(m, m->kern + KDSIM_KDCOM_OFFSET);
     m->drv = va(m, m->kern + KDSIM_DRIVER_OFFSET);
+    m->pool = va(m, m->kern + KDSIM_POOL_OFFSET);
     if (o.kaslr)
         kaslr_place(m);
-    m->pool = va(m, m->kern + KDSIM_POOL_OFFSET);
     m->stack = va(m, m->kern - KDSIM_STACK_BELOW);
     m->thread = m->kern + KDSIM_RVA_KTHREAD;
     m->kpcr = m->kern + KDSIM_RVA_KPCR;

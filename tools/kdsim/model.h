@@ -111,10 +111,11 @@
  *     drawn from opts.kaslr_seed (and nothing else: --seed still decides the
  *     registers, stamps and schedule): the kernel 2 MiB aligned in the first
  *     2 GiB above 0xfffff80000000000 (x86: 4 MiB aligned above 0x80000000,
- *     below 0x92000000 with its pool), the drivers 64 KiB aligned and not
+ *     below 0x92000000), the drivers 64 KiB aligned and not
  *     overlapping in a 256 MiB window above 0xfffff80090000000 (x86: 128 MiB
- *     above 0x98000000).  Stack and pool stay where they are relative to
- *     KernBase.  LoadSymbols, GetVersion (KernBase, PsLoadedModuleList) and
+ *     above 0x98000000).  The stack stays where it is relative to KernBase;
+ *     the pool (LDR entries, their strings) is at 0xfffff800a0000000 (x86:
+ *     0xA0000000) whatever the seed, so only image addresses move.  LoadSymbols, GetVersion (KernBase, PsLoadedModuleList) and
  *     the KDBG block report the same bases as the list.
  *   Registers: one CONTEXT image (716 / 1232 / 912 bytes) written through
  *     kd_context_layout(); ContextFlags CONTEXT_ALL (x86 0x0001003F), AMD64

@@ -57,6 +57,12 @@ typedef struct kd_identity_opts {
      * nonzero when it is not the wire value, *name the module it is an
      * offset in (hashed too) or left NULL.  NULL: the wire value. */
     uint64_t (*value)(const kd_msg *m, kd_field_id f, uint64_t v, int *changed, const char **name, void *user);
+    /* The same for virtual memory contents (kd_msg_field_memory): each
+     * naturally aligned pointer-sized word v at target address addr of
+     * bytes field f is compared by the value returned when *changed is set
+     * (with *name), else its bytes are.  NULL: bytes as bytes. */
+    uint64_t (*word)(const kd_msg *m, kd_field_id f, uint64_t addr, uint64_t v, int *changed, const char **name,
+                     void *user);
     int with_length; /* the item's length is part of the identity (kddiff --transport) */
     void *user;
 } kd_identity_opts;
@@ -70,6 +76,16 @@ typedef struct kd_identity {
 /* The identity and content of m.  opts NULL: transport fields skipped,
  * wire values, no length (what kddiff compares by default). */
 void kd_identity_of(const kd_msg *m, const kd_identity_opts *opts, kd_identity *out);
+
+/* Walks bytes field n of m as kd_identity_of compares it with opts->word:
+ * calls emit once per run of bytes compared as bytes (word NULL) and once
+ * per word compared by value (word set: name, value), in order, with the
+ * run's offset in the field.  Returns 0 when n is not memory contents or
+ * opts has no word hook (nothing emitted). */
+typedef void (*kd_identity_emit)(size_t off, const uint8_t *bytes, size_t len, const char *name, uint64_t v,
+                                 int word, void *user);
+int kd_identity_memory_words(const kd_msg *m, const kd_node *n, const kd_identity_opts *opts, kd_identity_emit emit,
+                             void *user);
 
 /* Adds one node (its field id and value or bytes) to a hash, as
  * kd_identity_of does. */

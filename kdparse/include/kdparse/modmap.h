@@ -92,6 +92,10 @@ void kd_modmap_memory(kd_modmap *m, uint64_t addr, const uint8_t *bytes, size_t 
 /* 0 and *hit filled when a known module holds addr, else -1. */
 int kd_modmap_lookup(const kd_modmap *m, uint64_t addr, kd_module_hit *hit);
 
+/* Whether mod has no name of its own yet (a list entry whose BaseDllName
+ * was not read: the "module_BASE" placeholder). */
+int kd_module_unnamed(const kd_module *mod);
+
 /* The modules by base address. */
 size_t kd_modmap_count(const kd_modmap *m);
 const kd_module *kd_modmap_at(const kd_modmap *m, size_t i);
@@ -101,6 +105,12 @@ const kd_module *kd_modmap_at(const kd_modmap *m, size_t i);
  * kernel base): the fields shown module-relative.  Physical, I/O and
  * control-space addresses are not. */
 int kd_msg_field_is_address(const kd_msg *m, kd_field_id f);
+
+/* Whether bytes field f of m is virtual memory contents (the data of a
+ * ReadVirtualMemory reply or a WriteVirtualMemory request): 1, *addr the
+ * target address of its first byte and *ptr_size the target's pointer size
+ * (4 or 8), else 0. */
+int kd_msg_field_memory(const kd_msg *m, kd_field_id f, uint64_t *addr, unsigned *ptr_size);
 
 /* "nt+0x1a5e60" for an address inside a module, else "" (returns the length). */
 size_t kd_modmap_format(const kd_modmap *m, uint64_t addr, char *buf, size_t n);
