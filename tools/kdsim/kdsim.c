@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,10 +31,6 @@
 #include "model.h"
 #include "replay.h"
 #include "script.h"
-
-#ifndef KDSCOPE_VERSION
-#define KDSCOPE_VERSION "0.0.0"
-#endif
 
 static const char *prog = "kdsim";
 
@@ -227,6 +224,29 @@ static int parse_packet_list(const char *opt, const char *list, uint32_t *v)
     }
 }
 
+/* getopt_long's complaint, in one line: c is '?' (unknown) or ':' (no value). */
+static int bad_option(int c, char **argv)
+{
+    char opt[3] = {'-', (char)optopt, 0};
+    fprintf(stderr, "%s: %s: %s (try '%s --help')\n", prog, optopt && c != ':' ? opt : argv[optind - 1],
+            c == ':' ? "needs a value" : "unknown option", prog);
+    return 2;
+}
+
+/* "--delay 5": a whole number min..max, or -1 after one line. */
+static int parse_int(const char *opt, const char *arg, long min, long max, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(arg, &end, 10);
+    if (!*arg || *end || errno || v < min || v > max) {
+        fprintf(stderr, "%s: --%s: '%s' is not a number from %ld to %ld\n", prog, opt, arg, min, max);
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
 static void usage(FILE *to)
 {
     fprintf(to,
@@ -245,7 +265,7 @@ static void usage(FILE *to)
             "\n"
             "Target:   --arch x86|amd64|arm64  --build N  --protocol 64|32  --seed N\n"
             "          --kaslr[=N]  kernel and drivers at random bases from N (default: the seed)\n"
-            "Debugger: --script FILE (see tools/kdsim/script.h; tests/kdsim/*.kds)\n"
+            "Debugger: --script FILE (the script language: kdsim(1))\n"
             "Both:     --record FILE   write what crossed the link as kdscope pcapng\n"
             "          --fixed-clock   timestamps 1 ms apart from 2023-11-14 (reproducible files)\n"
             "          --noise RATE --drop RATE --delay MS --jitter MS   faults on what it sends\n"
@@ -259,6 +279,7 @@ static void usage(FILE *to)
             "                               ACK a packet that came before its RESET after it\n"
             "          --resend-with-id     RESEND carries the damaged packet's id, not 0\n"
             "          --control-junk N     N junk bytes (0x00) after every control packet\n"
+            "          -h, --help  this text;  --version  the version\n"
             "\n"
             "Exit status: 0 done, 1 an expect failed (replay: the peer differs from the\n"
             "recording), 2 bad usage, 3 the link failed.\n",
@@ -316,11 +337,16 @@ int main(int argc, char **argv)
     int quiet = 0, c;
     char *end;
     optind = 2;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    opterr = 0; /* our own one-line messages */
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (c) {
         case O_ARCH:
-            if (kdsession_parse_arch(prog, optarg, &mo.arch) != 0)
+            /* the simulated target's arches (the model has no 32-bit ARM) */
+            if (kd_arch_parse(optarg, &mo.arch) != 0 ||
+                (mo.arch != KD_ARCH_X86 && mo.arch != KD_ARCH_AMD64 && mo.arch != KD_ARCH_ARM64)) {
+                fprintf(stderr, "%s: --arch: '%s' is not x86, amd64 or arm64\n", prog, optarg);
                 return 2;
+            }
             break;
         case O_BUILD:
             mo.build = (uint32_t)strtoul(optarg, &end, 0);
@@ -417,16 +443,17 @@ int main(int argc, char **argv)
             }
             break;
         case O_DELAY:
-            lo.delay_ms = atoi(optarg);
-            break;
         case O_JITTER:
-            lo.jitter_ms = atoi(optarg);
+            if (parse_int(c == O_DELAY ? "delay" : "jitter", optarg, 0, 60000,
+                          c == O_DELAY ? &lo.delay_ms : &lo.jitter_ms) != 0)
+                return 2;
             break;
         case O_BAUD:
             eo.baud = (unsigned)strtoul(optarg, NULL, 10);
             break;
         case O_TIMEOUT:
-            lo.ack_timeout_ms = atoi(optarg);
+            if (parse_int("timeout", optarg, 1, 3600000, &lo.ack_timeout_ms) != 0)
+                return 2;
             break;
         case O_QUIET:
             quiet = 1;
@@ -454,8 +481,7 @@ int main(int argc, char **argv)
             printf("kdsim (kdscope) %s\n", KDSCOPE_VERSION);
             return 0;
         default:
-            fprintf(stderr, "Try '%s --help' for more information.\n", prog);
-            return 2;
+            return bad_option(c, argv);
         }
     }
     if (argc - optind != 1) {
@@ -464,7 +490,16 @@ int main(int argc, char **argv)
     }
     char err[512];
     kdsim_script *script = NULL;
+    if (is_target && script_path) {
+        fprintf(stderr, "%s: target: --script is for the debugger (kdsim debugger --script FILE)\n", prog);
+        return 2;
+    }
     if (!is_target) {
+        struct stat sb;
+        if (script_path && stat(script_path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+            fprintf(stderr, "%s: %s: %s\n", prog, script_path, strerror(EISDIR));
+            return 2;
+        }
         if (!script_path) {
             fprintf(stderr, "%s: debugger: --script FILE is required\n", prog);
             return 2;
@@ -484,22 +519,26 @@ int main(int argc, char **argv)
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
+    /* --record first: a file that cannot be written fails before any
+     * endpoint (a pty, a listening socket) exists.  record_open says why. */
+    if (record_path && record_open(record_path, argc, argv) != 0) {
+        kdsim_script_free(script);
+        kdsim_model_free(model);
+        return 2;
+    }
     kdsim_kdnet *kn = NULL;
     kd_endpoint *ep = NULL;
     if (use_kdnet) {
         /* KDNET: the serial link over datagrams (kdnet_io.h). */
         ko.spec = argv[optind];
         ko.seed = mo.seed;
-        int fail = 0, said = 0; /* record_open says its own line */
+        int fail = 0;
         if (!(kn = kdsim_kdnet_open(&ko, err, sizeof err)))
             fail = 2;
-        else if (record_path && record_open(record_path, argc, argv) != 0)
-            fail = 3, said = 1;
         else if (kdsim_kdnet_handshake(kn, err, sizeof err) != 0)
             fail = 3;
         if (fail) {
-            if (!said)
-                fprintf(stderr, "%s: %s\n", prog, err);
+            fprintf(stderr, "%s: %s\n", prog, err);
             record_close();
             kdsim_kdnet_close(kn);
             kdsim_script_free(script);
@@ -510,6 +549,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "%s: KDNET: handshake done on %s\n", prog, argv[optind]);
     } else if (!(ep = kd_endpoint_open(argv[optind], &eo, err, sizeof err))) {
         fprintf(stderr, "%s: %s\n", prog, err);
+        record_close();
         kdsim_script_free(script);
         kdsim_model_free(model);
         return 2;
@@ -518,8 +558,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: pty: %s\n", prog, kd_endpoint_pty_path(ep));
         fflush(stderr);
     }
-    if (!kn && record_path && record_open(record_path, argc, argv) != 0)
-        return 3;
     lo.tap = tap;
     kdsim_io io = kn ? kdsim_kdnet_io(kn) : (kdsim_io){ep_read, ep_write, ep};
     kdsim_link *l = kdsim_link_new(&io, &lo);
