@@ -28,6 +28,8 @@ refused "kdsim: /nonexist/x: No such file or directory" target --record /nonexis
 refused "kdsim: --arch: 'arm' is not x86, amd64 or arm64" target --arch arm pty
 refused "kdsim: --frob: unknown option (try 'kdsim --help')" target --frob pty
 refused "kdsim: --record: needs a value (try 'kdsim --help')" target --record
+refused "kdsim: --frob: unknown option (try 'kdsim replay --help')" replay --as target --frob "$SAMPLE" pty
+refused "kdsim: /nonexist/x: No such file or directory" replay --as target --record /nonexist/x "$SAMPLE" pty
 
 # --help: says how to get help and the version, no path into the source tree.
 "$KDSIM" --help > help.txt

@@ -12,14 +12,12 @@
  */
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "capio.h"
@@ -29,6 +27,7 @@
 #include "kdsession.h"
 #include "link.h"
 #include "model.h"
+#include "record.h"
 #include "replay.h"
 #include "script.h"
 
@@ -48,98 +47,17 @@ static int ep_write(void *ctx, const void *buf, size_t n)
 
 /* ------------------------------------------------------------ --record */
 
-typedef struct recorder {
-    kdcap_writer *w;
-    kd_framer *framer[2];
-    int fd;
-    uint64_t clock_ns; /* --fixed-clock: a fake clock, 1 ms a block */
-    int fixed;
-    uint64_t last_ts[2]; /* per direction: a recorder's clock never goes back */
-} recorder;
+static kdsim_recorder *g_rec;
 
-static recorder g_rec;
-
-static void rec_item(const kd_item *it, void *user)
-{
-    (void)user;
-    /* --fixed-clock: 1 ms per item, so a recording does not depend on how
-     * the bytes happened to arrive. */
-    uint64_t ts = g_rec.fixed ? (g_rec.clock_ns += 1000000u) : it->ts_ns;
-    if (it->dir <= KD_DIR_T2D) {
-        if (ts < g_rec.last_ts[it->dir])
-            ts = g_rec.last_ts[it->dir];
-        g_rec.last_ts[it->dir] = ts;
-    }
-    if (kdcap_write_item(g_rec.w, it->dir, ts, it->bytes, it->len) != 0) {
-        fprintf(stderr, "%s: --record: %s\n", prog, strerror(errno));
-        exit(3);
-    }
-}
-
-/* Wall-clock time for the file, advanced by the monotonic clock: the
- * wall clock may step back (NTP) while a session is recorded. */
-static uint64_t now_ns(void)
-{
-    static uint64_t wall0, mono0;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint64_t mono = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-    if (!wall0) {
-        clock_gettime(CLOCK_REALTIME, &ts);
-        wall0 = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-        mono0 = mono;
-    }
-    return wall0 + (mono - mono0);
-}
-
+/* link.h's tap: the recorder, and a write error ends the run (exit 3). */
 static void tap(kd_dir dir, const uint8_t *bytes, size_t len, void *user)
 {
     (void)user;
-    if (g_rec.w && dir <= KD_DIR_T2D) {
-        kd_framer_feed(g_rec.framer[dir], bytes, len, now_ns());
-        kd_framer_flush_runs(g_rec.framer[dir]);
-    }
-}
-
-static int record_open(const char *path, int argc, char **argv)
-{
-    g_rec.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (g_rec.fd < 0) {
-        fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(errno));
-        return -1;
-    }
-    char comment[1024];
-    size_t k = (size_t)snprintf(comment, sizeof comment, "kdsim (kdscope %s):", KDSCOPE_VERSION);
-    for (int i = 1; i < argc && k < sizeof comment; i++) {
-        /* With --fixed-clock the file is reproducible: paths as base names. */
-        const char *a = argv[i], *slash = strrchr(a, '/');
-        if (g_rec.fixed && slash)
-            a = slash + 1;
-        k += (size_t)snprintf(comment + k, sizeof comment - k, " %s", a);
-    }
-    kdcap_writer_opts o = {.comment = comment, .flush_each_block = 1};
-    g_rec.w = kdcap_writer_open(g_rec.fd, &o);
-    if (!g_rec.w) {
-        fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(errno));
-        return -1;
-    }
-    for (int d = 0; d < 2; d++)
-        g_rec.framer[d] = kd_framer_new(KD_TRANSPORT_SERIAL, (kd_dir)d, rec_item, NULL);
-    return 0;
-}
-
-static void record_close(void)
-{
-    if (!g_rec.w)
+    if (!g_rec)
         return;
-    for (int d = 0; d < 2; d++) {
-        kd_framer_finish(g_rec.framer[d]);
-        kd_framer_free(g_rec.framer[d]);
-    }
-    kdcap_writer_close(g_rec.w);
-    fsync(g_rec.fd);
-    close(g_rec.fd);
-    g_rec.w = NULL;
+    kdsim_record_tap(dir, bytes, len, g_rec);
+    if (kdsim_record_failed(g_rec))
+        exit(3);
 }
 
 /* ------------------------------------------------------------ the target */
@@ -333,7 +251,7 @@ int main(int argc, char **argv)
     static uint32_t drop_nth[MAX_SCHEDULED], corrupt_nth[MAX_SCHEDULED];
     const char *script_path = NULL, *record_path = NULL;
     kdsim_kdnet_opts ko = {.role = is_target ? KDSIM_TARGET : KDSIM_DEBUGGER, .handshake_timeout_ms = -1};
-    int use_kdnet = 0;
+    int use_kdnet = 0, fixed_clock = 0;
     int quiet = 0, c;
     char *end;
     optind = 2;
@@ -376,8 +294,7 @@ int main(int argc, char **argv)
             record_path = optarg;
             break;
         case O_FIXED:
-            g_rec.fixed = 1;
-            g_rec.clock_ns = 1700000000000000000ull;
+            fixed_clock = 1;
             break;
         case O_NOISE:
         case O_DROP: {
@@ -521,7 +438,8 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     /* --record first: a file that cannot be written fails before any
      * endpoint (a pty, a listening socket) exists.  record_open says why. */
-    if (record_path && record_open(record_path, argc, argv) != 0) {
+    kdsim_record_opts ro = {.path = record_path, .prog = prog, .fixed_clock = fixed_clock, .argc = argc, .argv = argv};
+    if (record_path && !(g_rec = kdsim_record_open(&ro))) {
         kdsim_script_free(script);
         kdsim_model_free(model);
         return 2;
@@ -539,7 +457,7 @@ int main(int argc, char **argv)
             fail = 3;
         if (fail) {
             fprintf(stderr, "%s: %s\n", prog, err);
-            record_close();
+            kdsim_record_close(g_rec);
             kdsim_kdnet_close(kn);
             kdsim_script_free(script);
             kdsim_model_free(model);
@@ -549,7 +467,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "%s: KDNET: handshake done on %s\n", prog, argv[optind]);
     } else if (!(ep = kd_endpoint_open(argv[optind], &eo, err, sizeof err))) {
         fprintf(stderr, "%s: %s\n", prog, err);
-        record_close();
+        kdsim_record_close(g_rec);
         kdsim_script_free(script);
         kdsim_model_free(model);
         return 2;
@@ -588,7 +506,8 @@ int main(int argc, char **argv)
                 (unsigned long long)st.retransmitted, (unsigned long long)st.resends_sent,
                 (unsigned long long)st.duplicates, (unsigned long long)st.resets);
     }
-    record_close();
+    if (kdsim_record_close(g_rec) != 0 && rc == 0)
+        rc = 3;
     kdsim_link_free(l);
     kd_endpoint_close(ep);
     kdsim_kdnet_close(kn);

@@ -15,10 +15,10 @@
  * it; wait for each request's reply; at the end wait for the target events
  * the recording still holds.
  */
+#include "record.h"
 #include "replay.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -34,9 +34,6 @@
 #include "link.h"
 #include "replay_match.h"
 
-#ifndef KDSCOPE_VERSION
-#define KDSCOPE_VERSION "0.0.0"
-#endif
 
 static const char *prog = "kdsim";
 
@@ -70,10 +67,8 @@ typedef struct run {
     kd_dir in_dir;
     FILE *out;        /* the report */
     /* the tap: recording and counting break-ins */
-    kd_framer *framer[2];
-    kdcap_writer *w;
-    int rec_fd, rec_failed;
-    uint64_t clock_ns;
+    kdsim_recorder *rec;
+    int rec_failed;
     uint64_t breakins, resets; /* seen from the peer */
     /* pacing (--realtime) */
     int paced;
@@ -135,78 +130,33 @@ static void pace(run *r, uint64_t rec_ts)
 
 /* ------------------------------------------------------------ the tap */
 
+/* Every framed item, before record.c writes it: break-ins counted. */
 static void tap_item(const kd_item *it, void *user)
 {
     run *r = user;
     if (it->kind == KD_ITEM_BREAKIN && it->dir == r->in_dir)
         r->breakins++;
-    if (!r->w || r->rec_failed)
-        return;
-    uint64_t ts = r->o->fixed_clock ? (r->clock_ns += 1000000u) : it->ts_ns;
-    if (kdcap_write_item(r->w, it->dir, ts, it->bytes, it->len) != 0) {
-        fprintf(stderr, "%s: --record: %s: %s\n", prog, r->o->record, strerror(errno));
-        r->rec_failed = 1;
-    }
 }
 
 static void tap(kd_dir dir, const uint8_t *bytes, size_t len, void *user)
 {
     run *r = user;
-    if (dir <= KD_DIR_T2D) {
-        kd_framer_feed(r->framer[dir], bytes, len, now_ns(1));
-        kd_framer_flush_runs(r->framer[dir]);
-    }
+    kdsim_record_tap(dir, bytes, len, r->rec);
+    r->rec_failed = kdsim_record_failed(r->rec);
 }
 
 static int tap_open(run *r, int argc, char **argv)
 {
-    for (int d = 0; d < 2; d++)
-        if (!(r->framer[d] = kd_framer_new(KD_TRANSPORT_SERIAL, (kd_dir)d, tap_item, r)))
-            return -1;
-    if (!r->o->record)
-        return 0;
-    r->clock_ns = 1700000000000000000ull;
-    r->rec_fd = open(r->o->record, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (r->rec_fd < 0) {
-        fprintf(stderr, "%s: %s: %s\n", prog, r->o->record, strerror(errno));
-        return -1;
-    }
-    char comment[1024];
-    size_t k = (size_t)snprintf(comment, sizeof comment, "kdsim (kdscope %s):", KDSCOPE_VERSION);
-    for (int i = 1; i < argc && k < sizeof comment; i++) {
-        /* With --fixed-clock the file is reproducible: paths as base names. */
-        const char *a = argv[i], *slash = strrchr(a, '/');
-        if (r->o->fixed_clock && slash)
-            a = slash + 1;
-        k += (size_t)snprintf(comment + k, sizeof comment - k, " %s", a);
-    }
-    kdcap_writer_opts wo = {.comment = comment, .flush_each_block = 1};
-    if (!(r->w = kdcap_writer_open(r->rec_fd, &wo))) {
-        fprintf(stderr, "%s: %s: %s\n", prog, r->o->record, strerror(errno));
-        close(r->rec_fd);
-        return -1;
-    }
-    return 0;
+    kdsim_record_opts ro = {.path = r->o->record, .prog = prog, .fixed_clock = r->o->fixed_clock,
+                            .argc = argc, .argv = argv, .on_item = tap_item, .user = r};
+    return (r->rec = kdsim_record_open(&ro)) ? 0 : -1;
 }
 
 static int tap_close(run *r)
 {
-    for (int d = 0; d < 2; d++) {
-        if (r->framer[d]) {
-            kd_framer_finish(r->framer[d]);
-            kd_framer_free(r->framer[d]);
-        }
-    }
-    int bad = r->rec_failed;
-    if (r->w) {
-        if (kdcap_writer_close(r->w) != 0)
-            bad = 1;
-        fsync(r->rec_fd);
-        close(r->rec_fd);
-    }
-    if (bad && !r->rec_failed)
-        fprintf(stderr, "%s: --record: %s: %s\n", prog, r->o->record, strerror(errno));
-    return bad ? -1 : 0;
+    int rc = kdsim_record_close(r->rec);
+    r->rec = NULL;
+    return rc;
 }
 
 /* ------------------------------------------------------------ sending */
@@ -772,7 +722,8 @@ static int parse_args(int argc, char **argv, ropts *o)
     int c;
     char *end;
     optind = 2;
-    while ((c = getopt_long(argc, argv, "a:w:d:h", longopts, NULL)) != -1) {
+    opterr = 0; /* our own one-line messages */
+    while ((c = getopt_long(argc, argv, ":a:w:d:h", longopts, NULL)) != -1) {
         switch (c) {
         case O_AS:
             if (strcmp(optarg, "target") && strcmp(optarg, "debugger")) {
@@ -845,9 +796,12 @@ static int parse_args(int argc, char **argv, ropts *o)
         case 'h':
             usage(stdout);
             return 0;
-        default:
-            fprintf(stderr, "Try '%s replay --help' for more information.\n", prog);
+        default: { /* getopt_long's complaint, in one line */
+            char opt[3] = {'-', (char)optopt, 0};
+            fprintf(stderr, "%s: %s: %s (try '%s replay --help')\n", prog,
+                    optopt && c != ':' ? opt : argv[optind - 1], c == ':' ? "needs a value" : "unknown option", prog);
             return 2;
+        }
         }
     }
     if (o->as_target < 0) {
@@ -916,9 +870,18 @@ int kdsim_replay_main(int argc, char **argv)
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
+    static listed list[MAX_LISTED];
+    run r = {.o = &o, .plan = plan, .list = list};
+    /* --record first: a file that cannot be written fails before any
+     * endpoint (a pty, a listening socket) exists. */
+    if (tap_open(&r, argc, argv) != 0) {
+        replay_plan_free(plan);
+        return 2;
+    }
     kd_endpoint *ep = kd_endpoint_open(o.endpoint, &o.eo, err, sizeof err);
     if (!ep) {
         fprintf(stderr, "%s: %s\n", prog, err);
+        tap_close(&r);
         replay_plan_free(plan);
         return 2;
     }
@@ -926,17 +889,10 @@ int kdsim_replay_main(int argc, char **argv)
         fprintf(stderr, "%s: pty: %s\n", prog, kd_endpoint_pty_path(ep));
         fflush(stderr);
     }
-    static listed list[MAX_LISTED];
-    run r = {.o = &o, .plan = plan, .list = list, .rec_fd = -1};
     r.out = strcmp(o.endpoint, "-") == 0 ? stderr : stdout;
     r.in_dir = o.as_target ? KD_DIR_D2T : KD_DIR_T2D;
     r.events_total = cn.target_events;
     r.steps_total = cn.debugger_steps;
-    if (tap_open(&r, argc, argv) != 0) {
-        kd_endpoint_close(ep);
-        replay_plan_free(plan);
-        return 3;
-    }
     o.lo.role = o.as_target ? KDSIM_TARGET : KDSIM_DEBUGGER;
     o.lo.tap = tap;
     o.lo.tap_user = &r;
