@@ -31,6 +31,7 @@
 #include "endpoint.h"
 #include "kdparse/framer.h"
 #include "kdsession.h"
+#include "kdnet_io.h"
 #include "link.h"
 #include "replay_match.h"
 
@@ -48,6 +49,8 @@ typedef struct ropts {
     kd_endpoint_opts eo;
     kdsession_opts so;
     kdsession_kdnet kdnet;
+    int live_kdnet;      /* --kdnet KEY: the live side over KDNET */
+    kdsim_kdnet_opts ko;
 } ropts;
 
 /* What the report lists: at most this many lines of each kind are kept. */
@@ -662,6 +665,9 @@ static void usage(FILE *to)
             "  --timeout MS    ACK timeout (default 1000)  --baud N  --quiet\n"
             "  -a, --arch=ARCH, -w, --width=BITS, -d, --direction=DIR   how to read SESSION,\n"
             "                  as kdcat (a raw stream holds one direction: one side)\n"
+            "  --kdnet KEY     the live side over KDNET (a.b.c.d): ENDPOINT udp:HOST:PORT\n"
+            "                  (--as target: pokes the debugger) or udp-listen:[HOST:]PORT\n"
+            "                  (--as debugger); --poke-interval MS (default 3000)\n"
             "  --kdnet-key=KEY, --kdnet-data-key=HEX   decrypt a KDNET SESSION, as kdcat\n"
             "\n"
             "SESSION: any recording kdcat reads.  ENDPOINT: as for kdsim target/debugger.\n"
@@ -702,10 +708,11 @@ static int parse_ms(const char *opt, const char *arg, int *out)
 
 static int parse_args(int argc, char **argv, ropts *o)
 {
-    enum { O_AS = 256, O_KDNET_KEY, O_KDNET_DATA_KEY, O_RECORD, O_FIXED, O_UNKNOWN, O_UNTIL, O_REALTIME, O_WAIT, O_JSON, O_TIMEOUT, O_BAUD, O_QUIET };
+    enum { O_AS = 256, O_KDNET_KEY, O_KDNET_DATA_KEY, O_RECORD, O_FIXED, O_UNKNOWN, O_UNTIL, O_REALTIME, O_WAIT, O_JSON, O_TIMEOUT, O_BAUD, O_QUIET, O_KDNET, O_POKE_INTERVAL };
     static const struct option longopts[] = {
         {"as", required_argument, NULL, O_AS},           {"record", required_argument, NULL, O_RECORD},
         {"kdnet-key", required_argument, NULL, O_KDNET_KEY},
+        {"kdnet", required_argument, NULL, O_KDNET},     {"poke-interval", required_argument, NULL, O_POKE_INTERVAL},
         {"kdnet-data-key", required_argument, NULL, O_KDNET_DATA_KEY},
         {"fixed-clock", no_argument, NULL, O_FIXED},     {"unknown-status", required_argument, NULL, O_UNKNOWN},
         {"until", required_argument, NULL, O_UNTIL},     {"realtime", no_argument, NULL, O_REALTIME},
@@ -719,6 +726,7 @@ static int parse_args(int argc, char **argv, ropts *o)
     *o = (ropts){.unknown_status = KD_STATUS_UNSUCCESSFUL, .wait_ms = 10000, .as_target = -1};
     o->eo.listen_timeout_ms = -1;
     o->so.raw_dir = KD_DIR_UNKNOWN;
+    o->ko.handshake_timeout_ms = -1;
     int c;
     char *end;
     optind = 2;
@@ -744,6 +752,22 @@ static int parse_args(int argc, char **argv, ropts *o)
             if (kdsession_parse_kdnet_data_key(prog, optarg, &o->kdnet) != 0)
                 return 2;
             o->so.kdnet = &o->kdnet;
+            break;
+        case O_KDNET: {
+            const char *why = NULL;
+            if (kdnet_parse_key(optarg, o->ko.control_key, &why) != 0) {
+                fprintf(stderr, "%s: --kdnet %s: %s\n", prog, optarg, why);
+                return 2;
+            }
+            o->live_kdnet = 1;
+            break;
+        }
+        case O_POKE_INTERVAL:
+            o->ko.poke_interval_ms = (int)strtol(optarg, &end, 10);
+            if (!*optarg || *end || o->ko.poke_interval_ms < 1 || o->ko.poke_interval_ms > 60000) {
+                fprintf(stderr, "%s: --poke-interval: '%s' is not 1 to 60000 ms\n", prog, optarg);
+                return 2;
+            }
             break;
         case O_FIXED:
             o->fixed_clock = 1;
@@ -878,14 +902,33 @@ int kdsim_replay_main(int argc, char **argv)
         replay_plan_free(plan);
         return 2;
     }
-    kd_endpoint *ep = kd_endpoint_open(o.endpoint, &o.eo, err, sizeof err);
-    if (!ep) {
+    kd_endpoint *ep = NULL;
+    kdsim_kdnet *kn = NULL;
+    if (o.live_kdnet) {
+        /* KDNET: the serial link over datagrams (kdnet_io.h), as kdsim target/debugger. */
+        o.ko.role = o.as_target ? KDSIM_TARGET : KDSIM_DEBUGGER;
+        o.ko.spec = o.endpoint;
+        int fail = 0;
+        if (!(kn = kdsim_kdnet_open(&o.ko, err, sizeof err)))
+            fail = 2;
+        else if (kdsim_kdnet_handshake(kn, err, sizeof err) != 0)
+            fail = 3;
+        if (fail) {
+            fprintf(stderr, "%s: %s\n", prog, err);
+            kdsim_kdnet_close(kn);
+            tap_close(&r);
+            replay_plan_free(plan);
+            return fail;
+        }
+        if (!o.quiet)
+            fprintf(stderr, "%s: KDNET: handshake done on %s\n", prog, o.endpoint);
+    } else if (!(ep = kd_endpoint_open(o.endpoint, &o.eo, err, sizeof err))) {
         fprintf(stderr, "%s: %s\n", prog, err);
         tap_close(&r);
         replay_plan_free(plan);
         return 2;
     }
-    if (kd_endpoint_pty_path(ep)) {
+    if (ep && kd_endpoint_pty_path(ep)) {
         fprintf(stderr, "%s: pty: %s\n", prog, kd_endpoint_pty_path(ep));
         fflush(stderr);
     }
@@ -896,7 +939,7 @@ int kdsim_replay_main(int argc, char **argv)
     o.lo.role = o.as_target ? KDSIM_TARGET : KDSIM_DEBUGGER;
     o.lo.tap = tap;
     o.lo.tap_user = &r;
-    kdsim_io io = {ep_read, ep_write, ep};
+    kdsim_io io = kn ? kdsim_kdnet_io(kn) : (kdsim_io){ep_read, ep_write, ep};
     r.l = kdsim_link_new(&io, &o.lo);
     if (!r.l) {
         fprintf(stderr, "%s: replay: out of memory\n", prog);
@@ -940,6 +983,7 @@ int kdsim_replay_main(int argc, char **argv)
     }
     kdsim_link_free(r.l);
     kd_endpoint_close(ep);
+    kdsim_kdnet_close(kn);
     replay_plan_free(plan);
     return rc;
 }
