@@ -12,13 +12,12 @@
  */
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "capio.h"
@@ -28,12 +27,9 @@
 #include "kdsession.h"
 #include "link.h"
 #include "model.h"
+#include "record.h"
 #include "replay.h"
 #include "script.h"
-
-#ifndef KDSCOPE_VERSION
-#define KDSCOPE_VERSION "0.0.0"
-#endif
 
 static const char *prog = "kdsim";
 
@@ -51,98 +47,17 @@ static int ep_write(void *ctx, const void *buf, size_t n)
 
 /* ------------------------------------------------------------ --record */
 
-typedef struct recorder {
-    kdcap_writer *w;
-    kd_framer *framer[2];
-    int fd;
-    uint64_t clock_ns; /* --fixed-clock: a fake clock, 1 ms a block */
-    int fixed;
-    uint64_t last_ts[2]; /* per direction: a recorder's clock never goes back */
-} recorder;
+static kdsim_recorder *g_rec;
 
-static recorder g_rec;
-
-static void rec_item(const kd_item *it, void *user)
-{
-    (void)user;
-    /* --fixed-clock: 1 ms per item, so a recording does not depend on how
-     * the bytes happened to arrive. */
-    uint64_t ts = g_rec.fixed ? (g_rec.clock_ns += 1000000u) : it->ts_ns;
-    if (it->dir <= KD_DIR_T2D) {
-        if (ts < g_rec.last_ts[it->dir])
-            ts = g_rec.last_ts[it->dir];
-        g_rec.last_ts[it->dir] = ts;
-    }
-    if (kdcap_write_item(g_rec.w, it->dir, ts, it->bytes, it->len) != 0) {
-        fprintf(stderr, "%s: --record: %s\n", prog, strerror(errno));
-        exit(3);
-    }
-}
-
-/* Wall-clock time for the file, advanced by the monotonic clock: the
- * wall clock may step back (NTP) while a session is recorded. */
-static uint64_t now_ns(void)
-{
-    static uint64_t wall0, mono0;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint64_t mono = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-    if (!wall0) {
-        clock_gettime(CLOCK_REALTIME, &ts);
-        wall0 = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-        mono0 = mono;
-    }
-    return wall0 + (mono - mono0);
-}
-
+/* link.h's tap: the recorder, and a write error ends the run (exit 3). */
 static void tap(kd_dir dir, const uint8_t *bytes, size_t len, void *user)
 {
     (void)user;
-    if (g_rec.w && dir <= KD_DIR_T2D) {
-        kd_framer_feed(g_rec.framer[dir], bytes, len, now_ns());
-        kd_framer_flush_runs(g_rec.framer[dir]);
-    }
-}
-
-static int record_open(const char *path, int argc, char **argv)
-{
-    g_rec.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (g_rec.fd < 0) {
-        fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(errno));
-        return -1;
-    }
-    char comment[1024];
-    size_t k = (size_t)snprintf(comment, sizeof comment, "kdsim (kdscope %s):", KDSCOPE_VERSION);
-    for (int i = 1; i < argc && k < sizeof comment; i++) {
-        /* With --fixed-clock the file is reproducible: paths as base names. */
-        const char *a = argv[i], *slash = strrchr(a, '/');
-        if (g_rec.fixed && slash)
-            a = slash + 1;
-        k += (size_t)snprintf(comment + k, sizeof comment - k, " %s", a);
-    }
-    kdcap_writer_opts o = {.comment = comment, .flush_each_block = 1};
-    g_rec.w = kdcap_writer_open(g_rec.fd, &o);
-    if (!g_rec.w) {
-        fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(errno));
-        return -1;
-    }
-    for (int d = 0; d < 2; d++)
-        g_rec.framer[d] = kd_framer_new(KD_TRANSPORT_SERIAL, (kd_dir)d, rec_item, NULL);
-    return 0;
-}
-
-static void record_close(void)
-{
-    if (!g_rec.w)
+    if (!g_rec)
         return;
-    for (int d = 0; d < 2; d++) {
-        kd_framer_finish(g_rec.framer[d]);
-        kd_framer_free(g_rec.framer[d]);
-    }
-    kdcap_writer_close(g_rec.w);
-    fsync(g_rec.fd);
-    close(g_rec.fd);
-    g_rec.w = NULL;
+    kdsim_record_tap(dir, bytes, len, g_rec);
+    if (kdsim_record_failed(g_rec))
+        exit(3);
 }
 
 /* ------------------------------------------------------------ the target */
@@ -227,6 +142,29 @@ static int parse_packet_list(const char *opt, const char *list, uint32_t *v)
     }
 }
 
+/* getopt_long's complaint, in one line: c is '?' (unknown) or ':' (no value). */
+static int bad_option(int c, char **argv)
+{
+    char opt[3] = {'-', (char)optopt, 0};
+    fprintf(stderr, "%s: %s: %s (try '%s --help')\n", prog, optopt && c != ':' ? opt : argv[optind - 1],
+            c == ':' ? "needs a value" : "unknown option", prog);
+    return 2;
+}
+
+/* "--delay 5": a whole number min..max, or -1 after one line. */
+static int parse_int(const char *opt, const char *arg, long min, long max, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(arg, &end, 10);
+    if (!*arg || *end || errno || v < min || v > max) {
+        fprintf(stderr, "%s: --%s: '%s' is not a number from %ld to %ld\n", prog, opt, arg, min, max);
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
 static void usage(FILE *to)
 {
     fprintf(to,
@@ -245,7 +183,7 @@ static void usage(FILE *to)
             "\n"
             "Target:   --arch x86|amd64|arm64  --build N  --protocol 64|32  --seed N\n"
             "          --kaslr[=N]  kernel and drivers at random bases from N (default: the seed)\n"
-            "Debugger: --script FILE (see tools/kdsim/script.h; tests/kdsim/*.kds)\n"
+            "Debugger: --script FILE (the script language: kdsim(1))\n"
             "Both:     --record FILE   write what crossed the link as kdscope pcapng\n"
             "          --fixed-clock   timestamps 1 ms apart from 2023-11-14 (reproducible files)\n"
             "          --noise RATE --drop RATE --delay MS --jitter MS   faults on what it sends\n"
@@ -259,6 +197,7 @@ static void usage(FILE *to)
             "                               ACK a packet that came before its RESET after it\n"
             "          --resend-with-id     RESEND carries the damaged packet's id, not 0\n"
             "          --control-junk N     N junk bytes (0x00) after every control packet\n"
+            "          -h, --help  this text;  --version  the version\n"
             "\n"
             "Exit status: 0 done, 1 an expect failed (replay: the peer differs from the\n"
             "recording), 2 bad usage, 3 the link failed.\n",
@@ -312,15 +251,20 @@ int main(int argc, char **argv)
     static uint32_t drop_nth[MAX_SCHEDULED], corrupt_nth[MAX_SCHEDULED];
     const char *script_path = NULL, *record_path = NULL;
     kdsim_kdnet_opts ko = {.role = is_target ? KDSIM_TARGET : KDSIM_DEBUGGER, .handshake_timeout_ms = -1};
-    int use_kdnet = 0;
+    int use_kdnet = 0, fixed_clock = 0;
     int quiet = 0, c;
     char *end;
     optind = 2;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    opterr = 0; /* our own one-line messages */
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (c) {
         case O_ARCH:
-            if (kdsession_parse_arch(prog, optarg, &mo.arch) != 0)
+            /* the simulated target's arches (the model has no 32-bit ARM) */
+            if (kd_arch_parse(optarg, &mo.arch) != 0 ||
+                (mo.arch != KD_ARCH_X86 && mo.arch != KD_ARCH_AMD64 && mo.arch != KD_ARCH_ARM64)) {
+                fprintf(stderr, "%s: --arch: '%s' is not x86, amd64 or arm64\n", prog, optarg);
                 return 2;
+            }
             break;
         case O_BUILD:
             mo.build = (uint32_t)strtoul(optarg, &end, 0);
@@ -350,8 +294,7 @@ int main(int argc, char **argv)
             record_path = optarg;
             break;
         case O_FIXED:
-            g_rec.fixed = 1;
-            g_rec.clock_ns = 1700000000000000000ull;
+            fixed_clock = 1;
             break;
         case O_NOISE:
         case O_DROP: {
@@ -417,16 +360,17 @@ int main(int argc, char **argv)
             }
             break;
         case O_DELAY:
-            lo.delay_ms = atoi(optarg);
-            break;
         case O_JITTER:
-            lo.jitter_ms = atoi(optarg);
+            if (parse_int(c == O_DELAY ? "delay" : "jitter", optarg, 0, 60000,
+                          c == O_DELAY ? &lo.delay_ms : &lo.jitter_ms) != 0)
+                return 2;
             break;
         case O_BAUD:
             eo.baud = (unsigned)strtoul(optarg, NULL, 10);
             break;
         case O_TIMEOUT:
-            lo.ack_timeout_ms = atoi(optarg);
+            if (parse_int("timeout", optarg, 1, 3600000, &lo.ack_timeout_ms) != 0)
+                return 2;
             break;
         case O_QUIET:
             quiet = 1;
@@ -454,8 +398,7 @@ int main(int argc, char **argv)
             printf("kdsim (kdscope) %s\n", KDSCOPE_VERSION);
             return 0;
         default:
-            fprintf(stderr, "Try '%s --help' for more information.\n", prog);
-            return 2;
+            return bad_option(c, argv);
         }
     }
     if (argc - optind != 1) {
@@ -464,7 +407,16 @@ int main(int argc, char **argv)
     }
     char err[512];
     kdsim_script *script = NULL;
+    if (is_target && script_path) {
+        fprintf(stderr, "%s: target: --script is for the debugger (kdsim debugger --script FILE)\n", prog);
+        return 2;
+    }
     if (!is_target) {
+        struct stat sb;
+        if (script_path && stat(script_path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+            fprintf(stderr, "%s: %s: %s\n", prog, script_path, strerror(EISDIR));
+            return 2;
+        }
         if (!script_path) {
             fprintf(stderr, "%s: debugger: --script FILE is required\n", prog);
             return 2;
@@ -484,23 +436,28 @@ int main(int argc, char **argv)
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
+    /* --record first: a file that cannot be written fails before any
+     * endpoint (a pty, a listening socket) exists.  record_open says why. */
+    kdsim_record_opts ro = {.path = record_path, .prog = prog, .fixed_clock = fixed_clock, .argc = argc, .argv = argv};
+    if (record_path && !(g_rec = kdsim_record_open(&ro))) {
+        kdsim_script_free(script);
+        kdsim_model_free(model);
+        return 2;
+    }
     kdsim_kdnet *kn = NULL;
     kd_endpoint *ep = NULL;
     if (use_kdnet) {
         /* KDNET: the serial link over datagrams (kdnet_io.h). */
         ko.spec = argv[optind];
         ko.seed = mo.seed;
-        int fail = 0, said = 0; /* record_open says its own line */
+        int fail = 0;
         if (!(kn = kdsim_kdnet_open(&ko, err, sizeof err)))
             fail = 2;
-        else if (record_path && record_open(record_path, argc, argv) != 0)
-            fail = 3, said = 1;
         else if (kdsim_kdnet_handshake(kn, err, sizeof err) != 0)
             fail = 3;
         if (fail) {
-            if (!said)
-                fprintf(stderr, "%s: %s\n", prog, err);
-            record_close();
+            fprintf(stderr, "%s: %s\n", prog, err);
+            kdsim_record_close(g_rec);
             kdsim_kdnet_close(kn);
             kdsim_script_free(script);
             kdsim_model_free(model);
@@ -510,6 +467,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "%s: KDNET: handshake done on %s\n", prog, argv[optind]);
     } else if (!(ep = kd_endpoint_open(argv[optind], &eo, err, sizeof err))) {
         fprintf(stderr, "%s: %s\n", prog, err);
+        kdsim_record_close(g_rec);
         kdsim_script_free(script);
         kdsim_model_free(model);
         return 2;
@@ -518,8 +476,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: pty: %s\n", prog, kd_endpoint_pty_path(ep));
         fflush(stderr);
     }
-    if (!kn && record_path && record_open(record_path, argc, argv) != 0)
-        return 3;
     lo.tap = tap;
     kdsim_io io = kn ? kdsim_kdnet_io(kn) : (kdsim_io){ep_read, ep_write, ep};
     kdsim_link *l = kdsim_link_new(&io, &lo);
@@ -550,7 +506,8 @@ int main(int argc, char **argv)
                 (unsigned long long)st.retransmitted, (unsigned long long)st.resends_sent,
                 (unsigned long long)st.duplicates, (unsigned long long)st.resets);
     }
-    record_close();
+    if (kdsim_record_close(g_rec) != 0 && rc == 0)
+        rc = 3;
     kdsim_link_free(l);
     kd_endpoint_close(ep);
     kdsim_kdnet_close(kn);

@@ -15,10 +15,10 @@
  * it; wait for each request's reply; at the end wait for the target events
  * the recording still holds.
  */
+#include "record.h"
 #include "replay.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -31,12 +31,10 @@
 #include "endpoint.h"
 #include "kdparse/framer.h"
 #include "kdsession.h"
+#include "kdnet_io.h"
 #include "link.h"
 #include "replay_match.h"
 
-#ifndef KDSCOPE_VERSION
-#define KDSCOPE_VERSION "0.0.0"
-#endif
 
 static const char *prog = "kdsim";
 
@@ -51,6 +49,8 @@ typedef struct ropts {
     kd_endpoint_opts eo;
     kdsession_opts so;
     kdsession_kdnet kdnet;
+    int live_kdnet;      /* --kdnet KEY: the live side over KDNET */
+    kdsim_kdnet_opts ko;
 } ropts;
 
 /* What the report lists: at most this many lines of each kind are kept. */
@@ -70,10 +70,8 @@ typedef struct run {
     kd_dir in_dir;
     FILE *out;        /* the report */
     /* the tap: recording and counting break-ins */
-    kd_framer *framer[2];
-    kdcap_writer *w;
-    int rec_fd, rec_failed;
-    uint64_t clock_ns;
+    kdsim_recorder *rec;
+    int rec_failed;
     uint64_t breakins, resets; /* seen from the peer */
     /* pacing (--realtime) */
     int paced;
@@ -135,78 +133,33 @@ static void pace(run *r, uint64_t rec_ts)
 
 /* ------------------------------------------------------------ the tap */
 
+/* Every framed item, before record.c writes it: break-ins counted. */
 static void tap_item(const kd_item *it, void *user)
 {
     run *r = user;
     if (it->kind == KD_ITEM_BREAKIN && it->dir == r->in_dir)
         r->breakins++;
-    if (!r->w || r->rec_failed)
-        return;
-    uint64_t ts = r->o->fixed_clock ? (r->clock_ns += 1000000u) : it->ts_ns;
-    if (kdcap_write_item(r->w, it->dir, ts, it->bytes, it->len) != 0) {
-        fprintf(stderr, "%s: --record: %s: %s\n", prog, r->o->record, strerror(errno));
-        r->rec_failed = 1;
-    }
 }
 
 static void tap(kd_dir dir, const uint8_t *bytes, size_t len, void *user)
 {
     run *r = user;
-    if (dir <= KD_DIR_T2D) {
-        kd_framer_feed(r->framer[dir], bytes, len, now_ns(1));
-        kd_framer_flush_runs(r->framer[dir]);
-    }
+    kdsim_record_tap(dir, bytes, len, r->rec);
+    r->rec_failed = kdsim_record_failed(r->rec);
 }
 
 static int tap_open(run *r, int argc, char **argv)
 {
-    for (int d = 0; d < 2; d++)
-        if (!(r->framer[d] = kd_framer_new(KD_TRANSPORT_SERIAL, (kd_dir)d, tap_item, r)))
-            return -1;
-    if (!r->o->record)
-        return 0;
-    r->clock_ns = 1700000000000000000ull;
-    r->rec_fd = open(r->o->record, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (r->rec_fd < 0) {
-        fprintf(stderr, "%s: %s: %s\n", prog, r->o->record, strerror(errno));
-        return -1;
-    }
-    char comment[1024];
-    size_t k = (size_t)snprintf(comment, sizeof comment, "kdsim (kdscope %s):", KDSCOPE_VERSION);
-    for (int i = 1; i < argc && k < sizeof comment; i++) {
-        /* With --fixed-clock the file is reproducible: paths as base names. */
-        const char *a = argv[i], *slash = strrchr(a, '/');
-        if (r->o->fixed_clock && slash)
-            a = slash + 1;
-        k += (size_t)snprintf(comment + k, sizeof comment - k, " %s", a);
-    }
-    kdcap_writer_opts wo = {.comment = comment, .flush_each_block = 1};
-    if (!(r->w = kdcap_writer_open(r->rec_fd, &wo))) {
-        fprintf(stderr, "%s: %s: %s\n", prog, r->o->record, strerror(errno));
-        close(r->rec_fd);
-        return -1;
-    }
-    return 0;
+    kdsim_record_opts ro = {.path = r->o->record, .prog = prog, .fixed_clock = r->o->fixed_clock,
+                            .argc = argc, .argv = argv, .on_item = tap_item, .user = r};
+    return (r->rec = kdsim_record_open(&ro)) ? 0 : -1;
 }
 
 static int tap_close(run *r)
 {
-    for (int d = 0; d < 2; d++) {
-        if (r->framer[d]) {
-            kd_framer_finish(r->framer[d]);
-            kd_framer_free(r->framer[d]);
-        }
-    }
-    int bad = r->rec_failed;
-    if (r->w) {
-        if (kdcap_writer_close(r->w) != 0)
-            bad = 1;
-        fsync(r->rec_fd);
-        close(r->rec_fd);
-    }
-    if (bad && !r->rec_failed)
-        fprintf(stderr, "%s: --record: %s: %s\n", prog, r->o->record, strerror(errno));
-    return bad ? -1 : 0;
+    int rc = kdsim_record_close(r->rec);
+    r->rec = NULL;
+    return rc;
 }
 
 /* ------------------------------------------------------------ sending */
@@ -712,6 +665,9 @@ static void usage(FILE *to)
             "  --timeout MS    ACK timeout (default 1000)  --baud N  --quiet\n"
             "  -a, --arch=ARCH, -w, --width=BITS, -d, --direction=DIR   how to read SESSION,\n"
             "                  as kdcat (a raw stream holds one direction: one side)\n"
+            "  --kdnet KEY     the live side over KDNET (a.b.c.d): ENDPOINT udp:HOST:PORT\n"
+            "                  (--as target: pokes the debugger) or udp-listen:[HOST:]PORT\n"
+            "                  (--as debugger); --poke-interval MS (default 3000)\n"
             "  --kdnet-key=KEY, --kdnet-data-key=HEX   decrypt a KDNET SESSION, as kdcat\n"
             "\n"
             "SESSION: any recording kdcat reads.  ENDPOINT: as for kdsim target/debugger.\n"
@@ -752,10 +708,11 @@ static int parse_ms(const char *opt, const char *arg, int *out)
 
 static int parse_args(int argc, char **argv, ropts *o)
 {
-    enum { O_AS = 256, O_KDNET_KEY, O_KDNET_DATA_KEY, O_RECORD, O_FIXED, O_UNKNOWN, O_UNTIL, O_REALTIME, O_WAIT, O_JSON, O_TIMEOUT, O_BAUD, O_QUIET };
+    enum { O_AS = 256, O_KDNET_KEY, O_KDNET_DATA_KEY, O_RECORD, O_FIXED, O_UNKNOWN, O_UNTIL, O_REALTIME, O_WAIT, O_JSON, O_TIMEOUT, O_BAUD, O_QUIET, O_KDNET, O_POKE_INTERVAL };
     static const struct option longopts[] = {
         {"as", required_argument, NULL, O_AS},           {"record", required_argument, NULL, O_RECORD},
         {"kdnet-key", required_argument, NULL, O_KDNET_KEY},
+        {"kdnet", required_argument, NULL, O_KDNET},     {"poke-interval", required_argument, NULL, O_POKE_INTERVAL},
         {"kdnet-data-key", required_argument, NULL, O_KDNET_DATA_KEY},
         {"fixed-clock", no_argument, NULL, O_FIXED},     {"unknown-status", required_argument, NULL, O_UNKNOWN},
         {"until", required_argument, NULL, O_UNTIL},     {"realtime", no_argument, NULL, O_REALTIME},
@@ -769,10 +726,12 @@ static int parse_args(int argc, char **argv, ropts *o)
     *o = (ropts){.unknown_status = KD_STATUS_UNSUCCESSFUL, .wait_ms = 10000, .as_target = -1};
     o->eo.listen_timeout_ms = -1;
     o->so.raw_dir = KD_DIR_UNKNOWN;
+    o->ko.handshake_timeout_ms = -1;
     int c;
     char *end;
     optind = 2;
-    while ((c = getopt_long(argc, argv, "a:w:d:h", longopts, NULL)) != -1) {
+    opterr = 0; /* our own one-line messages */
+    while ((c = getopt_long(argc, argv, ":a:w:d:h", longopts, NULL)) != -1) {
         switch (c) {
         case O_AS:
             if (strcmp(optarg, "target") && strcmp(optarg, "debugger")) {
@@ -793,6 +752,22 @@ static int parse_args(int argc, char **argv, ropts *o)
             if (kdsession_parse_kdnet_data_key(prog, optarg, &o->kdnet) != 0)
                 return 2;
             o->so.kdnet = &o->kdnet;
+            break;
+        case O_KDNET: {
+            const char *why = NULL;
+            if (kdnet_parse_key(optarg, o->ko.control_key, &why) != 0) {
+                fprintf(stderr, "%s: --kdnet %s: %s\n", prog, optarg, why);
+                return 2;
+            }
+            o->live_kdnet = 1;
+            break;
+        }
+        case O_POKE_INTERVAL:
+            o->ko.poke_interval_ms = (int)strtol(optarg, &end, 10);
+            if (!*optarg || *end || o->ko.poke_interval_ms < 1 || o->ko.poke_interval_ms > 60000) {
+                fprintf(stderr, "%s: --poke-interval: '%s' is not 1 to 60000 ms\n", prog, optarg);
+                return 2;
+            }
             break;
         case O_FIXED:
             o->fixed_clock = 1;
@@ -845,9 +820,12 @@ static int parse_args(int argc, char **argv, ropts *o)
         case 'h':
             usage(stdout);
             return 0;
-        default:
-            fprintf(stderr, "Try '%s replay --help' for more information.\n", prog);
+        default: { /* getopt_long's complaint, in one line */
+            char opt[3] = {'-', (char)optopt, 0};
+            fprintf(stderr, "%s: %s: %s (try '%s replay --help')\n", prog,
+                    optopt && c != ':' ? opt : argv[optind - 1], c == ':' ? "needs a value" : "unknown option", prog);
             return 2;
+        }
         }
     }
     if (o->as_target < 0) {
@@ -916,31 +894,52 @@ int kdsim_replay_main(int argc, char **argv)
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
-    kd_endpoint *ep = kd_endpoint_open(o.endpoint, &o.eo, err, sizeof err);
-    if (!ep) {
-        fprintf(stderr, "%s: %s\n", prog, err);
+    static listed list[MAX_LISTED];
+    run r = {.o = &o, .plan = plan, .list = list};
+    /* --record first: a file that cannot be written fails before any
+     * endpoint (a pty, a listening socket) exists. */
+    if (tap_open(&r, argc, argv) != 0) {
         replay_plan_free(plan);
         return 2;
     }
-    if (kd_endpoint_pty_path(ep)) {
+    kd_endpoint *ep = NULL;
+    kdsim_kdnet *kn = NULL;
+    if (o.live_kdnet) {
+        /* KDNET: the serial link over datagrams (kdnet_io.h), as kdsim target/debugger. */
+        o.ko.role = o.as_target ? KDSIM_TARGET : KDSIM_DEBUGGER;
+        o.ko.spec = o.endpoint;
+        int fail = 0;
+        if (!(kn = kdsim_kdnet_open(&o.ko, err, sizeof err)))
+            fail = 2;
+        else if (kdsim_kdnet_handshake(kn, err, sizeof err) != 0)
+            fail = 3;
+        if (fail) {
+            fprintf(stderr, "%s: %s\n", prog, err);
+            kdsim_kdnet_close(kn);
+            tap_close(&r);
+            replay_plan_free(plan);
+            return fail;
+        }
+        if (!o.quiet)
+            fprintf(stderr, "%s: KDNET: handshake done on %s\n", prog, o.endpoint);
+    } else if (!(ep = kd_endpoint_open(o.endpoint, &o.eo, err, sizeof err))) {
+        fprintf(stderr, "%s: %s\n", prog, err);
+        tap_close(&r);
+        replay_plan_free(plan);
+        return 2;
+    }
+    if (ep && kd_endpoint_pty_path(ep)) {
         fprintf(stderr, "%s: pty: %s\n", prog, kd_endpoint_pty_path(ep));
         fflush(stderr);
     }
-    static listed list[MAX_LISTED];
-    run r = {.o = &o, .plan = plan, .list = list, .rec_fd = -1};
     r.out = strcmp(o.endpoint, "-") == 0 ? stderr : stdout;
     r.in_dir = o.as_target ? KD_DIR_D2T : KD_DIR_T2D;
     r.events_total = cn.target_events;
     r.steps_total = cn.debugger_steps;
-    if (tap_open(&r, argc, argv) != 0) {
-        kd_endpoint_close(ep);
-        replay_plan_free(plan);
-        return 3;
-    }
     o.lo.role = o.as_target ? KDSIM_TARGET : KDSIM_DEBUGGER;
     o.lo.tap = tap;
     o.lo.tap_user = &r;
-    kdsim_io io = {ep_read, ep_write, ep};
+    kdsim_io io = kn ? kdsim_kdnet_io(kn) : (kdsim_io){ep_read, ep_write, ep};
     r.l = kdsim_link_new(&io, &o.lo);
     if (!r.l) {
         fprintf(stderr, "%s: replay: out of memory\n", prog);
@@ -984,6 +983,7 @@ int kdsim_replay_main(int argc, char **argv)
     }
     kdsim_link_free(r.l);
     kd_endpoint_close(ep);
+    kdsim_kdnet_close(kn);
     replay_plan_free(plan);
     return rc;
 }

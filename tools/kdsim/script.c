@@ -438,18 +438,34 @@ static int expect(kdsim_script *s, const cmd *c, FILE *log, char *err, size_t er
     kd_ftype t = kd_fields[f].type;
     if (strcmp(c->argv[1], "contains") == 0) {
         char text[4096];
+        unsigned char raw[4096]; /* the bytes as they came, for the message */
         size_t k = 0;
         if (t == KD_FT_STRING || t == KD_FT_BYTES)
-            for (uint32_t i = 0; i < n->length && k + 1 < sizeof text; i++)
+            for (uint32_t i = 0; i < n->length && k + 1 < sizeof text; i++) {
+                raw[k] = n->data[i];
                 text[k++] = n->data[i] ? (char)n->data[i] : ' ';
+            }
         else if (t == KD_FT_UTF16)
-            for (uint32_t i = 0; i + 1 < n->length && k + 1 < sizeof text; i += 2)
+            for (uint32_t i = 0; i + 1 < n->length && k + 1 < sizeof text; i += 2) {
+                raw[k] = n->data[i];
                 text[k++] = (char)n->data[i];
+            }
         text[k] = 0;
         if (strstr(text, c->argv[2]))
             goto ok;
-        snprintf(err, errlen, "%d: expect %s contains \"%s\": it is \"%.200s\"", c->line, c->argv[0], c->argv[2],
-                 text);
+        /* the value as read: printable ASCII as is, any other byte in hex (\xNN) */
+        char shown[4 * 200 + 1];
+        size_t o = 0;
+        for (size_t i = 0; i < k && o + 5 <= sizeof shown; i++) {
+            unsigned char b = raw[i];
+            if (b >= 0x20 && b < 0x7f && b != '\\' && b != '"')
+                shown[o++] = (char)b;
+            else
+                o += (size_t)snprintf(shown + o, sizeof shown - o, "\\x%02x", b);
+        }
+        shown[o] = 0;
+        snprintf(err, errlen, "%d: expect %s contains \"%s\": it is \"%s\"", c->line, c->argv[0], c->argv[2],
+                 shown);
         return 1;
     }
     uint64_t want;
