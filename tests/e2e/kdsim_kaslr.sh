@@ -82,3 +82,46 @@ rc=0; "$KDDIFF" --rebase "$WORK/a.pcapng" "$WORK/c.pcapng" > "$WORK/moved" || rc
 grep -qF 'break_point_address: kdtest+0x1100 -> kdtest+0x1120' "$WORK/moved" || { cat "$WORK/moved" >&2; fail "no kdtest+0x1100 -> kdtest+0x1120"; }
 grep -qF 'exception_address: kdtest+0x1100 -> kdtest+0x1120' "$WORK/moved" || { cat "$WORK/moved" >&2; fail "the hit is not kdtest+0x1100 -> kdtest+0x1120"; }
 echo "ok: a breakpoint moved by 0x20 in the driver shows as kdtest+0x1100 -> kdtest+0x1120"
+
+# Issue 16: the recorded debugger replayed against the same target booted
+# elsewhere (--kaslr=2) asks the same absolute addresses.  kddiff finds the
+# new session different at exactly the addresses that moved: plainly, only
+# address fields (and the read of the list head, now at no module, failing);
+# with --rebase, only that read, named as what it was (nt+0x...) -> a bare
+# number, and its reply.
+cat > "$WORK/walk.kds" <<KDS
+reset
+wait_state exception
+get_version
+modules
+expect modules == 4
+continue
+KDS
+rm -f "$WORK/k.sock"
+"$KDSIM" target --seed 5 --kaslr=1 --timeout 10000 --quiet "unix-listen:$WORK/k.sock" & t=$!
+PIDS+=("$t")
+for _ in $(seq 50); do [ -S "$WORK/k.sock" ] && break; sleep 0.1; done
+"$KDSIM" debugger --timeout 10000 --fixed-clock --script "$WORK/walk.kds" --record "$WORK/w.pcapng" \
+  "unix:$WORK/k.sock" > "$WORK/w.log" 2>&1 || fail "kdsim debugger (walk): $(tail -3 "$WORK/w.log")"
+wait "$t" 2>/dev/null || true
+rm -f "$WORK/k.sock"
+"$KDSIM" target --seed 5 --kaslr=2 --timeout 10000 --quiet "unix-listen:$WORK/k.sock" & t=$!
+PIDS+=("$t")
+for _ in $(seq 50); do [ -S "$WORK/k.sock" ] && break; sleep 0.1; done
+rc=0; timeout 30 "$KDSIM" replay --as debugger --quiet "$WORK/w.pcapng" "unix:$WORK/k.sock" \
+  --record "$WORK/wr.pcapng" > "$WORK/wr.log" 2>&1 || rc=$?
+wait "$t" 2>/dev/null || true
+[ -s "$WORK/wr.pcapng" ] || fail "replay --as debugger against --kaslr=2 recorded nothing (exit $rc): $(cat "$WORK/wr.log")"
+fields() { grep -E '^ +kd\.' "$1" | sed 's/^ *//; s/:.*//' | sort -u; }
+rc=0; "$KDDIFF" "$WORK/w.pcapng" "$WORK/wr.pcapng" > "$WORK/wplain" || rc=$?
+[ "$rc" = 1 ] || fail "kddiff of the replayed session: exit $rc, expected 1"
+other=$(fields "$WORK/wplain" | grep -vxE 'kd\.state\.(thread|program_counter)|kd\.load_symbols\.base_of_dll|kd\.exception\.exception_address|kd\.manip\.get_version64\.(kern_base|ps_loaded_module_list|debugger_data_list)|kd\.manip\.return_status|kd\.manip\.read_memory\.(actual_bytes_read|data)' || true)
+[ -z "$other" ] || fail "kddiff of the replayed session: fields other than moved addresses differ: $other"
+fields "$WORK/wplain" | grep -qx 'kd.manip.get_version64.kern_base' || fail "kddiff of the replayed session: KernBase not among the differences"
+rc=0; "$KDDIFF" --rebase "$WORK/w.pcapng" "$WORK/wr.pcapng" > "$WORK/wrebased" || rc=$?
+[ "$rc" = 1 ] || fail "kddiff --rebase of the replayed session: exit $rc, expected 1"
+other=$(fields "$WORK/wrebased" | grep -vxE 'kd\.manip\.read_memory\.(target_base_address|actual_bytes_read|data)|kd\.manip\.return_status' || true)
+[ -z "$other" ] || fail "kddiff --rebase of the replayed session: unexpected fields: $other"
+grep -qE 'read_memory\.target_base_address: nt\+0x[0-9a-f]+ -> 0x[0-9a-f]+$' "$WORK/wrebased" \
+  || { cat "$WORK/wrebased" >&2; fail "kddiff --rebase does not name the moved read as nt+0x... -> a number"; }
+echo "ok: replay --as debugger against the target booted elsewhere differs at exactly the addresses that moved"
