@@ -31,6 +31,21 @@ grep -q '^replay as target: 14 requests (4 resumes): 14 as recorded, 0 with othe
   "$WORK/same.report" || fail "report: $(cat "$WORK/same.report")"
 echo "ok: replay --as target over KDNET: handshake, 11 expects pass, 14/14 requests as recorded"
 
+# The other direction: replay --as debugger --kdnet KEY on udp-listen:
+# drives kdsim target --kdnet KEY (seed 1, as recorded) on udp:; the new
+# session kddiff finds equal to the recording.
+port=$((20000 + RANDOM % 20000))
+timeout 30 "$KDSIM" replay --as debugger --kdnet "$KEY" --quiet "$BOOT" "udp-listen:127.0.0.1:$port" \
+  --record "$WORK/d.pcapng" > "$WORK/d.report" 2> "$WORK/d.rerr" & rp=$!
+timeout 30 "$KDSIM" target --kdnet "$KEY" --seed 1 --poke-interval 300 "udp:127.0.0.1:$port" \
+  > "$WORK/d.tout" 2> "$WORK/d.terr" & tp=$!
+rrc=0; wait "$rp" || rrc=$?
+wait "$tp" 2> /dev/null || true
+[ "$rrc" = 0 ] || fail "replay --as debugger over KDNET: exit $rrc: $(cat "$WORK/d.report" "$WORK/d.rerr")"
+rc=0; "$KDSCOPE_BIN/kddiff" "$BOOT" "$WORK/d.pcapng" > "$WORK/d.diff" || rc=$?
+[ "$rc" = 0 ] || fail "replay --as debugger over KDNET: kddiff exit $rc: $(head -20 "$WORK/d.diff")"
+echo "ok: replay --as debugger over KDNET: the new session is the recorded one"
+
 # A wrong key: no handshake, so no session (both sides stopped by timeout).
 T=3 session wrong 1.2.3.5 "$KEY"
 [ "$drc" = 124 ] || fail "wrong key: debugger exit $drc, not killed by the timeout"
