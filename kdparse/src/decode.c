@@ -392,12 +392,12 @@ static void manipulate(dctx *c, const kd_decode_opts *o, size_t body)
         uint16_t first = m->n;
         if (!subtree(c, member, l, u, 1))
             return;
-        if (api == 0x3156 && m->is_response) {
+        if (api == KD_API_SEARCH_MEMORY && m->is_response) {
             for (uint16_t i = first; i < m->n; i++)
                 if (m->nodes[i].field == KD_F_M_SM_SEARCH_ADDRESS)
                     m->nodes[i].field = KD_F_M_SM_FOUND_ADDRESS;
         }
-        if (api == 0x313C) {
+        if (api == KD_API_CONTINUE2) {
             kd_arch a = width == 32 && m->arch == KD_ARCH_UNKNOWN ? KD_ARCH_X86 : m->arch;
             const kd_layout *cs = control_set_layout(a);
             size_t at = u + 4, cs_end = u + l->size < c->end ? u + l->size : c->end;
@@ -409,7 +409,7 @@ static void manipulate(dctx *c, const kd_decode_opts *o, size_t body)
                 add(c, KD_F_CS_RAW, 3, at, cs_end - at);
             }
         }
-        if (api == 0x3146 && width == 64) {
+        if (api == KD_API_GET_VERSION && width == 64) {
             const kd_node *mv = kd_msg_find(m, KD_F_M_GV_MAJOR_VERSION);
             const kd_node *mt = kd_msg_find(m, KD_F_M_GV_MACHINE_TYPE);
             const kd_node *fl = kd_msg_find(m, KD_F_M_GV_FLAGS);
@@ -421,7 +421,7 @@ static void manipulate(dctx *c, const kd_decode_opts *o, size_t body)
                 if (o == NULL || o->arch == KD_ARCH_UNKNOWN)
                     m->arch = kd_arch_from_machine((uint32_t)mt->value);
             }
-        } else if (api == 0x3146 && m->is_response) {
+        } else if (api == KD_API_GET_VERSION && m->is_response) {
             const kd_node *mt = kd_msg_find(m, KD_F_M_GV32_MACHINE_TYPE);
             if (mt) {
                 m->track.machine_type = (uint16_t)mt->value;
@@ -429,7 +429,7 @@ static void manipulate(dctx *c, const kd_decode_opts *o, size_t body)
                     m->arch = kd_arch_from_machine((uint32_t)mt->value);
             }
         }
-        if (api == 0x3152 || api == 0x3153) {
+        if (api == KD_API_READ_MSR || api == KD_API_WRITE_MSR) {
             const kd_node *lo = kd_msg_find(m, KD_F_M_MSR_DATA_VALUE_LOW);
             const kd_node *hi = kd_msg_find(m, KD_F_M_MSR_DATA_VALUE_HIGH);
             if (lo && hi)

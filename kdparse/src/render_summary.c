@@ -64,68 +64,68 @@ static void summary_manip(sbuf *s, const kd_msg *m, const kd_modmap *mm)
     }
     const kd_modmap *vm = m->api == KD_API_READ_VIRTUAL_MEMORY || m->api == KD_API_WRITE_VIRTUAL_MEMORY ? mm : NULL;
     switch (m->api) {
-    case 0x3130:
-    case 0x3137:
-    case 0x313D:
+    case KD_API_READ_VIRTUAL_MEMORY:
+    case KD_API_READ_CONTROL_SPACE:
+    case KD_API_READ_PHYSICAL_MEMORY:
         sb_str(s, " ");
         sb_addr(s, vm, val(m, KD_F_M_RM_TARGET_BASE_ADDRESS));
         sb_str(s, " len ");
         sb_hex(s, val(m, KD_F_M_RM_TRANSFER_COUNT), 0);
         break;
-    case 0x3131:
-    case 0x3138:
-    case 0x313E:
+    case KD_API_WRITE_VIRTUAL_MEMORY:
+    case KD_API_WRITE_CONTROL_SPACE:
+    case KD_API_WRITE_PHYSICAL_MEMORY:
         sb_str(s, " ");
         sb_addr(s, vm, val(m, KD_F_M_WM_TARGET_BASE_ADDRESS));
         sb_printf(s, " len 0x%" PRIx64, val(m, KD_F_M_WM_TRANSFER_COUNT));
         break;
-    case 0x3133:
+    case KD_API_SET_CONTEXT:
         sb_printf(s, " flags 0x%08" PRIx64, val(m, KD_F_M_SC_CONTEXT_FLAGS));
         break;
-    case 0x3134:
+    case KD_API_WRITE_BREAK_POINT:
         sb_str(s, " ");
         sb_addr(s, mm, val(m, KD_F_M_WB_BREAK_POINT_ADDRESS));
         break;
-    case 0x3135:
+    case KD_API_RESTORE_BREAK_POINT:
         sb_printf(s, " handle 0x%" PRIx64, val(m, KD_F_M_RB_BREAK_POINT_HANDLE));
         break;
-    case 0x3136:
+    case KD_API_CONTINUE:
         sb_printf(s, " ");
         sb_status(s, (uint32_t)val(m, KD_F_M_C_CONTINUE_STATUS));
         break;
-    case 0x313C:
+    case KD_API_CONTINUE2:
         sb_printf(s, " ");
         sb_status(s, (uint32_t)val(m, KD_F_M_C2_CONTINUE_STATUS));
         if (has(m, KD_F_CS_TRACE_FLAG))
             sb_printf(s, " trace %" PRIu64 " dr7 0x%" PRIx64, val(m, KD_F_CS_TRACE_FLAG), val(m, KD_F_CS_DR7));
         break;
-    case 0x3139:
-    case 0x313A:
+    case KD_API_READ_IO_SPACE:
+    case KD_API_WRITE_IO_SPACE:
         sb_printf(s, " port 0x%" PRIx64 " size %" PRIu64, val(m, KD_F_M_IO_IO_ADDRESS),
                   val(m, KD_F_M_IO_DATA_SIZE));
         break;
-    case 0x3144:
-    case 0x3145:
+    case KD_API_READ_IO_SPACE_EXTENDED:
+    case KD_API_WRITE_IO_SPACE_EXTENDED:
         sb_printf(s, " 0x%" PRIx64 " size %" PRIu64, val(m, KD_F_M_IOX_IO_ADDRESS),
                   val(m, KD_F_M_IOX_DATA_SIZE));
         break;
-    case 0x3152:
-    case 0x3153:
+    case KD_API_READ_MSR:
+    case KD_API_WRITE_MSR:
         sb_printf(s, " 0x%08" PRIx64, val(m, KD_F_M_MSR_MSR));
         break;
-    case 0x3156:
+    case KD_API_SEARCH_MEMORY:
         sb_str(s, " ");
         sb_addr(s, mm, m->is_response ? val(m, KD_F_M_SM_FOUND_ADDRESS) : val(m, KD_F_M_SM_SEARCH_ADDRESS));
         sb_printf(s, " len 0x%" PRIx64, val(m, KD_F_M_SM_SEARCH_LENGTH));
         break;
-    case 0x315B:
+    case KD_API_FILL_MEMORY:
         sb_printf(s, " 0x%" PRIx64 " len 0x%" PRIx64, val(m, KD_F_M_FM_ADDRESS), val(m, KD_F_M_FM_LENGTH));
         break;
-    case 0x315C:
+    case KD_API_QUERY_MEMORY:
         sb_printf(s, " 0x%" PRIx64, val(m, KD_F_M_QM_ADDRESS));
         break;
-    case 0x315F:
-    case 0x3160:
+    case KD_API_GET_CONTEXT_EX:
+    case KD_API_SET_CONTEXT_EX:
         sb_printf(s, " offset 0x%" PRIx64 " len 0x%" PRIx64, val(m, KD_F_M_CX_OFFSET),
                   val(m, KD_F_M_CX_BYTE_COUNT));
         break;
@@ -137,19 +137,19 @@ static void summary_manip(sbuf *s, const kd_msg *m, const kd_modmap *mm)
     sb_str(s, " -> ");
     sb_status(s, (uint32_t)val(m, KD_F_M_RETURN_STATUS));
     switch (m->api) {
-    case 0x3130:
-    case 0x3137:
-    case 0x313D:
+    case KD_API_READ_VIRTUAL_MEMORY:
+    case KD_API_READ_CONTROL_SPACE:
+    case KD_API_READ_PHYSICAL_MEMORY:
         sb_str(s, ", ");
         sb_hex(s, val(m, KD_F_M_RM_ACTUAL_BYTES_READ), 0);
         sb_str(s, " read");
         break;
-    case 0x3131:
-    case 0x3138:
-    case 0x313E:
+    case KD_API_WRITE_VIRTUAL_MEMORY:
+    case KD_API_WRITE_CONTROL_SPACE:
+    case KD_API_WRITE_PHYSICAL_MEMORY:
         sb_printf(s, ", 0x%" PRIx64 " written", val(m, KD_F_M_WM_ACTUAL_BYTES_WRITTEN));
         break;
-    case 0x3132: {
+    case KD_API_GET_CONTEXT: {
         static const kd_field_id pcs[] = {KD_F_CTX_RIP, KD_F_CTX_EIP, KD_F_CTX_PC};
         for (size_t i = 0; i < sizeof pcs / sizeof pcs[0]; i++) {
             const kd_node *n = kd_msg_find(m, pcs[i]);
@@ -161,18 +161,18 @@ static void summary_manip(sbuf *s, const kd_msg *m, const kd_modmap *mm)
         }
         break;
     }
-    case 0x3134:
+    case KD_API_WRITE_BREAK_POINT:
         sb_printf(s, ", handle 0x%" PRIx64, val(m, KD_F_M_WB_BREAK_POINT_HANDLE));
         break;
-    case 0x3139:
-    case 0x313A:
+    case KD_API_READ_IO_SPACE:
+    case KD_API_WRITE_IO_SPACE:
         sb_printf(s, ", value 0x%" PRIx64, val(m, KD_F_M_IO_DATA_VALUE));
         break;
-    case 0x3152:
-    case 0x3153:
+    case KD_API_READ_MSR:
+    case KD_API_WRITE_MSR:
         sb_printf(s, ", value 0x%" PRIx64, val(m, KD_F_M_MSR_VALUE));
         break;
-    case 0x3146:
+    case KD_API_GET_VERSION:
         if (has(m, KD_F_M_GV_MACHINE_TYPE)) {
             const char *mt = kd_val_name(kd_vals_machine, (uint32_t)val(m, KD_F_M_GV_MACHINE_TYPE));
             sb_printf(s, ", build %" PRIu64 ", %s, protocol %" PRIu64 ", kernel ", val(m, KD_F_M_GV_MINOR_VERSION),
@@ -185,7 +185,7 @@ static void summary_manip(sbuf *s, const kd_msg *m, const kd_modmap *mm)
             sb_addr(s, mm, val(m, KD_F_M_GV32_KERN_BASE));
         }
         break;
-    case 0x315F:
+    case KD_API_GET_CONTEXT_EX:
         sb_printf(s, ", 0x%" PRIx64 " copied", val(m, KD_F_M_CX_BYTES_COPIED));
         break;
     default:

@@ -59,7 +59,6 @@
 
 #define SYNC_ID (KD_INITIAL_PACKET_ID | KD_SYNC_PACKET_ID) /* 0x80800800 */
 
-#define API_GET_VERSION 0x3146u
 /* DEBUG_IO GetString: the target's prompt, answered by the debugger (§3.7.10). */
 #define API_GET_STRING 0x3231u
 
@@ -242,7 +241,7 @@ static void learn_arch_width(kd_tracker *t, const kd_track_in *in)
      * carries no MachineType, so any direction but d2t is accepted (an
      * unlabelled raw stream included). */
     if (!t->arch_locked && in->machine_type != 0 && in->dir != KD_DIR_D2T &&
-        in->type == KD_TYPE_STATE_MANIPULATE && in->api == API_GET_VERSION) {
+        in->type == KD_TYPE_STATE_MANIPULATE && in->api == KD_API_GET_VERSION) {
         kd_arch a = kd_arch_from_machine(in->machine_type); /* §1.7 */
         if (a != KD_ARCH_UNKNOWN) {
             t->arch = a;

@@ -37,14 +37,14 @@ static void round_trip(uint32_t *id, int big, emit_fn emit, void *user)
     size_t len = big ? sizeof mem : 16;
     kd_enc_field rq[] = {{KD_F_M_RM_TARGET_BASE_ADDRESS, 0xfffff80002a00000ull + (*id & 0xfff) * 16},
                          {KD_F_M_RM_TRANSFER_COUNT, len}};
-    kd_enc_msg m = {.type = KD_TYPE_STATE_MANIPULATE, .api = 0x3130, .dir = KD_DIR_D2T, .id = *id,
+    kd_enc_msg m = {.type = KD_TYPE_STATE_MANIPULATE, .api = KD_API_READ_VIRTUAL_MEMORY, .dir = KD_DIR_D2T, .id = *id,
                     .fields = rq, .n_fields = 2};
     long n = kd_encode(&m, KD_TRANSPORT_SERIAL, pkt, sizeof pkt);
     emit(KD_DIR_D2T, pkt, (size_t)n, user);
     n = kd_frame_control(KD_TYPE_ACKNOWLEDGE, *id, pkt, sizeof pkt);
     emit(KD_DIR_T2D, pkt, (size_t)n, user);
     kd_enc_field rs[] = {rq[0], rq[1], {KD_F_M_RM_ACTUAL_BYTES_READ, len}};
-    m = (kd_enc_msg){.type = KD_TYPE_STATE_MANIPULATE, .api = 0x3130, .dir = KD_DIR_T2D, .id = *id ^ 1,
+    m = (kd_enc_msg){.type = KD_TYPE_STATE_MANIPULATE, .api = KD_API_READ_VIRTUAL_MEMORY, .dir = KD_DIR_T2D, .id = *id ^ 1,
                      .fields = rs, .n_fields = 3, .data = mem, .data_len = len};
     n = kd_encode(&m, KD_TRANSPORT_SERIAL, pkt, sizeof pkt);
     emit(KD_DIR_T2D, pkt, (size_t)n, user);

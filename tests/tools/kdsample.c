@@ -31,6 +31,7 @@
 #include "capio.h"
 #include "kdbytes.h"
 #include "kdparse/framer.h"
+#include "kdparse/schema.h"
 
 #define T0_NS 1700000000000000000ull /* 2023-11-14T22:13:20Z: a fixed clock */
 
@@ -183,11 +184,11 @@ static void session(void)
     control(D, KD_TYPE_ACKNOWLEDGE, id, 900);
 
     /* GetVersion. */
-    manip_header(m, 0x3146, 0);
+    manip_header(m, KD_API_GET_VERSION, 0);
     id = next_id(D);
     data(D, KD_TYPE_STATE_MANIPULATE, id, m, 56, 150);
     control(T, KD_TYPE_ACKNOWLEDGE, id, 300);
-    manip_header(m, 0x3146, 0);
+    manip_header(m, KD_API_GET_VERSION, 0);
     kdb_put16(m + 0x10, 0x000f);                 /* MajorVersion: NT, free build */
     kdb_put16(m + 0x12, 7601);                   /* MinorVersion: build */
     m[0x14] = 6;                                 /* ProtocolVersion */
@@ -206,7 +207,7 @@ static void session(void)
 
     if (g_extra_read) {
         /* One more read: 16 bytes of the kernel's PE header offset. */
-        manip_header(m, 0x3130, 0);
+        manip_header(m, KD_API_READ_VIRTUAL_MEMORY, 0);
         kdb_put64(m + 0x10, KERNBASE + 0x30);
         kdb_put32(m + 0x18, 0x10);
         id = next_id(D);
@@ -223,7 +224,7 @@ static void session(void)
     /* A long session: N reads of 8 bytes walking the kernel image. */
     for (unsigned long i = 0; i < g_reads; i++) {
         uint64_t addr = KERNBASE + 8 * (i % 0x100000) + (g_vary_every && i % g_vary_every == g_vary_every - 1 ? 4 : 0);
-        manip_header(m, 0x3130, 0);
+        manip_header(m, KD_API_READ_VIRTUAL_MEMORY, 0);
         kdb_put64(m + 0x10, addr);
         kdb_put32(m + 0x18, 8);
         id = next_id(D);
@@ -237,13 +238,13 @@ static void session(void)
     }
 
     /* ReadVirtualMemory of the kernel's first 0x100 bytes. */
-    manip_header(m, 0x3130, 0);
+    manip_header(m, KD_API_READ_VIRTUAL_MEMORY, 0);
     kdb_put64(m + 0x10, KERNBASE + g_read_offset); /* TargetBaseAddress */
     kdb_put32(m + 0x18, 0x100);                  /* TransferCount */
     id = next_id(D);
     data(D, KD_TYPE_STATE_MANIPULATE, id, m, 56, 150);
     control(T, KD_TYPE_ACKNOWLEDGE, id, 300);
-    manip_header(m, 0x3130, 0);
+    manip_header(m, KD_API_READ_VIRTUAL_MEMORY, 0);
     kdb_put64(m + 0x10, KERNBASE + g_read_offset);
     kdb_put32(m + 0x18, 0x100);
     kdb_put32(m + 0x1C, 0x100);                  /* ActualBytesRead */
@@ -274,7 +275,7 @@ static void session(void)
     control(D, KD_TYPE_ACKNOWLEDGE, id, 1200);
 
     /* Continue2 with DBG_CONTINUE; the control set is AMD64's (§2.4). */
-    manip_header(m, 0x313C, 0);
+    manip_header(m, KD_API_CONTINUE2, 0);
     kdb_put32(m + 0x10, 0x00010002u);            /* ContinueStatus = DBG_CONTINUE */
     kdb_put32(m + 0x14, 0);                      /* TraceFlag */
     kdb_put64(m + 0x18, 0);                      /* Dr7 */

@@ -125,7 +125,7 @@ static size_t round_trip(uint16_t type, uint32_t api, kd_dir dir, kd_arch arch, 
     assert_int_equal(k, nf);
     uint32_t allowed = KD_DECODE_LENGTH_MISMATCH;
     if (type == KD_TYPE_STATE_MANIPULATE && !kd_val_name(kd_vals_api, api))
-        allowed |= KD_DECODE_UNKNOWN_API; /* 0x314A-0x314F are unassigned (§1.4) */
+        allowed |= KD_DECODE_UNKNOWN_API; /* between CauseBugCheck and SwitchProcessor: unassigned (§1.4) */
     assert_int_equal(g_b.problems & ~allowed, 0);
     return nf;
 }
@@ -154,15 +154,15 @@ static void test_round_trip_every_api(void **state)
 {
     (void)state;
     size_t checked = 0, kinds = 0;
-    for (uint32_t api = 0x3130; api <= 0x3160; api++) {
+    for (uint32_t api = KD_API_READ_VIRTUAL_MEMORY; api <= KD_API_SET_CONTEXT_EX; api++) {
         for (size_t a = 0; a < 3; a++) {
             for (int w = 32; w <= 64; w += 32) {
                 for (int d = 0; d < 2; d++) {
                     kd_dir dir = d ? KD_DIR_T2D : KD_DIR_D2T;
                     size_t data = 0;
-                    if ((api == 0x3132 && dir == KD_DIR_T2D) || (api == 0x3133 && dir == KD_DIR_D2T))
+                    if ((api == KD_API_GET_CONTEXT && dir == KD_DIR_T2D) || (api == KD_API_SET_CONTEXT && dir == KD_DIR_D2T))
                         data = context_size(arches[a]);
-                    else if ((api == 0x3130 && dir == KD_DIR_T2D) || (api == 0x3131 && dir == KD_DIR_D2T))
+                    else if ((api == KD_API_READ_VIRTUAL_MEMORY && dir == KD_DIR_T2D) || (api == KD_API_WRITE_VIRTUAL_MEMORY && dir == KD_DIR_D2T))
                         data = 16;
                     checked += round_trip(KD_TYPE_STATE_MANIPULATE, api, dir, arches[a], (uint8_t)w, data);
                     kinds++;
@@ -193,16 +193,16 @@ static void test_encode_refuses_bad_input(void **state)
     uint8_t pkt[KD_ITEM_MAX_BYTES];
     /* A field that is not part of a GetVersion request. */
     kd_enc_field wrong[] = {{KD_F_M_RM_TARGET_BASE_ADDRESS, 1}};
-    kd_enc_msg m = {.type = KD_TYPE_STATE_MANIPULATE, .api = 0x3146, .dir = KD_DIR_D2T,
+    kd_enc_msg m = {.type = KD_TYPE_STATE_MANIPULATE, .api = KD_API_GET_VERSION, .dir = KD_DIR_D2T,
                     .fields = wrong, .n_fields = 1};
     assert_int_equal(kd_encode(&m, KD_TRANSPORT_SERIAL, pkt, sizeof pkt), -1);
     /* A body over 4000 bytes. */
     static uint8_t big[KD_PACKET_MAX_SIZE];
-    kd_enc_msg m2 = {.type = KD_TYPE_STATE_MANIPULATE, .api = 0x3130, .dir = KD_DIR_T2D,
+    kd_enc_msg m2 = {.type = KD_TYPE_STATE_MANIPULATE, .api = KD_API_READ_VIRTUAL_MEMORY, .dir = KD_DIR_T2D,
                      .data = big, .data_len = sizeof big};
     assert_int_equal(kd_encode(&m2, KD_TRANSPORT_SERIAL, pkt, sizeof pkt), -1);
     /* KDNET framing has no trailer; serial has 0xAA. */
-    kd_enc_msg m3 = {.type = KD_TYPE_STATE_MANIPULATE, .api = 0x3146, .dir = KD_DIR_D2T};
+    kd_enc_msg m3 = {.type = KD_TYPE_STATE_MANIPULATE, .api = KD_API_GET_VERSION, .dir = KD_DIR_D2T};
     assert_int_equal(kd_encode(&m3, KD_TRANSPORT_KDNET, pkt, sizeof pkt), 16 + 56);
     assert_int_equal(kd_encode(&m3, KD_TRANSPORT_SERIAL, pkt, sizeof pkt), 16 + 56 + 1);
     assert_int_equal(pkt[16 + 56], 0xAA);
@@ -250,7 +250,7 @@ static void test_session_scenarios(void **state)
     long n;
 
     /* 1-3: GetVersion request, ACK, reply (AMD64). */
-    kd_enc_msg gv = {.type = KD_TYPE_STATE_MANIPULATE, .api = 0x3146, .dir = KD_DIR_D2T, .id = 0x80800000u};
+    kd_enc_msg gv = {.type = KD_TYPE_STATE_MANIPULATE, .api = KD_API_GET_VERSION, .dir = KD_DIR_D2T, .id = 0x80800000u};
     n = kd_encode(&gv, KD_TRANSPORT_SERIAL, p, sizeof p);
     send_pkt(d2t, p, n, &ts);
     send_pkt(t2d, p, kd_frame_control(KD_TYPE_ACKNOWLEDGE, 0x80800000u, p, sizeof p), &ts);
@@ -276,7 +276,7 @@ static void test_session_scenarios(void **state)
     send_pkt(t2d, p, kd_frame_control(KD_TYPE_ACKNOWLEDGE, 0x80800001u, p, sizeof p), &ts);
     /* 9: a ReadVirtualMemory that never gets its reply; 10: ACK. */
     kd_enc_field rf[] = {{KD_F_M_RM_TARGET_BASE_ADDRESS, 0xfffff80000001000ull}, {KD_F_M_RM_TRANSFER_COUNT, 8}};
-    kd_enc_msg rd = {.type = KD_TYPE_STATE_MANIPULATE, .api = 0x3130, .dir = KD_DIR_D2T, .id = 0x80800000u,
+    kd_enc_msg rd = {.type = KD_TYPE_STATE_MANIPULATE, .api = KD_API_READ_VIRTUAL_MEMORY, .dir = KD_DIR_D2T, .id = 0x80800000u,
                      .fields = rf, .n_fields = 2};
     send_pkt(d2t, p, kd_encode(&rd, KD_TRANSPORT_SERIAL, p, sizeof p), &ts);
     send_pkt(t2d, p, kd_frame_control(KD_TYPE_ACKNOWLEDGE, 0x80800000u, p, sizeof p), &ts);

@@ -72,7 +72,7 @@ static void *target_main(void *arg)
             data[i] = (uint8_t)(addr >> (8 * (i % 8)));
         kd_enc_field f[] = {{KD_F_M_RM_TARGET_BASE_ADDRESS, addr}, {KD_F_M_RM_TRANSFER_COUNT, 16},
                             {KD_F_M_RM_ACTUAL_BYTES_READ, 16}};
-        kd_enc_msg reply = {.type = KD_TYPE_STATE_MANIPULATE, .api = 0x3130, .dir = KD_DIR_T2D,
+        kd_enc_msg reply = {.type = KD_TYPE_STATE_MANIPULATE, .api = KD_API_READ_VIRTUAL_MEMORY, .dir = KD_DIR_T2D,
                             .fields = f, .n_fields = 3, .data = data, .data_len = 16};
         if (kdsim_link_send(l, &reply) != 0)
             break;
@@ -94,7 +94,7 @@ static void *debugger_main(void *arg)
     for (int r = 0; r < s->rounds; r++) {
         uint64_t addr = 0xfffff80000001000ull + (uint64_t)r * 0x10;
         kd_enc_field f[] = {{KD_F_M_RM_TARGET_BASE_ADDRESS, addr}, {KD_F_M_RM_TRANSFER_COUNT, 16}};
-        kd_enc_msg req = {.type = KD_TYPE_STATE_MANIPULATE, .api = 0x3130, .dir = KD_DIR_D2T,
+        kd_enc_msg req = {.type = KD_TYPE_STATE_MANIPULATE, .api = KD_API_READ_VIRTUAL_MEMORY, .dir = KD_DIR_D2T,
                           .fields = f, .n_fields = 2};
         if (kdsim_link_send(l, &req) != 0)
             goto out;

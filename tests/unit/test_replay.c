@@ -54,11 +54,11 @@ static const kd_msg *decoded(const replay_plan *p, const replay_step *s)
 
 static uint8_t g_pkt[KD_ITEM_MAX_BYTES];
 
-/* A ReadVirtualMemory request (ApiNumber 0x3130, §1.4) as a debugger sends it. */
+/* A ReadVirtualMemory request (ApiNumber KD_API_READ_VIRTUAL_MEMORY, §1.4) as a debugger sends it. */
 static const kd_msg *read_request(const replay_plan *p, uint64_t addr, uint64_t len, uint32_t id)
 {
     kd_enc_field f[] = {{KD_F_M_RM_TARGET_BASE_ADDRESS, addr}, {KD_F_M_RM_TRANSFER_COUNT, len}};
-    kd_enc_msg m = {.type = KD_TYPE_STATE_MANIPULATE, .id = id, .dir = KD_DIR_D2T, .api = 0x3130,
+    kd_enc_msg m = {.type = KD_TYPE_STATE_MANIPULATE, .id = id, .dir = KD_DIR_D2T, .api = KD_API_READ_VIRTUAL_MEMORY,
                     .arch = replay_plan_arch(p), .width = 64, .fields = f, .n_fields = 2};
     long n = kd_encode(&m, KD_TRANSPORT_SERIAL, g_pkt, sizeof g_pkt);
     assert_true(n > 0);
@@ -131,7 +131,7 @@ static void test_other_order_and_repeats(void **state)
         const replay_step *s = replay_plan_step(p, i);
         if (s->kind != RP_REQUEST || s->stop != 2)
             continue;
-        if (s->api == 0x3132) { /* GetContext: asked below */
+        if (s->api == KD_API_GET_CONTEXT) { /* GetContext: asked below */
             getctx[1 - ng++] = (long)i;
             continue;
         }
@@ -171,7 +171,7 @@ static void test_unmatched_changed_and_stops(void **state)
     m = replay_plan_match(p, 2, read_request(p, kernbase, 64, KD_INITIAL_PACKET_ID ^ 1));
     assert_int_equal(m.kind, RP_MATCHED);
     const replay_step *req = replay_plan_step(p, (size_t)m.request);
-    assert_int_equal(req->api, 0x3130);
+    assert_int_equal(req->api, KD_API_READ_VIRTUAL_MEMORY);
     m = replay_plan_match(p, 2, read_request(p, kernbase + 0x300010, 8, KD_INITIAL_PACKET_ID));
     assert_int_equal(m.kind, RP_CHANGED);
     assert_true(m.reply >= 0);
@@ -234,7 +234,7 @@ static void test_identity_key_fields(void **state)
     assert_true(a.ident == b.ident && a.content == b.content); /* the id is transport */
     assert_true(a.ident == c.ident && a.content != c.content); /* the length is not a key */
     assert_true(a.ident != d.ident);                           /* the address is */
-    assert_int_equal(a.kind, (uint32_t)KD_DIR_D2T << 28 | (uint32_t)KD_TYPE_STATE_MANIPULATE << 16 | 0x3130);
+    assert_int_equal(a.kind, (uint32_t)KD_DIR_D2T << 28 | (uint32_t)KD_TYPE_STATE_MANIPULATE << 16 | KD_API_READ_VIRTUAL_MEMORY);
     assert_true(kd_identity_key_field(KD_F_M_RM_TARGET_BASE_ADDRESS));
     assert_false(kd_identity_key_field(KD_F_M_RM_TRANSFER_COUNT));
     assert_true(kd_identity_transport_field(KD_F_ID));

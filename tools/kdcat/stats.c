@@ -7,8 +7,10 @@
 
 #include "kdparse/decode.h"
 
-#define API_FIRST 0x3130u
-#define API_LAST 0x3160u
+/* Slots for the table's ApiNumbers, first to last (the unassigned gap
+ * gets slots too: a number there is counted under its own value). */
+#define API_FIRST KD_API_READ_VIRTUAL_MEMORY
+#define API_LAST KD_API_SET_CONTEXT_EX
 #define N_API (API_LAST - API_FIRST + 2) /* the last slot: APIs outside the table */
 #define SUB 8                            /* histogram buckets per power of two (~9% wide) */
 #define N_BUCKET (64 * SUB)

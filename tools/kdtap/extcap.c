@@ -35,6 +35,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kdparse/schema.h"
+
 #include "endpoint.h"
 #include "kdtap.h"
 #include "options.h"
@@ -279,9 +281,10 @@ static int usage_error(const char *what)
 /* A global, so that early returns leave nothing unreachable. */
 static char *comment;
 
+/* The example filter's number comes from kdparse's API table. */
 #define NO_CAPTURE_FILTERS                                                                     \
     "capture filters are not supported: kdtap records every byte; use a display filter "       \
-    "(e.g. kd.manip.api_number == 0x3146)"
+    "(e.g. kd.manip.api_number == 0x%04x)"
 
 int kdtap_extcap_main(int argc, char **argv)
 {
@@ -444,7 +447,7 @@ int kdtap_extcap_main(int argc, char **argv)
      * reason shown on the red filter bar.  With --capture it is an error. */
     if (filter && filter[strspn(filter, " \t\r\n")] != '\0') {
         if (!capture) {
-            printf("%s\n", NO_CAPTURE_FILTERS);
+            printf(NO_CAPTURE_FILTERS "\n", (unsigned)KD_API_GET_VERSION);
             return 0;
         }
         capture_refused = 1; /* once the fifo is open: Wireshark waits on it */
@@ -483,7 +486,7 @@ int kdtap_extcap_main(int argc, char **argv)
         return KDTAP_EXIT_IO;
     }
     if (capture_refused) {
-        fprintf(stderr, "kdtap: %s\n", NO_CAPTURE_FILTERS);
+        fprintf(stderr, "kdtap: " NO_CAPTURE_FILTERS "\n", (unsigned)KD_API_GET_VERSION);
         close(c.out_fd);
         free(comment);
         return KDTAP_EXIT_USAGE;
