@@ -37,7 +37,6 @@
  * responses) is not judged until that direction has been seen.
  */
 #include "kdparse/tracker.h"
-#include "kdparse/decode.h" /* kd_api_expects_reply */
 
 #include <stdlib.h>
 #include <string.h>

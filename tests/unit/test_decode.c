@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -148,6 +149,70 @@ static void test_round_trip_state_changes(void **state)
     /* Type 1: header, x86 control report and x86 CONTEXT. */
     assert_true(round_trip(KD_TYPE_STATE_CHANGE32, 0x3030, KD_DIR_T2D, KD_ARCH_X86, 32, 40 + 716) > 60);
     assert_true(round_trip(KD_TYPE_STATE_CHANGE32, 0x3031, KD_DIR_T2D, KD_ARCH_X86, 32, 40) > 15);
+}
+
+/* Every ApiNumber of the table (fields/apis.def), requests and replies in
+ * both widths: encoded, framed and decoded without an unknown-API problem,
+ * and named in every output: the short name in the summary line, the
+ * Windows name in the tree, the number in JSON.  Adding an API to the table
+ * without its layout fails here. */
+static const struct {
+    uint32_t api;
+    const char *windows, *name;
+} table_apis[] = {
+#define KD_API(e, v, l, s) {KD_API_##e, l, s},
+#include "kdparse/fields/apis.def"
+#undef KD_API
+};
+
+static char *render(int what, const kd_msg *m)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    assert_non_null(f);
+    if (what == 0)
+        kd_msg_print_tree(f, m, NULL);
+    else
+        kd_msg_print_json_fields(f, m, NULL);
+    fclose(f);
+    return text;
+}
+
+static void test_every_table_api_named_everywhere(void **state)
+{
+    (void)state;
+    size_t n = sizeof table_apis / sizeof table_apis[0];
+    assert_true(n >= 43); /* the 43 of the reference (§1.4) at least */
+    for (size_t i = 0; i < n; i++) {
+        for (int w = 32; w <= 64; w += 32) {
+            for (int d = 0; d < 2; d++) {
+                kd_dir dir = d ? KD_DIR_T2D : KD_DIR_D2T;
+                kd_enc_msg m = {.type = KD_TYPE_STATE_MANIPULATE, .api = table_apis[i].api, .dir = dir,
+                                .id = 0x80800000u, .width = (uint8_t)w, .arch = KD_ARCH_AMD64};
+                uint8_t pkt[KD_ITEM_MAX_BYTES];
+                int len = kd_encode(&m, KD_TRANSPORT_SERIAL, pkt, sizeof pkt);
+                assert_true(len > 0);
+                one_item o;
+                decode_packet(pkt, (size_t)len, dir, KD_ARCH_AMD64, (uint8_t)w, &o, &g_a);
+                assert_int_equal(g_a.api, table_apis[i].api);
+                assert_int_equal(g_a.problems & KD_DECODE_UNKNOWN_API, 0);
+                char line[512];
+                kd_msg_summary(&g_a, NULL, line, sizeof line);
+                if (!strstr(line, table_apis[i].name))
+                    fail_msg("API 0x%04x: summary '%s' lacks '%s'", table_apis[i].api, line, table_apis[i].name);
+                char *tree = render(0, &g_a);
+                if (!strstr(tree, table_apis[i].windows))
+                    fail_msg("API 0x%04x: the tree lacks '%s'", table_apis[i].api, table_apis[i].windows);
+                free(tree);
+                char *json = render(1, &g_a), want[64];
+                snprintf(want, sizeof want, "\"kd.manip.api_number\":%u", (unsigned)table_apis[i].api);
+                if (!strstr(json, want))
+                    fail_msg("API 0x%04x: JSON lacks %s", table_apis[i].api, want);
+                free(json);
+            }
+        }
+    }
 }
 
 static void test_round_trip_every_api(void **state)
@@ -317,6 +382,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip_state_changes),
         cmocka_unit_test(test_round_trip_every_api),
+        cmocka_unit_test(test_every_table_api_named_everywhere),
         cmocka_unit_test(test_round_trip_io),
         cmocka_unit_test(test_encode_refuses_bad_input),
         cmocka_unit_test(test_session_scenarios),

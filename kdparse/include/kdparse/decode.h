@@ -115,10 +115,6 @@ void kd_msg_print_json_fields(FILE *out, const kd_msg *m, const kd_annot *a);
  * one escaper of every JSON output (kdcat, kddiff, kdsim replay). */
 void kd_json_print_string(FILE *out, const char *s);
 
-/* Whether a manipulate request with this ApiNumber gets a reply (§1.4:
- * Continue, Continue2, Reboot, SwitchProcessor, ... resume instead). */
-int kd_api_expects_reply(uint32_t api);
-
 /*
  * Short names of every problem of a message: framing (bad_checksum,
  * trailer_missing, trailer_bad, oversize), decoding (unknown_type,

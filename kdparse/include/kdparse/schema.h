@@ -154,6 +154,11 @@ extern const kd_val kd_vals_x86_context_flags[];
 extern const kd_val kd_vals_amd64_context_flags[];
 extern const kd_val kd_vals_arm64_context_flags[];
 
+/* Whether a manipulate request with this ApiNumber gets a reply (§1.4:
+ * Continue, Continue2, Reboot, SwitchProcessor, ... resume instead): a fact
+ * of the API table (layouts.c), here so that the tracker needs no decoder. */
+int kd_api_expects_reply(uint32_t api);
+
 #ifdef __cplusplus
 }
 #endif
