@@ -65,6 +65,23 @@ uint32_t kd_identity_kind(const kd_msg *m)
            (m->api & 0xFFFFu);
 }
 
+kd_identity_class kd_identity_kind_split(uint32_t kind)
+{
+    kd_identity_class c = {.dir = (kd_dir)(kind >> 28)};
+    /* A data packet without a header has type 0xFFF, whose top bits look like
+     * KD_IDENTITY_NOT_DATA: it is told apart by its all-ones item byte. */
+    if ((kind & KD_IDENTITY_NOT_DATA) == KD_IDENTITY_NOT_DATA && (kind >> 16 & 0xFFF) != 0xFFF) {
+        c.item = (kd_item_kind)(kind >> 16 & 0xFF);
+        c.type = (uint16_t)(kind & 0xFFFF);
+    } else {
+        c.is_data = 1;
+        c.item = KD_ITEM_DATA;
+        c.type = (uint16_t)(kind >> 16 & 0xFFF);
+        c.api = (uint16_t)(kind & 0xFFFF);
+    }
+    return c;
+}
+
 static int skip_transport(kd_field_id f, void *user)
 {
     (void)user;

@@ -439,6 +439,37 @@ static void read_reply(kd_msg *m, kd_item *it, uint8_t *data, uint64_t base, uin
     m->nodes[1] = (kd_node){.field = KD_F_M_RM_DATA, .length = sizeof fixed, .data = data};
 }
 
+/* kddiff names classes from a kind: kd_identity_kind_split undoes
+ * kd_identity_kind for a data packet, a headerless data item and an ACK. */
+static void test_identity_kind_split(void **state)
+{
+    (void)state;
+    kd_item it = {.kind = KD_ITEM_DATA, .dir = KD_DIR_T2D, .has_header = 1, .type = KD_TYPE_STATE_MANIPULATE};
+    kd_msg m = {.item = &it, .type = KD_TYPE_STATE_MANIPULATE, .api = KD_API_GET_VERSION};
+    kd_identity_class c = kd_identity_kind_split(kd_identity_kind(&m));
+    assert_int_equal(c.dir, KD_DIR_T2D);
+    assert_true(c.is_data);
+    assert_int_equal(c.item, KD_ITEM_DATA);
+    assert_int_equal(c.type, KD_TYPE_STATE_MANIPULATE);
+    assert_int_equal(c.api, KD_API_GET_VERSION);
+
+    it.has_header = 0;
+    it.dir = KD_DIR_D2T;
+    c = kd_identity_kind_split(kd_identity_kind(&m));
+    assert_int_equal(c.dir, KD_DIR_D2T);
+    assert_true(c.is_data);
+    assert_int_equal(c.type, 0xFFF);
+
+    kd_item ack = {.kind = KD_ITEM_CONTROL, .dir = KD_DIR_D2T, .type = KD_TYPE_ACKNOWLEDGE};
+    kd_msg am = {.item = &ack};
+    c = kd_identity_kind_split(kd_identity_kind(&am));
+    assert_int_equal(c.dir, KD_DIR_D2T);
+    assert_false(c.is_data);
+    assert_int_equal(c.item, KD_ITEM_CONTROL);
+    assert_int_equal(c.type, KD_TYPE_ACKNOWLEDGE);
+    assert_int_equal(c.api, 0);
+}
+
 static void test_identity_rebases_memory_words(void **state)
 {
     (void)state;
@@ -505,6 +536,7 @@ int main(void)
         cmocka_unit_test(test_memview_bounded),
         cmocka_unit_test(test_feed_kdsim_sessions),
         cmocka_unit_test(test_identity_rebases_memory_words),
+        cmocka_unit_test(test_identity_kind_split),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -67,7 +67,7 @@ typedef struct rec {
     uint64_t frame;
     uint64_t ident;   /* identity hash */
     uint64_t content; /* hash of the compared fields */
-    uint32_t kind;    /* dir << 28 | type << 16 | api: pairs changes, names classes */
+    uint32_t kind;    /* kd_identity_kind: pairs changes, names classes */
     uint32_t rt_api;  /* responses: the request's API */
     uint64_t rt_ns;   /* responses: response time (0: none) */
 } rec;
@@ -535,49 +535,43 @@ static size_t field_diffs(const shown *sa, const shown *sb, fdiff *out, size_t m
 
 static const char *dir_tag(uint32_t kind)
 {
-    return kd_dir_name((kd_dir)(kind >> 28));
+    return kd_dir_name(kd_identity_kind_split(kind).dir);
 }
 
 /* "d2t ReadVirtualMemory", "t2d LoadSymbols", "d2t ACK": a class of
  * messages, in kdcat's words (kdparse's short-name tables). */
 static void class_name(uint32_t kind, char *buf, size_t n)
 {
-    unsigned type = (kind >> 16) & 0xFFF, api = kind & 0xFFFF;
+    kd_identity_class c = kd_identity_kind_split(kind);
     const char *what = NULL, *tn = NULL;
-    if ((kind & KD_IDENTITY_NOT_DATA) == KD_IDENTITY_NOT_DATA) {
-        unsigned item = (kind >> 16) & 0xFF;
-        what = item == KD_ITEM_CONTROL ? kd_val_name(kd_vals_control_short, api)
-                                       : kd_val_name(kd_vals_item_kind_short, item);
-        tn = item == KD_ITEM_CONTROL ? kd_packet_type_name(api) : kd_item_kind_name((kd_item_kind)item);
+    unsigned number = c.api;
+    if (!c.is_data) {
+        number = c.type;
+        what = c.item == KD_ITEM_CONTROL ? kd_val_name(kd_vals_control_short, c.type)
+                                         : kd_val_name(kd_vals_item_kind_short, c.item);
+        tn = c.item == KD_ITEM_CONTROL ? kd_packet_type_name(c.type) : kd_item_kind_name(c.item);
     } else {
-        if (type == KD_TYPE_STATE_MANIPULATE)
-            what = kd_val_name(kd_vals_api_short, api);
-        else if (type == KD_TYPE_STATE_CHANGE64 || type == KD_TYPE_STATE_CHANGE32)
-            what = kd_val_name(kd_vals_state_short, api);
-        else if (type <= KD_TYPE_MAX)
-            what = kd_val_name(kd_vals_io_api_short, api);
-        tn = type <= KD_TYPE_MAX ? kd_packet_type_name(type) : NULL;
+        if (c.type == KD_TYPE_STATE_MANIPULATE)
+            what = kd_val_name(kd_vals_api_short, c.api);
+        else if (c.type == KD_TYPE_STATE_CHANGE64 || c.type == KD_TYPE_STATE_CHANGE32)
+            what = kd_val_name(kd_vals_state_short, c.api);
+        else if (c.type <= KD_TYPE_MAX)
+            what = kd_val_name(kd_vals_io_api_short, c.api);
+        tn = c.type <= KD_TYPE_MAX ? kd_packet_type_name(c.type) : NULL;
     }
     if (what)
-        snprintf(buf, n, "%s %s", dir_tag(kind), what);
+        snprintf(buf, n, "%s %s", kd_dir_name(c.dir), what);
     else
-        snprintf(buf, n, "%s %s 0x%04x", dir_tag(kind), tn ? tn : "item", api);
+        snprintf(buf, n, "%s %s 0x%04x", kd_dir_name(c.dir), tn ? tn : "item", number);
 }
 
 /* JUnit's classname: the packet type the class belongs to. */
 static void class_group(uint32_t kind, char *buf, size_t n)
 {
-    unsigned type = (kind >> 16) & 0xFFF;
-    const char *tn = (kind & KD_IDENTITY_NOT_DATA) == KD_IDENTITY_NOT_DATA
-                         ? ((kind >> 16 & 0xFF) == KD_ITEM_CONTROL ? kd_packet_type_name(kind & 0xFFFF)
-                                                                 : kd_item_kind_name((kd_item_kind)(kind >> 16 & 0xFF)))
-                         : (type <= KD_TYPE_MAX ? kd_packet_type_name(type) : NULL);
+    kd_identity_class c = kd_identity_kind_split(kind);
+    const char *tn = !c.is_data ? (c.item == KD_ITEM_CONTROL ? kd_packet_type_name(c.type) : kd_item_kind_name(c.item))
+                                : (c.type <= KD_TYPE_MAX ? kd_packet_type_name(c.type) : NULL);
     snprintf(buf, n, "kddiff.%s", tn ? tn : "other");
-}
-
-static void json_str(FILE *f, const char *s)
-{
-    kd_json_print_string(f, s);
 }
 
 static void print_fdiffs(const shown *sa, const shown *sb)
@@ -663,14 +657,14 @@ static void print_json(const session *A, const session *B, const ops *o, want *w
         char cls[128];
         class_name(p->kind == OP_INS ? B->v[p->b].kind : A->v[p->a].kind, cls, sizeof cls);
         printf("{\"op\":\"%s\",\"class\":", names[p->kind]);
-        json_str(stdout, cls);
+        kd_json_print_string(stdout, cls);
         if (sa) {
             printf(",\"a_frame\":%" PRIu64 ",\"a\":", A->v[p->a].frame);
-            json_str(stdout, sa->summary);
+            kd_json_print_string(stdout, sa->summary);
         }
         if (sb) {
             printf(",\"b_frame\":%" PRIu64 ",\"b\":", B->v[p->b].frame);
-            json_str(stdout, sb->summary);
+            kd_json_print_string(stdout, sb->summary);
         }
         if (sa && sb) {
             fdiff d[64];
@@ -680,15 +674,15 @@ static void print_json(const session *A, const session *B, const ops *o, want *w
                 char name[256];
                 snprintf(name, sizeof name, "%.*s", (int)d[k].name_len, d[k].name);
                 printf("%s{\"field\":", k ? "," : "");
-                json_str(stdout, name);
+                kd_json_print_string(stdout, name);
                 printf(",\"a\":");
                 if (d[k].a)
-                    json_str(stdout, d[k].a);
+                    kd_json_print_string(stdout, d[k].a);
                 else
                     printf("null");
                 printf(",\"b\":");
                 if (d[k].b)
-                    json_str(stdout, d[k].b);
+                    kd_json_print_string(stdout, d[k].b);
                 else
                     printf("null");
                 putchar('}');
@@ -847,7 +841,7 @@ static void print_stat(const klasses *c)
             continue;
         if (g_o.json) {
             printf("%s{\"class\":", first ? "" : ",");
-            json_str(stdout, cls);
+            kd_json_print_string(stdout, cls);
             printf(",\"same\":%zu,\"changed\":%zu,\"only_a\":%zu,\"only_b\":%zu}", k->same, k->changed, k->only_a,
                    k->only_b);
             first = 0;

@@ -49,6 +49,18 @@ int kd_identity_transport_field(kd_field_id f);
 #define KD_IDENTITY_NOT_DATA 0xF000000u /* in a kind: not a data packet */
 uint32_t kd_identity_kind(const kd_msg *m);
 
+/* A kind taken apart again (the one place that knows its bit layout besides
+ * kd_identity_kind): data packets have is_data, the packet type (0xFFF: no
+ * header) and the API or NewState; other items their item kind and type. */
+typedef struct kd_identity_class {
+    kd_dir dir;
+    int is_data;
+    kd_item_kind item;   /* KD_ITEM_DATA when is_data */
+    uint16_t type;       /* packet type (data: 0xFFF without a header) */
+    uint16_t api;        /* data: ApiNumber / NewState; else 0 */
+} kd_identity_class;
+kd_identity_class kd_identity_kind_split(uint32_t kind);
+
 typedef struct kd_identity_opts {
     /* Nonzero: the field is left out of both hashes.  NULL: none is. */
     int (*skip)(kd_field_id f, void *user);
