@@ -7,9 +7,9 @@
 #
 # Inputs: one add_input line each (file, bytes editcap leaves alone at the
 # start of each packet, tshark options).  Every capture in captures/ is
-# fuzzed (a KDNET or TCP capture committed there later is picked up; give it
-# its own add_input line when it needs Decode As or a key), plus the real
-# KDNET session in ../shared when it is present.
+# fuzzed (one that needs Decode As or a key has its own case below), plus a
+# TCP and a KDNET session captured live by dumpcap, plus the real KDNET
+# session in ../shared when it is present.
 . "$(dirname "$0")/lib.sh"
 command -v tshark >/dev/null && command -v editcap >/dev/null || skip "tshark/editcap not installed"
 PLUGINS=$(plugin_dir) || skip "the plugin was not built"
@@ -62,14 +62,50 @@ live_tcp() {
 }
 live_tcp
 
+# A KDNET session made live: kdsim's debugger and target over KDNET (key
+# 1.2.3.4) on lo, captured by dumpcap; the plugin finds it by its "MDBG"
+# heuristic and authenticates and decrypts it with the key.  Ethernet/IPv4/UDP
+# headers (42 bytes) stay intact, so the KDNET header and the encrypted body
+# are what is corrupted (a corrupted body fails its HMAC: that path too).
+live_kdnet() {
+  command -v dumpcap > /dev/null || { echo "note: dumpcap absent, no live KDNET capture" >&2; return; }
+  local port=$((20000 + RANDOM % 20000)) rc=0
+  dumpcap -q -i lo -f "udp port $port" -w "$WORK/kdnet.pcapng" > "$WORK/kdnet.dumpcap" 2>&1 &
+  local cap=$!; PIDS+=("$cap")
+  wait_for "$WORK/kdnet.dumpcap" "Capturing on|File:" 100 \
+    || { echo "note: dumpcap did not start, no live KDNET capture" >&2; return; }
+  sleep 0.5
+  timeout 30 "$KDSCOPE_BUILD/bin/kdsim" debugger --kdnet 1.2.3.4 --script "$KDSCOPE_SRC/tests/kdsim/boot.kds" \
+    "udp-listen:127.0.0.1:$port" > /dev/null 2> "$WORK/kdnet.err" &
+  local dbg=$!
+  timeout 30 "$KDSCOPE_BUILD/bin/kdsim" target --kdnet 1.2.3.4 --poke-interval 300 --seed 1 \
+    "udp:127.0.0.1:$port" > /dev/null 2>&1 &
+  local tgt=$!; PIDS+=("$tgt")
+  wait "$dbg" || rc=$?
+  kill "$tgt" 2>/dev/null || true
+  sleep 0.5
+  kill -INT "$cap" 2>/dev/null || true
+  wait "$cap" 2>/dev/null || true
+  [ "$rc" = 0 ] || fail "live KDNET session: debugger exit $rc: $(tail -3 "$WORK/kdnet.err")"
+  grep -qE "Packets captured: [1-9]" "$WORK/kdnet.dumpcap" || fail "live KDNET capture: $(cat "$WORK/kdnet.dumpcap")"
+  # Unfuzzed, it decrypts: else the loop would fuzz nothing past the HMAC.
+  local g n
+  g=$(public_copy "$WORK/kdnet.pcapng")
+  n=$(tshark_kd -2 -o kdnet.key:1.2.3.4 -r "$g" -Y 'kdnet.hmac.status == 1 && kd' -T fields -e frame.number | wc -l)
+  [ "$n" -gt 20 ] || fail "live KDNET capture: only $n datagrams authenticated with KD inside"
+  add_input "$WORK/kdnet.pcapng" 42 "-o kdnet.key:1.2.3.4"
+}
+live_kdnet
+
 for cap in "$KDSCOPE_SRC"/captures/*.pcapng; do
-  add_input "$cap" 24
+  case $(basename "$cap") in
+  kdsim-kdnet.pcapng) add_input "$cap" 42 "-o kdnet.key:1.2.3.4" ;;  # KDNET over UDP, key 1.2.3.4
+  *) add_input "$cap" 24 ;;
+  esac
 done
-# The real KDNET session (UDP 51111, Ethernet/IPv4/UDP = 42 bytes).  Until the
-# plugin decrypts KDNET its payload is dissected as raw KD bytes;
-# KDSCOPE_WS_FUZZ_KDNET_OPTS adds the key preference once there is one.
-add_input "$KDSCOPE_SRC/../shared/captures/kdnet-windbg-win10-10586.pcapng" 42 \
-  "-d udp.port==51111,kd ${KDSCOPE_WS_FUZZ_KDNET_OPTS:-}"
+# The real KDNET session (UDP 51111, Ethernet/IPv4/UDP = 42 bytes): the
+# plugin's KDNET dissector with the session's key (kdnet.md: 8.8.8.8).
+add_input "$KDSCOPE_SRC/../shared/captures/kdnet-windbg-win10-10586.pcapng" 42 "-o kdnet.key:8.8.8.8"
 
 export WIRESHARK_ABORT_ON_DISSECTOR_BUG=1
 for i in $(seq 1 "$rounds"); do
