@@ -18,11 +18,14 @@
 #include <fnmatch.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cliopt.h"
 #include "diff.h"
 #include "kdparse/identity.h"
 #include "kdsession.h"
@@ -1065,7 +1068,7 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     int c, quiet = 0;
-    char *end;
+    uint64_t v;
     /* Sessions in order; --direction and --format apply to those named after them, as in kdcat. */
     const char *paths[2];
     kdsession_opts sess_opts[2];
@@ -1084,11 +1087,9 @@ int main(int argc, char **argv)
             sess_opts[n_paths++] = g_o.sess;
             break;
         case 'U':
-            g_o.context = (int)strtol(optarg, &end, 10);
-            if (*end || !*optarg || g_o.context < 0) {
-                fprintf(stderr, "%s: --unified: '%s' is not a number of lines\n", prog, optarg);
+            if (kd_opt_unsigned(prog, optarg, 10, 0, INT_MAX, &v, "--unified: '%s' is not a number of lines", optarg) != 0)
                 return 2;
-            }
+            g_o.context = (int)v;
             break;
         case O_STAT:
             g_o.stat = 1;
@@ -1120,11 +1121,9 @@ int main(int argc, char **argv)
             g_o.transport = 1;
             break;
         case O_RATIO:
-            g_o.max_time_ratio = strtod(optarg, &end);
-            if (*end || !*optarg || !(g_o.max_time_ratio >= 1)) {
-                fprintf(stderr, "%s: --max-time-ratio: '%s' is not a ratio of at least 1\n", prog, optarg);
+            if (kd_opt_double(prog, optarg, 1, INFINITY, &g_o.max_time_ratio,
+                              "--max-time-ratio: '%s' is not a ratio of at least 1", optarg) != 0)
                 return 2;
-            }
             break;
         case 'q':
             quiet = 1;
@@ -1142,10 +1141,7 @@ int main(int argc, char **argv)
                 return 2;
             if (r == 0)
                 break;
-            char opt[3] = {'-', (char)optopt, 0};
-            fprintf(stderr, "%s: %s: %s (try '%s --help')\n", prog, optopt && c != ':' ? opt : argv[optind - 1],
-                    c == ':' ? "needs a value" : "unknown option", prog);
-            return 2;
+            return kd_opt_complaint(prog, NULL, c, argv);
         }
         }
     }
