@@ -594,6 +594,12 @@ static void print_fdiffs(const shown *sa, const shown *sb)
         printf("      ... %zu more fields\n", n - 64);
 }
 
+/* A hunk's line: tag (' ', '-' or '+'), the frame and direction of S's i-th entry, its summary. */
+static void print_hunk_line(char tag, const session *S, size_t i, const shown *sh)
+{
+    printf("%c #%-5" PRIu64 " %s  %s\n", tag, S->v[i].frame, dir_tag(S->v[i].kind), sh ? sh->summary : "?");
+}
+
 static void print_unified(const session *A, const session *B, const ops *o, want *wa, want *wb)
 {
     printf("--- %s\n+++ %s\n", A->path, B->path);
@@ -629,22 +635,17 @@ static void print_unified(const session *A, const session *B, const ops *o, want
             const shown *sb = p->kind == OP_DEL ? NULL : find_shown(wb, p->b);
             switch (p->kind) {
             case OP_SAME:
-                printf("  #%-5" PRIu64 " %s  %s\n", A->v[p->a].frame, dir_tag(A->v[p->a].kind),
-                       sa ? sa->summary : "?");
+                print_hunk_line(' ', A, p->a, sa);
                 break;
             case OP_DEL:
-                printf("- #%-5" PRIu64 " %s  %s\n", A->v[p->a].frame, dir_tag(A->v[p->a].kind),
-                       sa ? sa->summary : "?");
+                print_hunk_line('-', A, p->a, sa);
                 break;
             case OP_INS:
-                printf("+ #%-5" PRIu64 " %s  %s\n", B->v[p->b].frame, dir_tag(B->v[p->b].kind),
-                       sb ? sb->summary : "?");
+                print_hunk_line('+', B, p->b, sb);
                 break;
             case OP_CHANGE:
-                printf("- #%-5" PRIu64 " %s  %s\n", A->v[p->a].frame, dir_tag(A->v[p->a].kind),
-                       sa ? sa->summary : "?");
-                printf("+ #%-5" PRIu64 " %s  %s\n", B->v[p->b].frame, dir_tag(B->v[p->b].kind),
-                       sb ? sb->summary : "?");
+                print_hunk_line('-', A, p->a, sa);
+                print_hunk_line('+', B, p->b, sb);
                 if (sa && sb)
                     print_fdiffs(sa, sb);
                 break;
