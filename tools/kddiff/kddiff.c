@@ -491,6 +491,22 @@ static void want_free(want *w)
         fclose(w->spill);
 }
 
+static void session_free(session *s)
+{
+    free(s->v);
+    kd_modmap_free(s->mods);
+}
+
+/* What main holds, given back on the way out. */
+static void free_all(session *A, session *B, want *wa, want *wb, ops *o)
+{
+    want_free(wa);
+    want_free(wb);
+    diff_script_free(o);
+    session_free(A);
+    session_free(B);
+}
+
 /* ------------------------------------------------------------ field differences */
 
 typedef struct fdiff {
@@ -1169,16 +1185,13 @@ int main(int argc, char **argv)
         return 2;
     progress("reading", A.path);
     if (load(&A) != 0) {
-        free(A.v);
-        kd_modmap_free(A.mods);
+        session_free(&A);
         return 2;
     }
     progress("reading", B.path);
     if (load(&B) != 0) {
-        free(A.v);
-        kd_modmap_free(A.mods);
-        free(B.v);
-        kd_modmap_free(B.mods);
+        session_free(&A);
+        session_free(&B);
         return 2;
     }
 
@@ -1241,13 +1254,7 @@ int main(int argc, char **argv)
         if (bad) {
             progress_done();
             fprintf(stderr, "%s: %s: %s\n", prog, bad, err);
-            want_free(&wa);
-            want_free(&wb);
-            diff_script_free(&o);
-            free(A.v);
-            kd_modmap_free(A.mods);
-            free(B.v);
-            kd_modmap_free(B.mods);
+            free_all(&A, &B, &wa, &wb, &o);
             return 2;
         }
         want_rewind(&wa);
@@ -1289,12 +1296,6 @@ int main(int argc, char **argv)
         rc = 2;
     }
     classes_free(&cl);
-    want_free(&wa);
-    want_free(&wb);
-    diff_script_free(&o);
-    free(A.v);
-    kd_modmap_free(A.mods);
-    free(B.v);
-    kd_modmap_free(B.mods);
+    free_all(&A, &B, &wa, &wb, &o);
     return rc;
 }
