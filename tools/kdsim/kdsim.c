@@ -357,19 +357,14 @@ int main(int argc, char **argv)
         case O_QUIET:
             quiet = 1;
             break;
-        case O_KDNET: {
-            const char *why = NULL;
-            if (kdnet_parse_key(optarg, ko.control_key, &why) != 0) {
-                fprintf(stderr, "%s: --kdnet %s: %s\n", prog, optarg, why);
+        case O_KDNET:
+            if (kdsim_kdnet_parse_key(prog, optarg, &ko) != 0)
                 return 2;
-            }
             use_kdnet = 1;
             break;
-        }
         case O_POKE_INTERVAL:
-            if (kd_opt_unsigned(prog, optarg, 10, 1, 60000, &v, "--poke-interval: '%s' is not 1 to 60000 ms", optarg) != 0)
+            if (kdsim_kdnet_parse_poke_interval(prog, optarg, &ko) != 0)
                 return 2;
-            ko.poke_interval_ms = (int)v;
             break;
         case 'h':
             usage(stdout);

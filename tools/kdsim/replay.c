@@ -726,7 +726,6 @@ static int parse_args(int argc, char **argv, ropts *o)
     o->so.raw_dir = KD_DIR_UNKNOWN;
     o->ko.handshake_timeout_ms = -1;
     int c;
-    uint64_t v;
     optind = 2;
     opterr = 0; /* our own one-line messages */
     while ((c = getopt_long(argc, argv, ":a:w:d:h", longopts, NULL)) != -1) {
@@ -751,19 +750,14 @@ static int parse_args(int argc, char **argv, ropts *o)
                 return 2;
             o->so.kdnet = &o->kdnet;
             break;
-        case O_KDNET: {
-            const char *why = NULL;
-            if (kdnet_parse_key(optarg, o->ko.control_key, &why) != 0) {
-                fprintf(stderr, "%s: --kdnet %s: %s\n", prog, optarg, why);
+        case O_KDNET:
+            if (kdsim_kdnet_parse_key(prog, optarg, &o->ko) != 0)
                 return 2;
-            }
             o->live_kdnet = 1;
             break;
-        }
         case O_POKE_INTERVAL:
-            if (kd_opt_unsigned(prog, optarg, 10, 1, 60000, &v, "--poke-interval: '%s' is not 1 to 60000 ms", optarg) != 0)
+            if (kdsim_kdnet_parse_poke_interval(prog, optarg, &o->ko) != 0)
                 return 2;
-            o->ko.poke_interval_ms = (int)v;
             break;
         case O_FIXED:
             o->fixed_clock = 1;
