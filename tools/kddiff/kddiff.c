@@ -1104,7 +1104,8 @@ int main(int argc, char **argv)
             sess_opts[n_paths++] = g_o.sess;
             break;
         case 'U':
-            if (kd_opt_unsigned(prog, optarg, 10, 0, INT_MAX, &v, "--unified: '%s' is not a number of lines", optarg) != 0)
+            if (kd_opt_unsigned(prog, optarg, 10, 0, INT_MAX, &v, "--unified: '%s' is not a number of lines",
+                                optarg) != 0)
                 return 2;
             g_o.context = (int)v;
             break;

@@ -276,7 +276,8 @@ int main(int argc, char **argv)
             mo.kaslr = optarg ? 2 : 1;
             mo.kaslr_seed = 0;
             if (optarg &&
-                kd_opt_unsigned(prog, optarg, 0, 0, UINT64_MAX, &mo.kaslr_seed, "--kaslr: '%s' is not a number", optarg) != 0)
+                kd_opt_unsigned(prog, optarg, 0, 0, UINT64_MAX, &mo.kaslr_seed, "--kaslr: '%s' is not a number",
+                                optarg) != 0)
                 return 2;
             break;
         case O_SCRIPT:
@@ -290,8 +291,8 @@ int main(int argc, char **argv)
             break;
         case O_NOISE:
         case O_DROP: {
-            if (kd_opt_double(prog, optarg, 0, 1, c == O_NOISE ? &lo.noise : &lo.drop, "--%s: '%s' is not a rate from 0 to 1",
-                              c == O_NOISE ? "noise" : "drop", optarg) != 0)
+            if (kd_opt_double(prog, optarg, 0, 1, c == O_NOISE ? &lo.noise : &lo.drop,
+                              "--%s: '%s' is not a rate from 0 to 1", c == O_NOISE ? "noise" : "drop", optarg) != 0)
                 return 2;
             break;
         }
@@ -336,7 +337,8 @@ int main(int argc, char **argv)
             lo.resend_with_id = 1;
             break;
         case O_CONTROL_JUNK:
-            if (kd_opt_unsigned(prog, optarg, 10, 0, 64, &v, "--control-junk: '%s' is not a number of bytes 0..64", optarg) != 0)
+            if (kd_opt_unsigned(prog, optarg, 10, 0, 64, &v, "--control-junk: '%s' is not a number of bytes 0..64",
+                                optarg) != 0)
                 return 2;
             lo.control_junk = (unsigned)v;
             break;

@@ -767,8 +767,8 @@ static int parse_args(int argc, char **argv, ropts *o)
                 return 2;
             break;
         case O_UNTIL:
-            if (kd_opt_unsigned(prog, optarg, 10, 1, UINT64_MAX, &o->until, "--until: '%s' is not a frame number (from 1)",
-                                optarg) != 0)
+            if (kd_opt_unsigned(prog, optarg, 10, 1, UINT64_MAX, &o->until,
+                                "--until: '%s' is not a frame number (from 1)", optarg) != 0)
                 return 2;
             break;
         case O_REALTIME:
