@@ -39,6 +39,11 @@ done
 rc=0; "$KDCAT" 2> "$WORK/err" || rc=$?; [ "$rc" = 2 ] || fail "no files: exit $rc"
 rc=0; "$KDCAT" --bogus "$SAMPLE" > /dev/null 2> "$WORK/err" || rc=$?; [ "$rc" = 2 ] || fail "bad option: exit $rc"
 rc=0; "$KDCAT" --direction sideways "$SAMPLE" 2> "$WORK/err" || rc=$?; [ "$rc" = 2 ] || fail "bad direction: exit $rc"
+# The architectures are kdparse's (kd_vals_arch), named once.
+rc=0; "$KDCAT" --arch arm7 "$SAMPLE" 2> "$WORK/err" || rc=$?
+[ "$rc" = 2 ] && [ "$(cat "$WORK/err")" = "kdcat: --arch: 'arm7' is not x86, amd64, arm64, arm, ia64 or alpha" ] \
+  || fail "bad arch: $rc $(cat "$WORK/err")"
+"$KDCAT" --arch x64 "$SAMPLE" > /dev/null || fail "--arch x64 refused"
 # Writing to a full disk is an I/O error at run time: exit 3.
 rc=0; "$KDCAT" "$SAMPLE" > /dev/full 2> "$WORK/err" || rc=$?
 [ "$rc" = 3 ] || fail "/dev/full: exit $rc, expected 3"

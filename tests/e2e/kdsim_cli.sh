@@ -27,6 +27,16 @@ refused "kdsim: target: --script is for the debugger (kdsim debugger --script FI
 refused "kdsim: /nonexist/x: No such file or directory" target --record /nonexist/x pty
 refused "kdsim: --arch: 'arm' is not x86, amd64 or arm64" target --arch arm pty
 refused "kdsim: --frob: unknown option (try 'kdsim --help')" target --frob pty
+# Numbers are numbers (issue 14 item 5: --seed x was seed 0, --baud was not checked).
+refused "kdsim: --seed: 'x' is not a number" target --seed x pty
+refused "kdsim: --seed: '-1' is not a number" target --seed -1 pty
+refused "kdsim: --kaslr: '5q' is not a number" target --kaslr=5q pty
+refused "kdsim: --build: '' is not a number" target --build "" pty
+refused "kdsim: --noise: 'nan' is not a rate from 0 to 1" target --noise nan pty
+refused "kdsim: --baud: '12345' is not a standard rate (50 to 921600, e.g. 9600, 57600, 115200)" target --baud 12345 pty
+refused "kdsim: --baud: 'fast' is not a standard rate (50 to 921600, e.g. 9600, 57600, 115200)" \
+  replay --as target --baud fast "$SAMPLE" pty
+refused "kdsim: --until: '-1' is not a frame number (from 1)" replay --as target --until -1 "$SAMPLE" pty
 refused "kdsim: --record: needs a value (try 'kdsim --help')" target --record
 refused "kdsim: --frob: unknown option (try 'kdsim replay --help')" replay --as target --frob "$SAMPLE" pty
 refused "kdsim: /nonexist/x: No such file or directory" replay --as target --record /nonexist/x "$SAMPLE" pty

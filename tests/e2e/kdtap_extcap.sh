@@ -88,6 +88,21 @@ rc=0; KDTAP_DEVICE_ROOT="$WORK/none" "$KDTAP" --capture --extcap-interface kdtap
   || fail "capture without ports: $rc $(cat "$WORK/err")"
 rc=0; "$KDTAP" --capture --extcap-interface kdtap-tap --fifo "$WORK/fifo" --interval 101 2> "$WORK/err" || rc=$?
 [ "$rc" = 2 ] && grep -q "interval: not a number of milliseconds (0 to 100)" "$WORK/err" || fail "--interval 101: $rc $(cat "$WORK/err")"
+# The stops' values are checked before anything is opened (issue 14 item 5:
+# --packets -5 or --duration nan were taken).
+extcap_refused() { # extcap_refused LINE ARGS...
+  local want=$1; shift
+  local rc=0
+  KDTAP_DEVICE_ROOT="$WORK/none" "$KDTAP" --capture --extcap-interface kdtap-tap --fifo "$WORK/fifo" "$@" 2> "$WORK/err" || rc=$?
+  [ "$rc" = 2 ] && [ "$(cat "$WORK/err")" = "$want" ] || fail "extcap $*: $rc $(cat "$WORK/err")"
+}
+for v in -5 "" 12x 99999999999999999999 " 7"; do
+  extcap_refused "kdtap: extcap: --packets: not a number" --packets "$v"
+done
+for v in nan inf -1 "" 1e999 2s; do
+  extcap_refused "kdtap: extcap: --duration: not a number of seconds" --duration "$v"
+done
+extcap_refused "kdtap: extcap: --baud: '1234' is not a standard rate (50 to 921600, e.g. 9600, 57600, 115200)" --baud 1234
 echo "ok: --extcap-interfaces, --extcap-dlts, --extcap-config (ports present, rates, endpoints, stops)"
 
 # Capture filters: kdtap records every byte, so Wireshark's check of a

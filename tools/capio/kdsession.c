@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cliopt.h"
 #include "kdparse/framer.h"
 
 #define MAX_GAP_NOTICES 5u
@@ -462,11 +463,19 @@ int kdsession_parse_kdnet_data_key(const char *prog, const char *arg, kdsession_
 
 int kdsession_parse_arch(const char *prog, const char *arg, kd_arch *out)
 {
-    if (kd_arch_parse(arg, out) != 0 || *out == KD_ARCH_UNKNOWN) {
-        fprintf(stderr, "%s: --arch: '%s' is not x86, amd64, arm64 or arm\n", prog, arg);
-        return -1;
+    if (kd_arch_parse(arg, out) == 0 && *out != KD_ARCH_UNKNOWN)
+        return 0;
+    /* the names of kdparse's table (every one but "unknown"): "x86, amd64, ... or alpha" */
+    fprintf(stderr, "%s: --arch: '%s' is not ", prog, arg);
+    int first = 1;
+    for (const kd_val *v = kd_vals_arch; v->name; v++) {
+        if (v->value == KD_ARCH_UNKNOWN)
+            continue;
+        fprintf(stderr, "%s%s", first ? "" : v[1].name ? ", " : " or ", v->name);
+        first = 0;
     }
-    return 0;
+    fputc('\n', stderr);
+    return -1;
 }
 
 int kdsession_parse_width(const char *prog, const char *arg, uint8_t *out)
@@ -479,38 +488,25 @@ int kdsession_parse_width(const char *prog, const char *arg, uint8_t *out)
     return 0;
 }
 
-static int parse_port_number(const char *arg, uint16_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(arg, &end, 10);
-    if (arg[0] < '0' || arg[0] > '9' || *end != '\0' || errno || v == 0 || v > 65535u)
-        return -1;
-    *out = (uint16_t)v;
-    return 0;
-}
-
 int kdsession_parse_port(const char *prog, const char *arg, kdcap_net_opts *net)
 {
-    uint16_t p;
-    if (parse_port_number(arg, &p) != 0) {
-        fprintf(stderr, "%s: --port: '%s' is not a port number (1-65535)\n", prog, arg);
+    uint64_t p;
+    if (kd_opt_unsigned(prog, arg, 10, 1, 65535, &p, "--port: '%s' is not a port number (1-65535)", arg) != 0)
         return -1;
-    }
     if (net->nports == KDCAP_MAX_PORTS) {
         fprintf(stderr, "%s: --port: at most %u ports\n", prog, (unsigned)KDCAP_MAX_PORTS);
         return -1;
     }
-    net->ports[net->nports++] = p;
+    net->ports[net->nports++] = (uint16_t)p;
     return 0;
 }
 
 int kdsession_parse_target_port(const char *prog, const char *arg, kdcap_net_opts *net)
 {
-    if (parse_port_number(arg, &net->target_port) != 0) {
-        fprintf(stderr, "%s: --target-port: '%s' is not a port number (1-65535)\n", prog, arg);
+    uint64_t p;
+    if (kd_opt_unsigned(prog, arg, 10, 1, 65535, &p, "--target-port: '%s' is not a port number (1-65535)", arg) != 0)
         return -1;
-    }
+    net->target_port = (uint16_t)p;
     net->have_target_port = 1;
     return 0;
 }

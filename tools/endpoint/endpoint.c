@@ -793,6 +793,18 @@ static unsigned long parse_baud(const char *digits)
     return v;
 }
 
+int kd_endpoint_baud_option(const char *prog, const char *arg, unsigned *out)
+{
+    /* digits only, as after PATH@ */
+    if (!arg[0] || strspn(arg, "0123456789") != strlen(arg) || !kd_endpoint_baud_ok(parse_baud(arg))) {
+        fprintf(stderr, "%s: --baud: '%s' is not a standard rate (%lu to %lu, e.g. 9600, 57600, 115200)\n", prog,
+                arg, baud_table[0].rate, baud_table[kd_endpoint_baud_count() - 1].rate);
+        return -1;
+    }
+    *out = (unsigned)parse_baud(arg);
+    return 0;
+}
+
 kd_endpoint_kind kd_endpoint_kind_of(const char *spec)
 {
     if (!spec)

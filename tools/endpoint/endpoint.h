@@ -67,6 +67,11 @@ size_t kd_endpoint_baud_count(void);
 unsigned kd_endpoint_baud(size_t i);
 int kd_endpoint_baud_ok(unsigned long rate);
 
+/* A --baud option's value, checked as PATH@BAUD is: decimal digits naming
+ * one of those rates.  0 with *out set, or -1 after printing "PROG: --baud:
+ * 'ARG' is not a standard rate (50 to 921600, e.g. 9600, 57600, 115200)". */
+int kd_endpoint_baud_option(const char *prog, const char *arg, unsigned *out);
+
 /*
  * Opens spec.  opts may be NULL (115200 baud, listeners wait forever).
  * Listeners return once one peer has connected (the listening socket is

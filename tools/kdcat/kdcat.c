@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "capio.h"
+#include "cliopt.h"
 #include "kdsession.h"
 #include "kdparse/decode.h"
 #include "kdparse/framer.h"
@@ -539,15 +540,6 @@ static void usage(FILE *to)
 
 #define SHORTOPTS "-:Vjsmx" KDSESSION_SHORTOPTS "qh"
 
-/* getopt_long's complaint, in one line: c is '?' (unknown) or ':' (no value). */
-static int bad_option(int c, char **argv)
-{
-    char opt[3] = {'-', (char)optopt, 0};
-    fprintf(stderr, "%s: %s: %s (try '%s --help')\n", prog, optopt && c != ':' ? opt : argv[optind - 1],
-            c == ':' ? "needs a value" : "unknown option", prog);
-    return 2;
-}
-
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -624,7 +616,7 @@ int main(int argc, char **argv)
             return 0;
         case ':':
         case '?':
-            return bad_option(c, argv);
+            return kd_opt_complaint(prog, NULL, c, argv);
         default:
             if (kdsession_parse_option(prog, c, optarg, &so, &o.kdnet) != 0)
                 return 2;

@@ -18,11 +18,14 @@
 #include <fnmatch.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cliopt.h"
 #include "diff.h"
 #include "kdparse/identity.h"
 #include "kdsession.h"
@@ -488,6 +491,22 @@ static void want_free(want *w)
         fclose(w->spill);
 }
 
+static void session_free(session *s)
+{
+    free(s->v);
+    kd_modmap_free(s->mods);
+}
+
+/* What main holds, given back on the way out. */
+static void free_all(session *A, session *B, want *wa, want *wb, ops *o)
+{
+    want_free(wa);
+    want_free(wb);
+    diff_script_free(o);
+    session_free(A);
+    session_free(B);
+}
+
 /* ------------------------------------------------------------ field differences */
 
 typedef struct fdiff {
@@ -585,6 +604,12 @@ static void print_fdiffs(const shown *sa, const shown *sb)
         printf("      ... %zu more fields\n", n - 64);
 }
 
+/* A hunk's line: tag (' ', '-' or '+'), the frame and direction of S's i-th entry, its summary. */
+static void print_hunk_line(char tag, const session *S, size_t i, const shown *sh)
+{
+    printf("%c #%-5" PRIu64 " %s  %s\n", tag, S->v[i].frame, dir_tag(S->v[i].kind), sh ? sh->summary : "?");
+}
+
 static void print_unified(const session *A, const session *B, const ops *o, want *wa, want *wb)
 {
     printf("--- %s\n+++ %s\n", A->path, B->path);
@@ -620,22 +645,17 @@ static void print_unified(const session *A, const session *B, const ops *o, want
             const shown *sb = p->kind == OP_DEL ? NULL : find_shown(wb, p->b);
             switch (p->kind) {
             case OP_SAME:
-                printf("  #%-5" PRIu64 " %s  %s\n", A->v[p->a].frame, dir_tag(A->v[p->a].kind),
-                       sa ? sa->summary : "?");
+                print_hunk_line(' ', A, p->a, sa);
                 break;
             case OP_DEL:
-                printf("- #%-5" PRIu64 " %s  %s\n", A->v[p->a].frame, dir_tag(A->v[p->a].kind),
-                       sa ? sa->summary : "?");
+                print_hunk_line('-', A, p->a, sa);
                 break;
             case OP_INS:
-                printf("+ #%-5" PRIu64 " %s  %s\n", B->v[p->b].frame, dir_tag(B->v[p->b].kind),
-                       sb ? sb->summary : "?");
+                print_hunk_line('+', B, p->b, sb);
                 break;
             case OP_CHANGE:
-                printf("- #%-5" PRIu64 " %s  %s\n", A->v[p->a].frame, dir_tag(A->v[p->a].kind),
-                       sa ? sa->summary : "?");
-                printf("+ #%-5" PRIu64 " %s  %s\n", B->v[p->b].frame, dir_tag(B->v[p->b].kind),
-                       sb ? sb->summary : "?");
+                print_hunk_line('-', A, p->a, sa);
+                print_hunk_line('+', B, p->b, sb);
                 if (sa && sb)
                     print_fdiffs(sa, sb);
                 break;
@@ -1059,7 +1079,7 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     int c, quiet = 0;
-    char *end;
+    uint64_t v;
     /* Sessions in order; --direction and --format apply to those named after them, as in kdcat. */
     const char *paths[2];
     kdsession_opts sess_opts[2];
@@ -1078,11 +1098,10 @@ int main(int argc, char **argv)
             sess_opts[n_paths++] = g_o.sess;
             break;
         case 'U':
-            g_o.context = (int)strtol(optarg, &end, 10);
-            if (*end || !*optarg || g_o.context < 0) {
-                fprintf(stderr, "%s: --unified: '%s' is not a number of lines\n", prog, optarg);
+            if (kd_opt_unsigned(prog, optarg, 10, 0, INT_MAX, &v, "--unified: '%s' is not a number of lines",
+                                optarg) != 0)
                 return 2;
-            }
+            g_o.context = (int)v;
             break;
         case O_STAT:
             g_o.stat = 1;
@@ -1114,11 +1133,9 @@ int main(int argc, char **argv)
             g_o.transport = 1;
             break;
         case O_RATIO:
-            g_o.max_time_ratio = strtod(optarg, &end);
-            if (*end || !*optarg || !(g_o.max_time_ratio >= 1)) {
-                fprintf(stderr, "%s: --max-time-ratio: '%s' is not a ratio of at least 1\n", prog, optarg);
+            if (kd_opt_double(prog, optarg, 1, INFINITY, &g_o.max_time_ratio,
+                              "--max-time-ratio: '%s' is not a ratio of at least 1", optarg) != 0)
                 return 2;
-            }
             break;
         case 'q':
             quiet = 1;
@@ -1136,10 +1153,7 @@ int main(int argc, char **argv)
                 return 2;
             if (r == 0)
                 break;
-            char opt[3] = {'-', (char)optopt, 0};
-            fprintf(stderr, "%s: %s: %s (try '%s --help')\n", prog, optopt && c != ':' ? opt : argv[optind - 1],
-                    c == ':' ? "needs a value" : "unknown option", prog);
-            return 2;
+            return kd_opt_complaint(prog, NULL, c, argv);
         }
         }
     }
@@ -1166,16 +1180,13 @@ int main(int argc, char **argv)
         return 2;
     progress("reading", A.path);
     if (load(&A) != 0) {
-        free(A.v);
-        kd_modmap_free(A.mods);
+        session_free(&A);
         return 2;
     }
     progress("reading", B.path);
     if (load(&B) != 0) {
-        free(A.v);
-        kd_modmap_free(A.mods);
-        free(B.v);
-        kd_modmap_free(B.mods);
+        session_free(&A);
+        session_free(&B);
         return 2;
     }
 
@@ -1238,13 +1249,7 @@ int main(int argc, char **argv)
         if (bad) {
             progress_done();
             fprintf(stderr, "%s: %s: %s\n", prog, bad, err);
-            want_free(&wa);
-            want_free(&wb);
-            diff_script_free(&o);
-            free(A.v);
-            kd_modmap_free(A.mods);
-            free(B.v);
-            kd_modmap_free(B.mods);
+            free_all(&A, &B, &wa, &wb, &o);
             return 2;
         }
         want_rewind(&wa);
@@ -1286,12 +1291,6 @@ int main(int argc, char **argv)
         rc = 2;
     }
     classes_free(&cl);
-    want_free(&wa);
-    want_free(&wb);
-    diff_script_free(&o);
-    free(A.v);
-    kd_modmap_free(A.mods);
-    free(B.v);
-    kd_modmap_free(B.mods);
+    free_all(&A, &B, &wa, &wb, &o);
     return rc;
 }

@@ -23,8 +23,28 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cliopt.h"
 #include "kdparse/framer.h"
 #include "kdparse/wire.h"
+
+int kdsim_kdnet_parse_key(const char *prog, const char *arg, kdsim_kdnet_opts *o)
+{
+    const char *why = NULL;
+    if (kdnet_parse_key(arg, o->control_key, &why) != 0) {
+        fprintf(stderr, "%s: --kdnet %s: %s\n", prog, arg, why);
+        return -1;
+    }
+    return 0;
+}
+
+int kdsim_kdnet_parse_poke_interval(const char *prog, const char *arg, kdsim_kdnet_opts *o)
+{
+    uint64_t v;
+    if (kd_opt_unsigned(prog, arg, 10, 1, 60000, &v, "--poke-interval: '%s' is not 1 to 60000 ms", arg) != 0)
+        return -1;
+    o->poke_interval_ms = (int)v;
+    return 0;
+}
 
 #define SERIAL_ID_MASK (~KD_SYNC_PACKET_ID)
 

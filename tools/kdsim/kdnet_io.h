@@ -36,6 +36,12 @@ typedef struct kdsim_kdnet_opts {
     int handshake_timeout_ms;       /* -1: wait for ever */
 } kdsim_kdnet_opts;
 
+/* kdsim's --kdnet KEY (a.b.c.d) and --poke-interval MS (1 to 60000), for
+ * target, debugger and replay alike: into *o; 0, or -1 after one line
+ * "PROG: --kdnet KEY: why" / "PROG: --poke-interval: ..." on stderr. */
+int kdsim_kdnet_parse_key(const char *prog, const char *arg, kdsim_kdnet_opts *o);
+int kdsim_kdnet_parse_poke_interval(const char *prog, const char *arg, kdsim_kdnet_opts *o);
+
 typedef struct kdsim_kdnet kdsim_kdnet;
 
 /* Opens the socket (the debugger binds, the target connects).  NULL with

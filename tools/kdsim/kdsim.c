@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "capio.h"
+#include "cliopt.h"
 #include "endpoint.h"
 #include "kdparse/framer.h"
 #include "kdnet_io.h"
@@ -142,25 +143,13 @@ static int parse_packet_list(const char *opt, const char *list, uint32_t *v)
     }
 }
 
-/* getopt_long's complaint, in one line: c is '?' (unknown) or ':' (no value). */
-static int bad_option(int c, char **argv)
-{
-    char opt[3] = {'-', (char)optopt, 0};
-    fprintf(stderr, "%s: %s: %s (try '%s --help')\n", prog, optopt && c != ':' ? opt : argv[optind - 1],
-            c == ':' ? "needs a value" : "unknown option", prog);
-    return 2;
-}
-
 /* "--delay 5": a whole number min..max, or -1 after one line. */
-static int parse_int(const char *opt, const char *arg, long min, long max, int *out)
+static int parse_int(const char *opt, const char *arg, int min, int max, int *out)
 {
-    char *end;
-    errno = 0;
-    long v = strtol(arg, &end, 10);
-    if (!*arg || *end || errno || v < min || v > max) {
-        fprintf(stderr, "%s: --%s: '%s' is not a number from %ld to %ld\n", prog, opt, arg, min, max);
+    uint64_t v;
+    if (kd_opt_unsigned(prog, arg, 10, (uint64_t)min, (uint64_t)max, &v, "--%s: '%s' is not a number from %d to %d", opt,
+                        arg, min, max) != 0)
         return -1;
-    }
     *out = (int)v;
     return 0;
 }
@@ -253,7 +242,7 @@ int main(int argc, char **argv)
     kdsim_kdnet_opts ko = {.role = is_target ? KDSIM_TARGET : KDSIM_DEBUGGER, .handshake_timeout_ms = -1};
     int use_kdnet = 0, fixed_clock = 0;
     int quiet = 0, c;
-    char *end;
+    uint64_t v;
     optind = 2;
     opterr = 0; /* our own one-line messages */
     while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
@@ -267,11 +256,9 @@ int main(int argc, char **argv)
             }
             break;
         case O_BUILD:
-            mo.build = (uint32_t)strtoul(optarg, &end, 0);
-            if (*end) {
-                fprintf(stderr, "%s: --build: '%s' is not a number\n", prog, optarg);
+            if (kd_opt_unsigned(prog, optarg, 0, 0, UINT32_MAX, &v, "--build: '%s' is not a number", optarg) != 0)
                 return 2;
-            }
+            mo.build = (uint32_t)v;
             break;
         case O_PROTOCOL:
             if (strcmp(optarg, "32") && strcmp(optarg, "64")) {
@@ -281,11 +268,17 @@ int main(int argc, char **argv)
             mo.protocol32 = strcmp(optarg, "32") == 0;
             break;
         case O_SEED:
-            mo.seed = lo.seed = strtoull(optarg, NULL, 0);
+            if (kd_opt_unsigned(prog, optarg, 0, 0, UINT64_MAX, &mo.seed, "--seed: '%s' is not a number", optarg) != 0)
+                return 2;
+            lo.seed = mo.seed;
             break;
         case O_KASLR: /* module bases drawn from N, or from --seed (model.h, "Module bases") */
             mo.kaslr = optarg ? 2 : 1;
-            mo.kaslr_seed = optarg ? strtoull(optarg, NULL, 0) : 0;
+            mo.kaslr_seed = 0;
+            if (optarg &&
+                kd_opt_unsigned(prog, optarg, 0, 0, UINT64_MAX, &mo.kaslr_seed, "--kaslr: '%s' is not a number",
+                                optarg) != 0)
+                return 2;
             break;
         case O_SCRIPT:
             script_path = optarg;
@@ -298,16 +291,9 @@ int main(int argc, char **argv)
             break;
         case O_NOISE:
         case O_DROP: {
-            double v = strtod(optarg, &end);
-            if (*end || v < 0 || v > 1) {
-                fprintf(stderr, "%s: --%s: '%s' is not a rate from 0 to 1\n", prog,
-                        c == O_NOISE ? "noise" : "drop", optarg);
+            if (kd_opt_double(prog, optarg, 0, 1, c == O_NOISE ? &lo.noise : &lo.drop,
+                              "--%s: '%s' is not a rate from 0 to 1", c == O_NOISE ? "noise" : "drop", optarg) != 0)
                 return 2;
-            }
-            if (c == O_NOISE)
-                lo.noise = v;
-            else
-                lo.drop = v;
             break;
         }
         case O_DROP_PACKETS:
@@ -333,11 +319,9 @@ int main(int argc, char **argv)
             break;
         case O_RESET_ID:
             lo.reset_id_set = 1;
-            lo.reset_id = (uint32_t)strtoul(optarg, &end, 0);
-            if (*end || !*optarg) {
-                fprintf(stderr, "%s: --reset-id: '%s' is not a number\n", prog, optarg);
+            if (kd_opt_unsigned(prog, optarg, 0, 0, UINT32_MAX, &v, "--reset-id: '%s' is not a number", optarg) != 0)
                 return 2;
-            }
+            lo.reset_id = (uint32_t)v;
             break;
         case O_ACK_LATE:
             if (strcmp(optarg, "next") == 0)
@@ -353,11 +337,10 @@ int main(int argc, char **argv)
             lo.resend_with_id = 1;
             break;
         case O_CONTROL_JUNK:
-            lo.control_junk = (unsigned)strtoul(optarg, &end, 10);
-            if (*end || !*optarg || lo.control_junk > 64) {
-                fprintf(stderr, "%s: --control-junk: '%s' is not a number of bytes 0..64\n", prog, optarg);
+            if (kd_opt_unsigned(prog, optarg, 10, 0, 64, &v, "--control-junk: '%s' is not a number of bytes 0..64",
+                                optarg) != 0)
                 return 2;
-            }
+            lo.control_junk = (unsigned)v;
             break;
         case O_DELAY:
         case O_JITTER:
@@ -366,7 +349,8 @@ int main(int argc, char **argv)
                 return 2;
             break;
         case O_BAUD:
-            eo.baud = (unsigned)strtoul(optarg, NULL, 10);
+            if (kd_endpoint_baud_option(prog, optarg, &eo.baud) != 0)
+                return 2;
             break;
         case O_TIMEOUT:
             if (parse_int("timeout", optarg, 1, 3600000, &lo.ack_timeout_ms) != 0)
@@ -375,21 +359,14 @@ int main(int argc, char **argv)
         case O_QUIET:
             quiet = 1;
             break;
-        case O_KDNET: {
-            const char *why = NULL;
-            if (kdnet_parse_key(optarg, ko.control_key, &why) != 0) {
-                fprintf(stderr, "%s: --kdnet %s: %s\n", prog, optarg, why);
+        case O_KDNET:
+            if (kdsim_kdnet_parse_key(prog, optarg, &ko) != 0)
                 return 2;
-            }
             use_kdnet = 1;
             break;
-        }
         case O_POKE_INTERVAL:
-            ko.poke_interval_ms = (int)strtol(optarg, &end, 10);
-            if (*end || ko.poke_interval_ms < 1 || ko.poke_interval_ms > 60000) {
-                fprintf(stderr, "%s: --poke-interval: '%s' is not 1 to 60000 ms\n", prog, optarg);
+            if (kdsim_kdnet_parse_poke_interval(prog, optarg, &ko) != 0)
                 return 2;
-            }
             break;
         case 'h':
             usage(stdout);
@@ -398,7 +375,7 @@ int main(int argc, char **argv)
             printf("kdsim (kdscope) %s\n", KDSCOPE_VERSION);
             return 0;
         default:
-            return bad_option(c, argv);
+            return kd_opt_complaint(prog, NULL, c, argv);
         }
     }
     if (argc - optind != 1) {

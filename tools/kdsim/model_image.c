@@ -138,23 +138,33 @@ static void write_kdbg(kdsim_model *m)
 #undef PTR
 }
 
-void km_write_code(kdsim_model *m)
+/* A page of NOPs at addr (ARM64 NOP, x86 0x90) whose last instruction is a
+ * ret when ret is set. */
+static void write_nop_page(kdsim_model *m, uint64_t addr, int ret)
 {
     static const uint8_t nop[4] = {0x1F, 0x20, 0x03, 0xD5}; /* ARM64 NOP */
-    static const uint8_t brk_ret[8] = {0x00, 0x00, 0x3E, 0xD4, 0xC0, 0x03, 0x5F, 0xD6}; /* BRK #0xF000; RET */
+    static const uint8_t ret64[4] = {0xC0, 0x03, 0x5F, 0xD6}; /* ARM64 RET */
     uint8_t page[PG];
     if (m->arch == KD_ARCH_ARM64)
         for (unsigned i = 0; i < PG; i += 4)
-            memcpy(page + i, nop, 4);
+            memcpy(page + i, ret && i == PG - 4 ? ret64 : nop, 4);
     else
         memset(page, 0x90, PG);
+    if (ret && m->arch != KD_ARCH_ARM64)
+        page[PG - 1] = 0xC3; /* ret */
+    km_mem_write(m, 0, addr, page, PG);
+}
+
+void km_write_code(kdsim_model *m)
+{
+    static const uint8_t brk_ret[8] = {0x00, 0x00, 0x3E, 0xD4, 0xC0, 0x03, 0x5F, 0xD6}; /* BRK #0xF000; RET */
+    /* the NOP sled up to 0x4000 ends with ret */
     for (uint64_t rva = 0x1000; rva < 0x4000; rva += PG)
-        km_mem_write(m, 0, m->kern + rva, page, PG);
+        write_nop_page(m, m->kern + rva, rva + PG == 0x4000);
     if (m->arch == KD_ARCH_ARM64) {
         km_mem_write(m, 0, m->kern + KDSIM_RVA_BREAK_WITH_STATUS, brk_ret, 8);
         km_mem_write(m, 0, m->kern + KDSIM_RVA_DEBUG_SERVICE, brk_ret, 8);
         km_mem_write(m, 0, m->kern + KDSIM_RVA_BUGCHECK, brk_ret, 8);
-        km_mem_write(m, 0, m->kern + 0x3FFC, brk_ret + 4, 4);
         return;
     }
     static const uint8_t brk[2] = {0xCC, 0xC3};              /* int3; ret */
@@ -169,27 +179,12 @@ void km_write_code(kdsim_model *m)
         km_mem_write(m, 0, m->kern + KDSIM_RVA_SYSCALL, sys64, sizeof sys64);
     else
         km_mem_write(m, 0, m->kern + KDSIM_RVA_SYSCALL, sys32, sizeof sys32);
-    km_poke(m, m->kern + 0x3FFF, 0xC3, 1); /* the NOP sled ends with ret */
 }
 
 void km_write_driver_code(kdsim_model *m)
 {
-    static const uint8_t nop[4] = {0x1F, 0x20, 0x03, 0xD5}; /* ARM64 NOP */
-    static const uint8_t ret64[4] = {0xC0, 0x03, 0x5F, 0xD6}; /* ARM64 RET */
-    uint8_t page[PG];
-    if (m->arch == KD_ARCH_ARM64)
-        for (unsigned i = 0; i < PG; i += 4)
-            memcpy(page + i, nop, 4);
-    else
-        memset(page, 0x90, PG);
-    for (unsigned mod = 2; mod < KDSIM_MODULES; mod++) {
-        const uint64_t text = km_module_base(m, mod) + KDSIM_DRIVER_RVA_CODE;
-        km_mem_write(m, 0, text, page, PG);
-        if (m->arch == KD_ARCH_ARM64)
-            km_mem_write(m, 0, text + PG - 4, ret64, 4);
-        else
-            km_poke(m, text + PG - 1, 0xC3, 1); /* ret */
-    }
+    for (unsigned mod = 2; mod < KDSIM_MODULES; mod++)
+        write_nop_page(m, km_module_base(m, mod) + KDSIM_DRIVER_RVA_CODE, 1);
 }
 
 void km_write_structures(kdsim_model *m)

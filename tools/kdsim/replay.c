@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "capio.h"
+#include "cliopt.h"
 #include "endpoint.h"
 #include "kdparse/framer.h"
 #include "kdsession.h"
@@ -696,12 +697,9 @@ static int parse_status(const char *arg, uint32_t *out)
 
 static int parse_ms(const char *opt, const char *arg, int *out)
 {
-    char *end;
-    long v = strtol(arg, &end, 10);
-    if (!*arg || *end || v < 0 || v > 86400000) {
-        fprintf(stderr, "%s: --%s: '%s' is not a number of milliseconds\n", prog, opt, arg);
+    uint64_t v;
+    if (kd_opt_unsigned(prog, arg, 10, 0, 86400000, &v, "--%s: '%s' is not a number of milliseconds", opt, arg) != 0)
         return -1;
-    }
     *out = (int)v;
     return 0;
 }
@@ -728,7 +726,6 @@ static int parse_args(int argc, char **argv, ropts *o)
     o->so.raw_dir = KD_DIR_UNKNOWN;
     o->ko.handshake_timeout_ms = -1;
     int c;
-    char *end;
     optind = 2;
     opterr = 0; /* our own one-line messages */
     while ((c = getopt_long(argc, argv, ":a:w:d:h", longopts, NULL)) != -1) {
@@ -753,21 +750,14 @@ static int parse_args(int argc, char **argv, ropts *o)
                 return 2;
             o->so.kdnet = &o->kdnet;
             break;
-        case O_KDNET: {
-            const char *why = NULL;
-            if (kdnet_parse_key(optarg, o->ko.control_key, &why) != 0) {
-                fprintf(stderr, "%s: --kdnet %s: %s\n", prog, optarg, why);
+        case O_KDNET:
+            if (kdsim_kdnet_parse_key(prog, optarg, &o->ko) != 0)
                 return 2;
-            }
             o->live_kdnet = 1;
             break;
-        }
         case O_POKE_INTERVAL:
-            o->ko.poke_interval_ms = (int)strtol(optarg, &end, 10);
-            if (!*optarg || *end || o->ko.poke_interval_ms < 1 || o->ko.poke_interval_ms > 60000) {
-                fprintf(stderr, "%s: --poke-interval: '%s' is not 1 to 60000 ms\n", prog, optarg);
+            if (kdsim_kdnet_parse_poke_interval(prog, optarg, &o->ko) != 0)
                 return 2;
-            }
             break;
         case O_FIXED:
             o->fixed_clock = 1;
@@ -777,11 +767,9 @@ static int parse_args(int argc, char **argv, ropts *o)
                 return 2;
             break;
         case O_UNTIL:
-            o->until = strtoull(optarg, &end, 10);
-            if (!*optarg || *end || o->until == 0) {
-                fprintf(stderr, "%s: --until: '%s' is not a frame number (from 1)\n", prog, optarg);
+            if (kd_opt_unsigned(prog, optarg, 10, 1, UINT64_MAX, &o->until,
+                                "--until: '%s' is not a frame number (from 1)", optarg) != 0)
                 return 2;
-            }
             break;
         case O_REALTIME:
             o->realtime = 1;
@@ -798,7 +786,8 @@ static int parse_args(int argc, char **argv, ropts *o)
                 return 2;
             break;
         case O_BAUD:
-            o->eo.baud = (unsigned)strtoul(optarg, NULL, 10);
+            if (kd_endpoint_baud_option(prog, optarg, &o->eo.baud) != 0)
+                return 2;
             break;
         case O_QUIET:
             o->quiet = 1;
@@ -820,12 +809,8 @@ static int parse_args(int argc, char **argv, ropts *o)
         case 'h':
             usage(stdout);
             return 0;
-        default: { /* getopt_long's complaint, in one line */
-            char opt[3] = {'-', (char)optopt, 0};
-            fprintf(stderr, "%s: %s: %s (try '%s replay --help')\n", prog,
-                    optopt && c != ':' ? opt : argv[optind - 1], c == ':' ? "needs a value" : "unknown option", prog);
-            return 2;
-        }
+        default:
+            return kd_opt_complaint(prog, "kdsim replay", c, argv);
         }
     }
     if (o->as_target < 0) {

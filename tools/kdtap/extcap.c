@@ -37,6 +37,7 @@
 
 #include "kdparse/schema.h"
 
+#include "cliopt.h"
 #include "endpoint.h"
 #include "kdtap.h"
 #include "options.h"
@@ -330,7 +331,7 @@ int kdtap_extcap_main(int argc, char **argv)
     int capture_refused = 0;
     kdtap_config c = {.out_fd = -1, .quiet = 1, .interval_ms = -1}; /* Wireshark shows any stderr output as an error */
     int opt;
-    char *end;
+    uint64_t v;
     comment = kdtap_command_comment(argc, argv); /* before getopt permutes argv */
     opterr = 0;
     optind = 1;
@@ -376,29 +377,26 @@ int kdtap_extcap_main(int argc, char **argv)
         case O_DEBUGGER:
             c.spec[KDTAP_DEBUGGER] = optarg;
             break;
-        case O_BAUD: {
-            unsigned long b = strtoul(optarg, &end, 10);
-            if (*end || !kd_endpoint_baud_ok(b))
-                return usage_error("--baud: not a standard rate");
-            c.baud = (unsigned)b;
+        case O_BAUD:
+            if (kd_endpoint_baud_option("kdtap: extcap", optarg, &c.baud) != 0)
+                return KDTAP_EXIT_USAGE;
             break;
-        }
         case O_RECONNECT:
             c.reconnect = 1;
             break;
         case O_PACKETS:
-            c.packets = strtoull(optarg, &end, 10);
-            if (*end)
-                return usage_error("--packets: not a number");
+            if (kd_opt_unsigned("kdtap: extcap", optarg, 10, 0, UINT64_MAX, &c.packets, "--packets: not a number") != 0)
+                return KDTAP_EXIT_USAGE;
             break;
         case O_DURATION:
-            c.duration = strtod(optarg, &end);
-            if (*end || c.duration < 0)
-                return usage_error("--duration: not a number of seconds");
+            if (kd_opt_double("kdtap: extcap", optarg, 0, 1e9, &c.duration, "--duration: not a number of seconds") != 0)
+                return KDTAP_EXIT_USAGE;
             break;
         case O_INTERVAL:
-            if (kdtap_parse_interval(optarg, &c.interval_ms) != 0)
-                return usage_error("--interval: not a number of milliseconds (0 to 100)");
+            if (kd_opt_unsigned("kdtap: extcap", optarg, 10, 0, KDTAP_MAX_INTERVAL_MS, &v,
+                                "--interval: not a number of milliseconds (0 to %d)", KDTAP_MAX_INTERVAL_MS) != 0)
+                return KDTAP_EXIT_USAGE;
+            c.interval_ms = (int)v;
             break;
         case O_FILTER:
             filter = optarg;

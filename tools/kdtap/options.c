@@ -4,26 +4,17 @@
  * relay, their checks, --help, and the SHB comment that records them.
  */
 #include <errno.h>
+#include <float.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cliopt.h"
 #include "endpoint.h"
 #include "kdsession.h"
 #include "options.h"
-
-int kdtap_parse_interval(const char *s, int *ms)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s || *end || s[0] == '-' || v > KDTAP_MAX_INTERVAL_MS)
-        return -1;
-    *ms = (int)v;
-    return 0;
-}
 
 /* Characters that need no quoting in a shell word. */
 static int plain_word(const char *a)
@@ -121,25 +112,8 @@ __attribute__((format(printf, 1, 2))) static int bad(const char *fmt, ...)
     return KDTAP_EXIT_USAGE;
 }
 
-/* A positive whole number, fully parsed. */
-static int parse_count(const char *s, uint64_t *out)
-{
-    if (!s[0] || strspn(s, "0123456789") != strlen(s) || strlen(s) > 18)
-        return -1;
-    *out = strtoull(s, NULL, 10);
-    return *out > 0 ? 0 : -1;
-}
-
 /* A global, so that early returns leave nothing unreachable. */
 static char *comment;
-
-/* getopt_long's complaint, in one line: c is '?' (unknown) or ':' (no value). */
-static int bad_option(int c, char **argv)
-{
-    char opt[3] = {'-', (char)optopt, 0};
-    return bad("%s: %s (try 'kdtap --help')", optopt && c != ':' ? opt : argv[optind - 1],
-               c == ':' ? "needs a value" : "unknown option");
-}
 
 int kdtap_parse_args(int argc, char **argv, kdtap_config *out)
 {
@@ -171,7 +145,7 @@ int kdtap_parse_args(int argc, char **argv, kdtap_config *out)
             optind = 1;
             int o = getopt_long(2, argv, ":w:b:c:qh", longopts, NULL);
             if (o == '?')
-                return bad_option(o, argv);
+                return kd_opt_complaint("kdtap", NULL, o, argv);
             return bad("%s: expected 'tap' or 'relay' before the options (try 'kdtap --help')", argv[1]);
         }
         return bad("%s: expected 'tap' or 'relay' (try 'kdtap --help')", argv[1]);
@@ -188,7 +162,6 @@ int kdtap_parse_args(int argc, char **argv, kdtap_config *out)
     const char *ring_files_arg = NULL;
     int opt;
     uint64_t v;
-    char *end;
     opterr = 0; /* our own one-line messages */
     optind = 2;
     while ((opt = getopt_long(argc, argv, ":w:b:c:qh", longopts, NULL)) != -1) {
@@ -197,37 +170,40 @@ int kdtap_parse_args(int argc, char **argv, kdtap_config *out)
             c.out = optarg;
             break;
         case 'b':
-            if (parse_count(optarg, &v) != 0 || !kd_endpoint_baud_ok(v))
-                return bad("--baud: '%s' is not a standard rate (50 to 921600, e.g. 9600, 57600, 115200)",
-                           optarg);
-            c.baud = (unsigned)v;
+            if (kd_endpoint_baud_option("kdtap", optarg, &c.baud) != 0)
+                return KDTAP_EXIT_USAGE;
             break;
         case O_RECONNECT:
             c.reconnect = 1;
             break;
         case O_INTERVAL:
-            if (kdtap_parse_interval(optarg, &c.interval_ms) != 0)
-                return bad("--interval: '%s' is not a number of milliseconds (0 to %d)", optarg,
-                           KDTAP_MAX_INTERVAL_MS);
+            if (kd_opt_unsigned("kdtap", optarg, 10, 0, KDTAP_MAX_INTERVAL_MS, &v,
+                                "--interval: '%s' is not a number of milliseconds (0 to %d)", optarg,
+                                KDTAP_MAX_INTERVAL_MS) != 0)
+                return KDTAP_EXIT_USAGE;
+            c.interval_ms = (int)v;
             break;
         case O_DURATION:
-            errno = 0;
-            c.duration = strtod(optarg, &end);
-            if (errno || end == optarg || *end || !(c.duration > 0) || c.duration > 1e9)
-                return bad("--duration: '%s' is not a number of seconds", optarg);
+            /* above 0: DBL_MIN, the smallest double strtod gives without ERANGE */
+            if (kd_opt_double("kdtap", optarg, DBL_MIN, 1e9, &c.duration,
+                              "--duration: '%s' is not a number of seconds", optarg) != 0)
+                return KDTAP_EXIT_USAGE;
             break;
         case 'c':
-            if (parse_count(optarg, &c.packets) != 0)
-                return bad("--packets: '%s' is not a positive number", optarg);
+            if (kd_opt_unsigned("kdtap", optarg, 10, 1, UINT64_MAX, &c.packets,
+                                "--packets: '%s' is not a positive number", optarg) != 0)
+                return KDTAP_EXIT_USAGE;
             break;
         case O_RING_SIZE:
-            if (parse_count(optarg, &v) != 0 || v > 1000000)
-                return bad("--ring-size: '%s' is not a number of megabytes (1 to 1000000)", optarg);
+            if (kd_opt_unsigned("kdtap", optarg, 10, 1, 1000000, &v,
+                                "--ring-size: '%s' is not a number of megabytes (1 to 1000000)", optarg) != 0)
+                return KDTAP_EXIT_USAGE;
             c.ring_bytes = v * 1000000u;
             break;
         case O_RING_FILES:
-            if (parse_count(optarg, &v) != 0 || v > 100000)
-                return bad("--ring-files: '%s' is not a number of files (1 to 100000)", optarg);
+            if (kd_opt_unsigned("kdtap", optarg, 10, 1, 100000, &v,
+                                "--ring-files: '%s' is not a number of files (1 to 100000)", optarg) != 0)
+                return KDTAP_EXIT_USAGE;
             c.ring_files = (unsigned)v;
             ring_files_arg = optarg;
             break;
@@ -252,7 +228,7 @@ int kdtap_parse_args(int argc, char **argv, kdtap_config *out)
             printf("kdtap (kdscope) %s\n", KDSCOPE_VERSION);
             return 0;
         default:
-            return bad_option(opt, argv);
+            return kd_opt_complaint("kdtap", NULL, opt, argv);
         }
     }
     const char *what = c.mode == KDTAP_TAP ? "T2D_PORT D2T_PORT" : "TARGET DEBUGGER";

@@ -2,7 +2,7 @@
 /*
  * options.h - kdtap's command line (kdtap tap|relay ...) into a
  * kdtap_config, and what both it and the extcap calls (extcap.c) need:
- * --interval's value and the SHB comment naming the command line.
+ * the SHB comment naming the command line.
  */
 #ifndef KDTAP_OPTIONS_H
 #define KDTAP_OPTIONS_H
@@ -18,9 +18,5 @@ int kdtap_parse_args(int argc, char **argv, kdtap_config *c);
 /* The SHB comment for a command line: "kdtap (kdscope V): ARGS", arguments
  * that need it in single quotes.  Returns a malloc'd string (NULL: no memory). */
 char *kdtap_command_comment(int argc, char **argv);
-
-/* --interval's value: 0 to KDTAP_MAX_INTERVAL_MS ms, digits only; 0 when
- * *ms is set, -1 when s is not one. */
-int kdtap_parse_interval(const char *s, int *ms);
 
 #endif
