@@ -484,25 +484,22 @@ static void debug_io(dctx *c, size_t body)
     add(c, KD_F_DEBUG_IO, 0, body, c->end - body);
     uint32_t api = body + 4 <= c->end ? kd_le32(c->p + body) : 0;
     m->api = api;
+    const kd_io_info *io = kd_io_lookup(KD_TYPE_DEBUG_IO, api);
     size_t data = body + KD_BODY_DEBUG_IO;
-    if (api == 0x3231) {
-        if (!walk_at(c, &kd_l_debug_io_get_string, body, 1))
-            return;
+    if (!walk_at(c, io ? io->layout : &kd_l_debug_io_print, body, 1))
+        return;
+    if (!io) {
+        m->problems |= KD_DECODE_UNKNOWN_API;
+        add_rest(c, KD_F_DATA, 1, data);
+    } else if (api == KD_IO_GET_STRING) {
         /* The target prompts; the debugger's DEBUG_IO back is the answer (§3.7 item 10). */
         m->is_response = m->item->dir == KD_DIR_D2T;
-        add_rest(c, m->is_response ? KD_F_DIO_RESPONSE : KD_F_DIO_PROMPT, 1, data);
-        return;
-    }
-    if (!walk_at(c, &kd_l_debug_io_print, body, 1))
-        return;
-    if (api == 0x3230) {
-        add_rest(c, KD_F_DIO_STRING, 1, data);
+        add_rest(c, m->is_response ? KD_F_DIO_RESPONSE : (kd_field_id)io->data, 1, data);
+    } else {
+        add_rest(c, (kd_field_id)io->data, 1, data);
         const kd_node *n = kd_msg_find(m, KD_F_DIO_LENGTH_OF_STRING);
         if (n && data <= c->end && n->value != c->end - data)
             m->problems |= KD_DECODE_LENGTH_MISMATCH;
-    } else {
-        m->problems |= KD_DECODE_UNKNOWN_API;
-        add_rest(c, KD_F_DATA, 1, data);
     }
 }
 
@@ -513,7 +510,7 @@ static void trace_io(dctx *c, size_t body)
     if (!walk_at(c, &kd_l_trace_io, body, 1))
         return;
     m->api = kd_le32(c->p + body);
-    if (m->api != 0x3330)
+    if (!kd_io_lookup(KD_TYPE_TRACE_IO, m->api))
         m->problems |= KD_DECODE_UNKNOWN_API;
     if (body + KD_BODY_TRACE_IO > c->end)
         m->problems |= KD_DECODE_SHORT;
@@ -527,11 +524,11 @@ static void control_request(dctx *c, size_t body)
     add(c, KD_F_CONTROL_REQUEST, 0, body, c->end - body);
     uint32_t api = body + 4 <= c->end ? kd_le32(c->p + body) : 0;
     m->api = api;
-    const kd_layout *l = api == 0x4301 ? &kd_l_control_request_release : &kd_l_control_request_bp;
-    if (api != 0x4300 && api != 0x4301)
+    const kd_io_info *io = kd_io_lookup(KD_TYPE_CONTROL_REQUEST, api);
+    if (!io)
         m->problems |= KD_DECODE_UNKNOWN_API;
-    if (walk_at(c, l, body, 1))
-        add_rest(c, KD_F_DATA, 1, body + KD_BODY_CONTROL_REQUEST);
+    if (walk_at(c, io ? io->layout : &kd_l_control_request_bp, body, 1))
+        add_rest(c, io ? (kd_field_id)io->data : KD_F_DATA, 1, body + KD_BODY_CONTROL_REQUEST);
 }
 
 static void file_io(dctx *c, size_t body)
@@ -545,29 +542,14 @@ static void file_io(dctx *c, size_t body)
     m->track.return_status = kd_le32(c->p + body + 4);
     m->is_response = m->item->dir == KD_DIR_D2T; /* the target asks, the debugger answers */
     size_t u = body + 8, data = body + KD_BODY_FILE_IO;
-    int ok;
-    switch (api) {
-    case 0x3430:
-        ok = walk_at(c, &kd_l_file_io_create, u, 1);
-        if (ok && data <= c->end)
-            add_rest(c, KD_F_FIO_FILE_NAME, 1, data);
-        break;
-    case 0x3431:
-    case 0x3432:
-        ok = walk_at(c, &kd_l_file_io_rw, u, 1);
-        if (ok && data <= c->end)
-            add_rest(c, KD_F_FIO_DATA, 1, data);
-        break;
-    case 0x3433:
-        ok = walk_at(c, &kd_l_file_io_close, u, 1);
-        if (ok && data <= c->end)
-            add_rest(c, KD_F_DATA, 1, data);
-        break;
-    default:
+    const kd_io_info *io = kd_io_lookup(KD_TYPE_FILE_IO, api);
+    if (!io) {
         m->problems |= KD_DECODE_UNKNOWN_API;
         add_rest(c, KD_F_DATA, 1, u);
         return;
     }
+    if (walk_at(c, io->layout, u, 1) && data <= c->end)
+        add_rest(c, (kd_field_id)io->data, 1, data);
     if (data > c->end)
         m->problems |= KD_DECODE_SHORT;
 }

@@ -2,11 +2,14 @@
 /*
  * The wire layouts of kd-protocol.md §2.4 (MSVC ABI: what targets send),
  * one table per structure, offsets relative to the structure.  CONTEXT
- * layouts are in layout_context.c.
+ * layouts are in layout_context.c.  At the end, the API, NewState and I/O
+ * tables, made from the rows of fields/apis.def, which name these layouts.
  */
 #include "layouts.h"
 
 #include <stddef.h>
+
+#include "kdparse/wire.h"
 
 /* KD_PACKET */
 static const kd_member packet_m[] = {
@@ -373,7 +376,7 @@ KD_LAYOUT(kd_l_file_io_rw, "DBGKD_READ_FILE", 24, fio_rw_m);
 static const kd_member fio_close_m[] = {KD_MEMBER(FIO_HANDLE, 0x00, 8)};
 KD_LAYOUT(kd_l_file_io_close, "DBGKD_CLOSE_FILE", 8, fio_close_m);
 
-/* ---- API and state tables (§1.3, §1.4): rows of fields/apis.def ---- */
+/* ---- API, state and I/O tables (§1.3-§1.5): rows of fields/apis.def ---- */
 #define KD_F_NONE 0 /* no union member (the field ids of 0 are never a member) */
 #define KD_REPLY_REPLIES 0
 #define KD_REPLY_RESUMES 1
@@ -400,6 +403,19 @@ const kd_state_info *kd_state_lookup(uint32_t state)
     for (size_t i = 0; i < sizeof states / sizeof states[0]; i++)
         if (states[i].state == state)
             return &states[i];
+    return NULL;
+}
+
+static const kd_io_info ios[] = {
+#define KD_IO(e, v, l, s, type, layout, data) {KD_IO_##e, KD_TYPE_##type, KD_F_##data, layout},
+#include "kdparse/fields/apis.def"
+};
+
+const kd_io_info *kd_io_lookup(uint16_t type, uint32_t api)
+{
+    for (size_t i = 0; i < sizeof ios / sizeof ios[0]; i++)
+        if (ios[i].api == api && ios[i].type == type)
+            return &ios[i];
     return NULL;
 }
 

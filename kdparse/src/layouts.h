@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Internal: the wire layouts of kd-protocol.md §2.4 (layouts.c), and the
- * tables that tie each manipulate API and each NewState to its union member
- * and data, made from the rows of fields/apis.def. */
+ * tables that tie each manipulate API, NewState and I/O ApiNumber to its
+ * structure and data, made from the rows of fields/apis.def. */
 #ifndef KDPARSE_LAYOUTS_H
 #define KDPARSE_LAYOUTS_H
 
@@ -60,5 +60,16 @@ typedef struct kd_state_info {
 
 /* NULL for states outside §1.3. */
 const kd_state_info *kd_state_lookup(uint32_t state);
+
+/* A DEBUG_IO / TRACE_IO / CONTROL_REQUEST / FILE_IO ApiNumber (§1.5). */
+typedef struct kd_io_info {
+    uint32_t api;
+    uint16_t type;               /* the packet type that carries it */
+    uint16_t data;               /* field of what follows the header */
+    const kd_layout *layout;     /* its structure (FILE_IO: the union member at 8) */
+} kd_io_info;
+
+/* NULL for an ApiNumber that packet type does not carry. */
+const kd_io_info *kd_io_lookup(uint16_t type, uint32_t api);
 
 #endif

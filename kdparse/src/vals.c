@@ -27,8 +27,6 @@ const kd_val kd_vals_packet_type[] = {
 /* §1.3-§1.5: fields/apis.def */
 #define LONG_NAME(e, v, l, s, ...) {v, l},
 #define SHORT_NAME(e, v, l, s, ...) {v, s},
-#define IO_LONG_NAME(e, v, l, s) {v, l},
-#define IO_SHORT_NAME(e, v, l, s) {v, s},
 const kd_val kd_vals_state[] = {
 #define KD_STATE LONG_NAME
 #include "kdparse/fields/apis.def"
@@ -46,11 +44,11 @@ const kd_val kd_vals_api_short[] = {
 #include "kdparse/fields/apis.def"
     {0, NULL}};
 const kd_val kd_vals_io_api[] = {
-#define KD_IO IO_LONG_NAME
+#define KD_IO LONG_NAME
 #include "kdparse/fields/apis.def"
     {0, NULL}};
 const kd_val kd_vals_io_api_short[] = {
-#define KD_IO IO_SHORT_NAME
+#define KD_IO SHORT_NAME
 #include "kdparse/fields/apis.def"
     {0, NULL}};
 

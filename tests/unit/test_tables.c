@@ -2,9 +2,10 @@
 /*
  * The tables made from fields/apis.def and fields/bodies.def, against
  * expectations written by hand from ../shared/reference/kd-protocol.md
- * (§1.3, §1.4, §2.4, §3.8): body header sizes by packet type and width (and
- * where the decoder and the encoder put what follows them), and for every
- * manipulate API and NewState the union member, its layouts and the reply.
+ * (§1.3-§1.5, §2.4, §3.8): body header sizes by packet type and width (and
+ * where the decoder and the encoder put what follows them), for every
+ * manipulate API and NewState the union member, its layouts and the reply,
+ * and for every I/O ApiNumber its packet type, structure and data.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -306,6 +307,65 @@ static void test_state_table(void **state)
     assert_at(KD_F_COMMAND_STRING, 16 + 0x20);
 }
 
+/* §1.5 the I/O ApiNumbers: which packet type carries each, its structure
+ * (FILE_IO: the union member at 8) and what follows the header. */
+static const struct {
+    uint32_t api;
+    uint16_t type;
+    const char *layout;
+    size_t size;
+    kd_field_id data;
+} ref_ios[] = {
+    {0x3230, KD_TYPE_DEBUG_IO, "DBGKD_DEBUG_IO", 16, KD_F_DIO_STRING},           /* PrintString */
+    {0x3231, KD_TYPE_DEBUG_IO, "DBGKD_DEBUG_IO", 16, KD_F_DIO_PROMPT},           /* GetString */
+    {0x3330, KD_TYPE_TRACE_IO, "DBGKD_TRACE_IO", 64, KD_F_TIO_DATA},             /* PrintTrace */
+    {0x4300, KD_TYPE_CONTROL_REQUEST, "DBGKD_CONTROL_REQUEST", 12, KD_F_DATA},   /* RequestHardwareBp */
+    {0x4301, KD_TYPE_CONTROL_REQUEST, "DBGKD_CONTROL_REQUEST", 12, KD_F_DATA},   /* ReleaseHardwareBp */
+    {0x3430, KD_TYPE_FILE_IO, "DBGKD_CREATE_FILE", 40, KD_F_FIO_FILE_NAME},      /* CreateFile */
+    {0x3431, KD_TYPE_FILE_IO, "DBGKD_READ_FILE", 24, KD_F_FIO_DATA},             /* ReadFile */
+    {0x3432, KD_TYPE_FILE_IO, "DBGKD_READ_FILE", 24, KD_F_FIO_DATA},             /* WriteFile */
+    {0x3433, KD_TYPE_FILE_IO, "DBGKD_CLOSE_FILE", 8, KD_F_DATA},                 /* CloseFile */
+};
+
+static const uint32_t table_ios[] = {
+#define KD_IO(e, v, ...) KD_IO_##e,
+#include "kdparse/fields/apis.def"
+};
+
+static void test_io_table(void **state)
+{
+    (void)state;
+    size_t n = sizeof ref_ios / sizeof ref_ios[0];
+    assert_int_equal(sizeof table_ios / sizeof table_ios[0], n);
+    static const uint16_t types[] = {KD_TYPE_DEBUG_IO, KD_TYPE_TRACE_IO, KD_TYPE_CONTROL_REQUEST, KD_TYPE_FILE_IO,
+                                     KD_TYPE_STATE_MANIPULATE};
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(table_ios[i], ref_ios[i].api);
+        const kd_io_info *io = kd_io_lookup(ref_ios[i].type, ref_ios[i].api);
+        assert_non_null(io);
+        assert_int_equal(io->api, ref_ios[i].api);
+        assert_int_equal(io->type, ref_ios[i].type);
+        assert_int_equal(io->data, ref_ios[i].data);
+        assert_layout(io->layout, ref_ios[i].layout, ref_ios[i].size);
+        /* Carried by its own packet type only. */
+        for (size_t t = 0; t < sizeof types / sizeof types[0]; t++)
+            if (types[t] != ref_ios[i].type)
+                assert_null(kd_io_lookup(types[t], ref_ios[i].api));
+    }
+    /* The two control requests differ in their third member. */
+    assert_int_equal(kd_io_lookup(KD_TYPE_CONTROL_REQUEST, 0x4300)->layout->m[2].field, KD_F_CRQ_AVAILABLE);
+    assert_int_equal(kd_io_lookup(KD_TYPE_CONTROL_REQUEST, 0x4301)->layout->m[2].field, KD_F_CRQ_RELEASED);
+    assert_null(kd_io_lookup(KD_TYPE_FILE_IO, 0x3434));
+    assert_null(kd_io_lookup(KD_TYPE_DEBUG_IO, 0x3232));
+    /* A FileIo ApiNumber in a DEBUG_IO packet is an unknown API there. */
+    decode_body(KD_TYPE_DEBUG_IO, KD_IO_CREATE_FILE, 16, KD_DIR_T2D, 0);
+    assert_int_not_equal(g_m.problems & KD_DECODE_UNKNOWN_API, 0);
+    decode_body(KD_TYPE_FILE_IO, KD_IO_CLOSE_FILE, 64 + 2, KD_DIR_T2D, 0);
+    assert_int_equal(g_m.problems & KD_DECODE_UNKNOWN_API, 0);
+    assert_at(KD_F_FIO_HANDLE, 16 + 8);
+    assert_at(KD_F_DATA, 16 + 64);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -314,6 +374,7 @@ int main(void)
         cmocka_unit_test(test_api_table),
         cmocka_unit_test(test_api_rows),
         cmocka_unit_test(test_state_table),
+        cmocka_unit_test(test_io_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -128,7 +128,7 @@ enum kd_state {
 #include "kdparse/fields/apis.def"
 };
 enum kd_io_api {
-#define KD_IO(e, v, l, s) KD_IO_##e = v,
+#define KD_IO(e, v, ...) KD_IO_##e = v,
 #include "kdparse/fields/apis.def"
 };
 
