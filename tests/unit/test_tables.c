@@ -153,15 +153,15 @@ static const uint32_t table_apis[] = {
 static int ref_no_layout(uint32_t api)
 {
     switch (api) {
-    case 0x313B: /* Reboot */
-    case 0x3141: /* ClearSpecialCalls */
-    case 0x3149: /* CauseBugCheck */
-    case 0x3150: /* SwitchProcessor */
-    case 0x3151: /* PageIn */
-    case 0x3154: /* OldVlm1 */
-    case 0x3155: /* OldVlm2 */
-    case 0x3159: /* CheckLowMemory */
-    case 0x315A: /* ClearAllInternalBreakpoints */
+    case KD_API_REBOOT:
+    case KD_API_CLEAR_SPECIAL_CALLS:
+    case KD_API_CAUSE_BUG_CHECK:
+    case KD_API_SWITCH_PROCESSOR:
+    case KD_API_PAGE_IN:
+    case KD_API_OLD_VLM1:
+    case KD_API_OLD_VLM2:
+    case KD_API_CHECK_LOW_MEMORY:
+    case KD_API_CLEAR_ALL_INTERNAL_BREAKPOINTS:
         return 1;
     default:
         return 0;
@@ -171,12 +171,12 @@ static int ref_no_layout(uint32_t api)
 static int ref_no_reply(uint32_t api)
 {
     switch (api) {
-    case 0x3136: /* Continue */
-    case 0x313C: /* Continue2 */
-    case 0x313B: /* Reboot */
-    case 0x3149: /* CauseBugCheck */
-    case 0x3150: /* SwitchProcessor */
-    case 0x315A: /* ClearAllInternalBreakpoints */
+    case KD_API_CONTINUE:
+    case KD_API_CONTINUE2:
+    case KD_API_REBOOT:
+    case KD_API_CAUSE_BUG_CHECK:
+    case KD_API_SWITCH_PROCESSOR:
+    case KD_API_CLEAR_ALL_INTERNAL_BREAKPOINTS:
         return 1;
     default:
         return 0;
@@ -187,7 +187,7 @@ static void test_api_table(void **state)
 {
     (void)state;
     size_t n = sizeof table_apis / sizeof table_apis[0];
-    assert_int_equal(n, 43); /* §1.4: 0x3130..0x3149, 0x3150..0x3160 */
+    assert_int_equal(n, 43); /* §1.4: ReadVirtualMemory..CauseBugCheck, SwitchProcessor..SetContextEx */
     size_t layouts = 0, resumes = 0;
     for (size_t i = 0; i < n; i++) {
         uint32_t api = table_apis[i];
@@ -218,7 +218,9 @@ static void test_api_table(void **state)
     assert_int_equal(layouts, 34);
     assert_int_equal(resumes, 6);
     /* Outside §1.4: no row, and a reply is expected. */
-    static const uint32_t outside[] = {0x312F, 0x314A, 0x314F, 0x3161, 0x3030, 0x3230, 0};
+    static const uint32_t outside[] = {KD_API_READ_VIRTUAL_MEMORY - 1, KD_API_CAUSE_BUG_CHECK + 1,
+                                       KD_API_SWITCH_PROCESSOR - 1, KD_API_SET_CONTEXT_EX + 1,
+                                       KD_STATE_EXCEPTION, KD_IO_PRINT_STRING, 0};
     for (size_t i = 0; i < sizeof outside / sizeof outside[0]; i++) {
         assert_null(kd_api_lookup(outside[i]));
         assert_int_equal(kd_api_expects_reply(outside[i]), 1);
@@ -298,7 +300,7 @@ static void test_state_table(void **state)
     assert_layout(s->l64, "DBGKD_COMMAND_STRING", 64);
     assert_null(s->l32);
     assert_null(kd_state_lookup(0x3033));
-    assert_null(kd_state_lookup(0x3130));
+    assert_null(kd_state_lookup(KD_API_READ_VIRTUAL_MEMORY));
     /* A CommandString in type 1 is not one the 32-bit layout knows. */
     decode_body(KD_TYPE_STATE_CHANGE32, KD_STATE_COMMAND_STRING, 104, KD_DIR_T2D, 0);
     assert_int_not_equal(g_m.problems & KD_DECODE_UNKNOWN_API, 0);

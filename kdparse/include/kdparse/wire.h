@@ -63,11 +63,6 @@ enum kd_body_size {
 #include "kdparse/fields/bodies.def"
 };
 
-/* DEBUG_IO ApiNumbers that say who sent them (all of them, with names, are
- * in the value tables): only the target prints; the target prompts. */
-#define KD_API_PRINT_STRING 0x3230u
-#define KD_API_GET_STRING 0x3231u
-
 /* §1.8 status codes kdscope's tools send or test (all of them, with names,
  * are in kd_vals_ntstatus). */
 #define KD_STATUS_SUCCESS 0x00000000u
