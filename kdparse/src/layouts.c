@@ -377,16 +377,10 @@ static const kd_member fio_close_m[] = {KD_MEMBER(FIO_HANDLE, 0x00, 8)};
 KD_LAYOUT(kd_l_file_io_close, "DBGKD_CLOSE_FILE", 8, fio_close_m);
 
 /* ---- API, state and I/O tables (§1.3-§1.5): rows of fields/apis.def ---- */
-#define KD_F_NONE 0 /* no union member (the field ids of 0 are never a member) */
+#define KD_F_NONE 0 /* no union member (field id 0 is kd.leader, never one) */
 #define KD_REPLY_REPLIES 0
 #define KD_REPLY_RESUMES 1
-/*
- * Choice: in the 32-bit layout, physical reads and writes use the
- * ReadMemory64/WriteMemory64 members (a physical address is 64 bits);
- * APIs the Windows 32-bit union lacks (bus data, fill, query, partition,
- * custom breakpoints) are read with the 64-bit member, which has no
- * pointer-sized fields that would differ.
- */
+/* The choices of the 32-bit columns are written above the KD_API rows. */
 static const kd_api_info apis[] = {
 #define KD_API(e, v, l, s, mem, mem32, l64, l32, rq, rs, reply) \
     {KD_API_##e, KD_F_##mem, KD_F_##mem32, l64, l32, KD_AD_##rq, KD_AD_##rs, KD_REPLY_##reply},
