@@ -258,22 +258,14 @@ static void state_change64(dctx *c, size_t body)
         return;
     uint32_t state = kd_le32(c->p + body) & ~0x00010000u; /* DbgKdAlternateStateChange */
     m->api = state;
-    size_t u = body + 0x20, data = body + 240;
-    switch (state) {
-    case 0x3030:
-        subtree(c, KD_F_EXCEPTION, &kd_l_exception64, u, 1);
-        break;
-    case 0x3031:
-        subtree(c, KD_F_LOAD_SYMBOLS, &kd_l_load_symbols64, u, 1);
-        break;
-    case 0x3032:
-        subtree(c, KD_F_COMMAND_STRING, &kd_l_command_string, u, 1);
-        break;
-    default:
+    size_t u = body + 0x20, data = body + KD_BODY_STATE_CHANGE64;
+    const kd_state_info *si = kd_state_lookup(state);
+    if (si && si->l64) {
+        subtree(c, (kd_field_id)si->member, si->l64, u, 1);
+    } else {
         m->problems |= KD_DECODE_UNKNOWN_API;
         if (u < c->end)
             add(c, KD_F_DATA, 1, u, (body + 0xC0 < c->end ? body + 0xC0 : c->end) - u);
-        break;
     }
     if (body + 0xC0 >= c->end) {
         if (c->end < data)
@@ -285,13 +277,13 @@ static void state_change64(dctx *c, size_t body)
         m->problems |= KD_DECODE_SHORT;
         return;
     }
-    if (state == 0x3031 && data < c->end) {
+    if (state == KD_STATE_LOAD_SYMBOLS && data < c->end) {
         kd_node *n = add(c, KD_F_LS_PATH, 1, data, c->end - data);
         (void)n;
         const kd_node *pl = kd_msg_find(m, KD_F_LS_PATH_NAME_LENGTH);
         if (pl && pl->value > c->end - data)
             m->problems |= KD_DECODE_LENGTH_MISMATCH;
-    } else if (state == 0x3032 && data < c->end) {
+    } else if (state == KD_STATE_COMMAND_STRING && data < c->end) {
         /* name NUL command NUL (§3.7 item 3) */
         const uint8_t *nul = memchr(c->p + data, 0, c->end - data);
         size_t name_len = nul ? (size_t)(nul - (c->p + data)) + 1 : c->end - data;
@@ -322,17 +314,16 @@ static void state_change32(dctx *c, size_t body)
         return;
     uint32_t state = kd_le32(c->p + body) & ~0x00010000u;
     m->api = state;
-    size_t u = body + 0x14;
-    if (state == 0x3030)
-        subtree(c, KD_F_EXCEPTION, &kd_l_exception32, u, 1);
-    else if (state == 0x3031)
-        subtree(c, KD_F_LOAD_SYMBOLS, &kd_l_load_symbols32, u, 1);
-    else {
+    size_t u = body + 0x14, cr = body + KD_BODY_STATE_CHANGE32;
+    const kd_state_info *si = kd_state_lookup(state);
+    if (si && si->l32) {
+        subtree(c, (kd_field_id)si->member, si->l32, u, 1);
+    } else {
         m->problems |= KD_DECODE_UNKNOWN_API;
         if (u < c->end)
-            add(c, KD_F_DATA, 1, u, (body + 104 < c->end ? body + 104 : c->end) - u);
+            add(c, KD_F_DATA, 1, u, (cr < c->end ? cr : c->end) - u);
     }
-    size_t cr = body + 104, ctx = cr + 40;
+    size_t ctx = cr + 40;
     size_t ctx_size = ctx + 716 <= c->end ? 716 : X86_CONTEXT_NT4_SIZE, data = ctx + ctx_size;
     if (cr < c->end)
         subtree(c, KD_F_CONTROL_REPORT, &kd_l_cr_x86, cr, 1);
@@ -344,7 +335,7 @@ static void state_change32(dctx *c, size_t body)
         c->end = saved;
     }
     if (data < c->end) {
-        if (state == 0x3031)
+        if (state == KD_STATE_LOAD_SYMBOLS)
             add(c, KD_F_LS_PATH, 1, data, c->end - data);
         else
             add_rest(c, KD_F_DATA, 1, data);
@@ -358,7 +349,7 @@ static int manip_width(const dctx *c, const kd_decode_opts *o, size_t body)
     /* Choice: with nothing else known, a body of exactly 52 bytes (or one
      * between 52 and 55) can only be the 32-bit header; otherwise 64. */
     size_t bc = c->end - body;
-    return (bc >= 52 && bc < 56) ? 32 : 64;
+    return (bc >= KD_BODY32_STATE_MANIPULATE && bc < KD_BODY_STATE_MANIPULATE) ? 32 : 64;
 }
 
 static void manipulate(dctx *c, const kd_decode_opts *o, size_t body)
@@ -367,7 +358,8 @@ static void manipulate(dctx *c, const kd_decode_opts *o, size_t body)
     const kd_item *it = m->item;
     int width = manip_width(c, o, body);
     m->width = (uint8_t)width;
-    size_t hdr = width == 32 ? 52 : 56, uoff = width == 32 ? 0x0C : 0x10;
+    size_t hdr = width == 32 ? KD_BODY32_STATE_MANIPULATE : KD_BODY_STATE_MANIPULATE;
+    size_t uoff = width == 32 ? 0x0C : 0x10;
     add(c, KD_F_MANIP, 0, body, c->end - body);
     if (!walk_at(c, &kd_l_manip_header, body, 1))
         return;
@@ -492,25 +484,22 @@ static void debug_io(dctx *c, size_t body)
     add(c, KD_F_DEBUG_IO, 0, body, c->end - body);
     uint32_t api = body + 4 <= c->end ? kd_le32(c->p + body) : 0;
     m->api = api;
-    size_t data = body + 16;
-    if (api == 0x3231) {
-        if (!walk_at(c, &kd_l_debug_io_get_string, body, 1))
-            return;
+    const kd_io_info *io = kd_io_lookup(KD_TYPE_DEBUG_IO, api);
+    size_t data = body + KD_BODY_DEBUG_IO;
+    if (!walk_at(c, io ? io->layout : &kd_l_debug_io_print, body, 1))
+        return;
+    if (!io) {
+        m->problems |= KD_DECODE_UNKNOWN_API;
+        add_rest(c, KD_F_DATA, 1, data);
+    } else if (api == KD_IO_GET_STRING) {
         /* The target prompts; the debugger's DEBUG_IO back is the answer (§3.7 item 10). */
         m->is_response = m->item->dir == KD_DIR_D2T;
-        add_rest(c, m->is_response ? KD_F_DIO_RESPONSE : KD_F_DIO_PROMPT, 1, data);
-        return;
-    }
-    if (!walk_at(c, &kd_l_debug_io_print, body, 1))
-        return;
-    if (api == 0x3230) {
-        add_rest(c, KD_F_DIO_STRING, 1, data);
+        add_rest(c, m->is_response ? KD_F_DIO_RESPONSE : (kd_field_id)io->data, 1, data);
+    } else {
+        add_rest(c, (kd_field_id)io->data, 1, data);
         const kd_node *n = kd_msg_find(m, KD_F_DIO_LENGTH_OF_STRING);
         if (n && data <= c->end && n->value != c->end - data)
             m->problems |= KD_DECODE_LENGTH_MISMATCH;
-    } else {
-        m->problems |= KD_DECODE_UNKNOWN_API;
-        add_rest(c, KD_F_DATA, 1, data);
     }
 }
 
@@ -521,12 +510,12 @@ static void trace_io(dctx *c, size_t body)
     if (!walk_at(c, &kd_l_trace_io, body, 1))
         return;
     m->api = kd_le32(c->p + body);
-    if (m->api != 0x3330)
+    if (!kd_io_lookup(KD_TYPE_TRACE_IO, m->api))
         m->problems |= KD_DECODE_UNKNOWN_API;
-    if (body + 64 > c->end)
+    if (body + KD_BODY_TRACE_IO > c->end)
         m->problems |= KD_DECODE_SHORT;
     else
-        add_rest(c, KD_F_TIO_DATA, 1, body + 64);
+        add_rest(c, KD_F_TIO_DATA, 1, body + KD_BODY_TRACE_IO);
 }
 
 static void control_request(dctx *c, size_t body)
@@ -535,11 +524,11 @@ static void control_request(dctx *c, size_t body)
     add(c, KD_F_CONTROL_REQUEST, 0, body, c->end - body);
     uint32_t api = body + 4 <= c->end ? kd_le32(c->p + body) : 0;
     m->api = api;
-    const kd_layout *l = api == 0x4301 ? &kd_l_control_request_release : &kd_l_control_request_bp;
-    if (api != 0x4300 && api != 0x4301)
+    const kd_io_info *io = kd_io_lookup(KD_TYPE_CONTROL_REQUEST, api);
+    if (!io)
         m->problems |= KD_DECODE_UNKNOWN_API;
-    if (walk_at(c, l, body, 1))
-        add_rest(c, KD_F_DATA, 1, body + 12);
+    if (walk_at(c, io ? io->layout : &kd_l_control_request_bp, body, 1))
+        add_rest(c, io ? (kd_field_id)io->data : KD_F_DATA, 1, body + KD_BODY_CONTROL_REQUEST);
 }
 
 static void file_io(dctx *c, size_t body)
@@ -552,30 +541,15 @@ static void file_io(dctx *c, size_t body)
     m->api = api;
     m->track.return_status = kd_le32(c->p + body + 4);
     m->is_response = m->item->dir == KD_DIR_D2T; /* the target asks, the debugger answers */
-    size_t u = body + 8, data = body + 64;
-    int ok;
-    switch (api) {
-    case 0x3430:
-        ok = walk_at(c, &kd_l_file_io_create, u, 1);
-        if (ok && data <= c->end)
-            add_rest(c, KD_F_FIO_FILE_NAME, 1, data);
-        break;
-    case 0x3431:
-    case 0x3432:
-        ok = walk_at(c, &kd_l_file_io_rw, u, 1);
-        if (ok && data <= c->end)
-            add_rest(c, KD_F_FIO_DATA, 1, data);
-        break;
-    case 0x3433:
-        ok = walk_at(c, &kd_l_file_io_close, u, 1);
-        if (ok && data <= c->end)
-            add_rest(c, KD_F_DATA, 1, data);
-        break;
-    default:
+    size_t u = body + 8, data = body + KD_BODY_FILE_IO;
+    const kd_io_info *io = kd_io_lookup(KD_TYPE_FILE_IO, api);
+    if (!io) {
         m->problems |= KD_DECODE_UNKNOWN_API;
         add_rest(c, KD_F_DATA, 1, u);
         return;
     }
+    if (walk_at(c, io->layout, u, 1) && data <= c->end)
+        add_rest(c, (kd_field_id)io->data, 1, data);
     if (data > c->end)
         m->problems |= KD_DECODE_SHORT;
 }

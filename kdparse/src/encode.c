@@ -15,20 +15,10 @@ static void put_le(uint8_t *p, uint64_t v, size_t n)
 size_t kd_body_header_size(uint16_t type, uint8_t width)
 {
     switch (type) {
-    case KD_TYPE_STATE_CHANGE64:
-        return 240;
-    case KD_TYPE_STATE_CHANGE32:
-        return 104;
-    case KD_TYPE_STATE_MANIPULATE:
-        return width == 32 ? 52 : 56;
-    case KD_TYPE_DEBUG_IO:
-        return 16;
-    case KD_TYPE_TRACE_IO:
-        return 64;
-    case KD_TYPE_CONTROL_REQUEST:
-        return 12;
-    case KD_TYPE_FILE_IO:
-        return 64;
+#define KD_BODY(t, s64, s32, name) \
+    case KD_TYPE_##t:              \
+        return width == 32 ? KD_BODY32_##t : KD_BODY_##t;
+#include "kdparse/fields/bodies.def"
     default:
         return 0;
     }

@@ -2,11 +2,14 @@
 /*
  * The wire layouts of kd-protocol.md §2.4 (MSVC ABI: what targets send),
  * one table per structure, offsets relative to the structure.  CONTEXT
- * layouts are in layout_context.c.
+ * layouts are in layout_context.c.  At the end, the API, NewState and I/O
+ * tables, made from the rows of fields/apis.def, which name these layouts.
  */
 #include "layouts.h"
 
 #include <stddef.h>
+
+#include "kdparse/wire.h"
 
 /* KD_PACKET */
 static const kd_member packet_m[] = {
@@ -373,62 +376,42 @@ KD_LAYOUT(kd_l_file_io_rw, "DBGKD_READ_FILE", 24, fio_rw_m);
 static const kd_member fio_close_m[] = {KD_MEMBER(FIO_HANDLE, 0x00, 8)};
 KD_LAYOUT(kd_l_file_io_close, "DBGKD_CLOSE_FILE", 8, fio_close_m);
 
-/* ---- API table (§1.4) ---- */
-#define API(a, mem, l64, l32, rq, rs, nr) {a, KD_F_##mem, KD_F_##mem, l64, l32, KD_AD_##rq, KD_AD_##rs, nr}
-#define API0(a, nr) {a, 0, 0, NULL, NULL, KD_AD_NONE, KD_AD_NONE, nr}
-/*
- * Choice: in the 32-bit layout, physical reads and writes use the
- * ReadMemory64/WriteMemory64 members (a physical address is 64 bits);
- * APIs the Windows 32-bit union lacks (bus data, fill, query, partition,
- * custom breakpoints) are read with the 64-bit member, which has no
- * pointer-sized fields that would differ.
- */
+/* ---- API, state and I/O tables (§1.3-§1.5): rows of fields/apis.def ---- */
+#define KD_F_NONE 0 /* no union member (field id 0 is kd.leader, never one) */
+#define KD_REPLY_REPLIES 0
+#define KD_REPLY_RESUMES 1
+/* The choices of the 32-bit columns are written above the KD_API rows. */
 static const kd_api_info apis[] = {
-    API(KD_API_READ_VIRTUAL_MEMORY, M_READ_MEMORY, &read_memory64, &read_memory32, NONE, MEMORY_READ, 0),
-    API(KD_API_WRITE_VIRTUAL_MEMORY, M_WRITE_MEMORY, &write_memory64, &write_memory32, MEMORY_WRITE, NONE, 0),
-    API(KD_API_GET_CONTEXT, M_GET_CONTEXT, &get_context, &get_context, NONE, CONTEXT, 0),
-    API(KD_API_SET_CONTEXT, M_SET_CONTEXT, &set_context, &set_context, CONTEXT, NONE, 0),
-    API(KD_API_WRITE_BREAK_POINT, M_WRITE_BREAK_POINT, &write_bp64, &write_bp32, NONE, NONE, 0),
-    API(KD_API_RESTORE_BREAK_POINT, M_RESTORE_BREAK_POINT, &restore_bp, &restore_bp, NONE, NONE, 0),
-    API(KD_API_CONTINUE, M_CONTINUE, &continue1, &continue1, NONE, NONE, 1),
-    API(KD_API_READ_CONTROL_SPACE, M_READ_MEMORY, &read_memory64, &read_memory32, NONE, MEMORY_READ, 0),
-    /* The ReactOS target echoes the data in its reply (§1.4). */
-    API(KD_API_WRITE_CONTROL_SPACE, M_WRITE_MEMORY, &write_memory64, &write_memory32, MEMORY_WRITE, MEMORY_WRITE, 0),
-    API(KD_API_READ_IO_SPACE, M_READ_WRITE_IO, &io64, &io32, NONE, NONE, 0),
-    API(KD_API_WRITE_IO_SPACE, M_READ_WRITE_IO, &io64, &io32, NONE, NONE, 0),
-    API0(KD_API_REBOOT, 1),
-    API(KD_API_CONTINUE2, M_CONTINUE2, &continue2, &continue2, NONE, NONE, 1),
-    API(KD_API_READ_PHYSICAL_MEMORY, M_READ_MEMORY, &read_memory64, &read_memory64, NONE, MEMORY_READ, 0),
-    API(KD_API_WRITE_PHYSICAL_MEMORY, M_WRITE_MEMORY, &write_memory64, &write_memory64, MEMORY_WRITE, NONE, 0),
-    API(KD_API_QUERY_SPECIAL_CALLS, M_QUERY_SPECIAL_CALLS, &qsc, &qsc, NONE, RAW, 0),
-    API(KD_API_SET_SPECIAL_CALL, M_SET_SPECIAL_CALL, &ssc64, &ssc32, NONE, NONE, 0),
-    API0(KD_API_CLEAR_SPECIAL_CALLS, 0),
-    API(KD_API_SET_INTERNAL_BREAK_POINT, M_SET_INTERNAL_BREAKPOINT, &sib64, &sib32, NONE, NONE, 0),
-    API(KD_API_GET_INTERNAL_BREAK_POINT, M_GET_INTERNAL_BREAKPOINT, &gib64, &gib32, NONE, NONE, 0),
-    API(KD_API_READ_IO_SPACE_EXTENDED, M_READ_WRITE_IO_EXTENDED, &iox64, &iox32, NONE, NONE, 0),
-    API(KD_API_WRITE_IO_SPACE_EXTENDED, M_READ_WRITE_IO_EXTENDED, &iox64, &iox32, NONE, NONE, 0),
-    {KD_API_GET_VERSION, KD_F_M_GET_VERSION64, KD_F_M_GET_VERSION32, &gv64, &gv32, KD_AD_NONE, KD_AD_NONE, 0},
-    API(KD_API_WRITE_BREAK_POINT_EX, M_BREAK_POINT_EX, &bpx, &bpx, RAW, RAW, 0),
-    API(KD_API_RESTORE_BREAK_POINT_EX, M_BREAK_POINT_EX, &bpx, &bpx, RAW, RAW, 0),
-    API0(KD_API_CAUSE_BUG_CHECK, 1),
-    API0(KD_API_SWITCH_PROCESSOR, 1),
-    API0(KD_API_PAGE_IN, 0),
-    API(KD_API_READ_MSR, M_READ_WRITE_MSR, &msr, &msr, NONE, NONE, 0),
-    API(KD_API_WRITE_MSR, M_READ_WRITE_MSR, &msr, &msr, NONE, NONE, 0),
-    API0(KD_API_OLD_VLM1, 0),
-    API0(KD_API_OLD_VLM2, 0),
-    API(KD_API_SEARCH_MEMORY, M_SEARCH_MEMORY, &search, &search, SEARCH_PATTERN, NONE, 0),
-    API(KD_API_GET_BUS_DATA, M_GET_SET_BUS_DATA, &bus, &bus, NONE, BUS_DATA, 0),
-    API(KD_API_SET_BUS_DATA, M_GET_SET_BUS_DATA, &bus, &bus, BUS_DATA, NONE, 0),
-    API0(KD_API_CHECK_LOW_MEMORY, 0),
-    API0(KD_API_CLEAR_ALL_INTERNAL_BREAKPOINTS, 1),
-    API(KD_API_FILL_MEMORY, M_FILL_MEMORY, &fill, &fill, FILL_PATTERN, NONE, 0),
-    API(KD_API_QUERY_MEMORY, M_QUERY_MEMORY, &query, &query, NONE, NONE, 0),
-    API(KD_API_SWITCH_PARTITION, M_SWITCH_PARTITION, &partition, &partition, NONE, NONE, 0),
-    API(KD_API_WRITE_CUSTOM_BREAKPOINT, M_WRITE_CUSTOM_BREAK_POINT, &custom_bp, &custom_bp, NONE, NONE, 0),
-    API(KD_API_GET_CONTEXT_EX, M_CONTEXT_EX, &context_ex, &context_ex, NONE, CONTEXT_EX, 0),
-    API(KD_API_SET_CONTEXT_EX, M_CONTEXT_EX, &context_ex, &context_ex, CONTEXT_EX, NONE, 0),
+#define KD_API(e, v, l, s, mem, mem32, l64, l32, rq, rs, reply) \
+    {KD_API_##e, KD_F_##mem, KD_F_##mem32, l64, l32, KD_AD_##rq, KD_AD_##rs, KD_REPLY_##reply},
+#include "kdparse/fields/apis.def"
 };
+
+static const kd_state_info states[] = {
+#define KD_STATE(e, v, l, s, mem, l64, l32) {KD_STATE_##e, KD_F_##mem, l64, l32},
+#include "kdparse/fields/apis.def"
+};
+
+const kd_state_info *kd_state_lookup(uint32_t state)
+{
+    for (size_t i = 0; i < sizeof states / sizeof states[0]; i++)
+        if (states[i].state == state)
+            return &states[i];
+    return NULL;
+}
+
+static const kd_io_info ios[] = {
+#define KD_IO(e, v, l, s, type, layout, data) {KD_IO_##e, KD_TYPE_##type, KD_F_##data, layout},
+#include "kdparse/fields/apis.def"
+};
+
+const kd_io_info *kd_io_lookup(uint16_t type, uint32_t api)
+{
+    for (size_t i = 0; i < sizeof ios / sizeof ios[0]; i++)
+        if (ios[i].api == api && ios[i].type == type)
+            return &ios[i];
+    return NULL;
+}
 
 const kd_api_info *kd_api_lookup(uint32_t api)
 {

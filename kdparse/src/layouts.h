@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Internal: the wire layouts of kd-protocol.md §2.4 (layouts.c), and the
- * table that ties each manipulate API to its union member and data. */
+ * tables that tie each manipulate API, NewState and I/O ApiNumber to its
+ * structure and data, made from the rows of fields/apis.def. */
 #ifndef KDPARSE_LAYOUTS_H
 #define KDPARSE_LAYOUTS_H
 
@@ -49,5 +50,26 @@ typedef struct kd_api_info {
 
 /* NULL for APIs outside §1.4. */
 const kd_api_info *kd_api_lookup(uint32_t api);
+
+/* A NewState's union member (§1.3). */
+typedef struct kd_state_info {
+    uint32_t state;
+    uint16_t member;             /* subtree field of the union member */
+    const kd_layout *l64, *l32;  /* in DBGKD_ANY_WAIT_STATE_CHANGE / _WAIT_STATE_CHANGE32; NULL = none */
+} kd_state_info;
+
+/* NULL for states outside §1.3. */
+const kd_state_info *kd_state_lookup(uint32_t state);
+
+/* A DEBUG_IO / TRACE_IO / CONTROL_REQUEST / FILE_IO ApiNumber (§1.5). */
+typedef struct kd_io_info {
+    uint32_t api;
+    uint16_t type;               /* the packet type that carries it */
+    uint16_t data;               /* field of what follows the header */
+    const kd_layout *layout;     /* its structure (FILE_IO: the union member at 8) */
+} kd_io_info;
+
+/* NULL for an ApiNumber that packet type does not carry. */
+const kd_io_info *kd_io_lookup(uint16_t type, uint32_t api);
 
 #endif

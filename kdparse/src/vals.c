@@ -25,8 +25,8 @@ const kd_val kd_vals_packet_type[] = {
 };
 
 /* §1.3-§1.5: fields/apis.def */
-#define LONG_NAME(e, v, l, s) {v, l},
-#define SHORT_NAME(e, v, l, s) {v, s},
+#define LONG_NAME(e, v, l, s, ...) {v, l},
+#define SHORT_NAME(e, v, l, s, ...) {v, s},
 const kd_val kd_vals_state[] = {
 #define KD_STATE LONG_NAME
 #include "kdparse/fields/apis.def"

@@ -160,7 +160,7 @@ static const struct {
     uint32_t api;
     const char *windows, *name;
 } table_apis[] = {
-#define KD_API(e, v, l, s) {KD_API_##e, l, s},
+#define KD_API(e, v, l, s, ...) {KD_API_##e, l, s},
 #include "kdparse/fields/apis.def"
 #undef KD_API
 };

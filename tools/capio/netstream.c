@@ -213,7 +213,7 @@ static void sniff_item(const kd_item *it, void *user)
             kd_decode_opts o = {.arch = KD_ARCH_UNKNOWN};
             kd_decode(it, &o, c->ns->msg);
             uint32_t api = c->ns->msg->api;
-            if (it->type == KD_TYPE_DEBUG_IO && api == KD_API_PRINT_STRING && c->print_side < 0)
+            if (it->type == KD_TYPE_DEBUG_IO && api == KD_IO_PRINT_STRING && c->print_side < 0)
                 c->print_side = s->side;
             if (it->type == KD_TYPE_STATE_MANIPULATE) {
                 if (c->have_manip[!s->side] && c->last_manip_api[!s->side] == api)

@@ -120,15 +120,15 @@ const kd_layout *kd_context_layout(kd_arch a);
 
 /* The protocol's numbered words (fields/apis.def): KD_API_GET_VERSION, ... */
 enum kd_api {
-#define KD_API(e, v, l, s) KD_API_##e = v,
+#define KD_API(e, v, ...) KD_API_##e = v,
 #include "kdparse/fields/apis.def"
 };
 enum kd_state {
-#define KD_STATE(e, v, l, s) KD_STATE_##e = v,
+#define KD_STATE(e, v, ...) KD_STATE_##e = v,
 #include "kdparse/fields/apis.def"
 };
 enum kd_io_api {
-#define KD_IO(e, v, l, s) KD_IO_##e = v,
+#define KD_IO(e, v, ...) KD_IO_##e = v,
 #include "kdparse/fields/apis.def"
 };
 

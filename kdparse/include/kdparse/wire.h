@@ -56,10 +56,12 @@ enum kd_packet_type {
     KD_TYPE_MAX = 12
 };
 
-/* DEBUG_IO ApiNumbers that say who sent them (all of them, with names, are
- * in the value tables): only the target prints; the target prompts. */
-#define KD_API_PRINT_STRING 0x3230u
-#define KD_API_GET_STRING 0x3231u
+/* §3.8 the fixed header of each data packet type's body (fields/bodies.def):
+ * KD_BODY_<type> in the 64-bit layout, KD_BODY32_<type> in the 32-bit one. */
+enum kd_body_size {
+#define KD_BODY(t, s64, s32, name) KD_BODY_##t = s64, KD_BODY32_##t = s32,
+#include "kdparse/fields/bodies.def"
+};
 
 /* §1.8 status codes kdscope's tools send or test (all of them, with names,
  * are in kd_vals_ntstatus). */
