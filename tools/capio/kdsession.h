@@ -64,7 +64,8 @@ typedef struct kdsession_epoch {
 
 typedef struct kdsession_sink {
     /* One item.  frame: the record (pcap, pcapng) or item number (raw);
-     * key: unique and increasing within a session, frame << 16 | index.
+     * key: unique and increasing within a session, kd_step_key(frame, index)
+     * (kdparse/step.h).
      * Return nonzero to stop reading. */
     int (*item)(const kd_item *it, uint64_t frame, uint64_t key, void *user);
     void (*epoch)(const kdsession_epoch *e, void *user); /* may be NULL */
@@ -75,8 +76,6 @@ typedef struct kdsession_sink {
     /* Non-NULL: kept at the bytes of the input read so far (for progress). */
     uint64_t *offset;
 } kdsession_sink;
-
-#define KDSESSION_KEY_BITS 16
 
 /* 0 when the whole capture was read (or the sink stopped it); -1 with a
  * one-line reason in err (no file name) when it could not be read. */
