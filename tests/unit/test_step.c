@@ -294,14 +294,18 @@ static void test_decode_untracked(void **state)
     rig *r = rig_new(NULL);
     uint8_t p[KD_ITEM_MAX_BYTES];
     record(r, 2, KD_DIR_T2D, p, get_version_reply(0x80800001u, p), 2 * MS);
-    assert_int_equal(r->n, 1);
+    record(r, 3, KD_DIR_T2D, p, exception64(0x80800000u, 0xFFFF0FF4u, p), 3 * MS);
+    assert_int_equal(r->n, 2);
     static kd_msg m;
-    kd_step_decode(r->step, &r->g[0].it, kd_step_key(1, 3), &m);
+    kd_step_decode(r->step, &r->g[1].it, kd_step_key(1, 3), &m);
     assert_int_equal(m.arch, KD_ARCH_AMD64);
     assert_int_equal(m.track.frame, kd_step_key(1, 3));
-    assert_int_equal(m.api, KD_API_GET_VERSION);
+    assert_int_equal(m.api, KD_STATE_EXCEPTION);
+    const kd_node *dr6 = kd_msg_find(&m, KD_F_CR_DR6);
+    assert_non_null(dr6);
+    assert_int_equal(dr6->value, 0xFFFF0FF4u);
     assert_null(kd_step_get(r->step, kd_step_key(1, 3)));
-    assert_non_null(kd_step_get(r->step, kd_step_key(2, 0)));
+    assert_non_null(kd_step_get(r->step, kd_step_key(3, 0)));
     rig_free(r);
 }
 
