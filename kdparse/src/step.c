@@ -10,16 +10,6 @@ struct kd_step {
     kd_tracker *tracker;
 };
 
-void kd_step_links_to_frames(kd_annot *a)
-{
-    a->ack_in = kd_step_key_frame(a->ack_in);
-    a->acks = kd_step_key_frame(a->acks);
-    a->response_in = kd_step_key_frame(a->response_in);
-    a->request_in = kd_step_key_frame(a->request_in);
-    a->retransmission_of = kd_step_key_frame(a->retransmission_of);
-    a->duplicate_of = kd_step_key_frame(a->duplicate_of);
-}
-
 kd_step *kd_step_new(const kd_tracker_opts *opts)
 {
     kd_step *s = calloc(1, sizeof *s);
@@ -41,18 +31,24 @@ void kd_step_free(kd_step *s)
     free(s);
 }
 
-void kd_step_decode(const kd_step *s, const kd_item *item, uint64_t key, kd_msg *m)
+/* Returns the architecture it decoded with. */
+static inline kd_arch decode_now(const kd_step *s, const kd_item *item, uint64_t key, kd_msg *m)
 {
     /* The tracker holds the forced arch/width, else what it has learned. */
     kd_decode_opts o = {.arch = kd_tracker_arch(s->tracker), .width = kd_tracker_width(s->tracker)};
     kd_decode(item, &o, m);
     m->track.frame = key;
+    return o.arch;
+}
+
+void kd_step_decode(const kd_step *s, const kd_item *item, uint64_t key, kd_msg *m)
+{
+    decode_now(s, item, key, m);
 }
 
 int kd_step_item(kd_step *s, const kd_item *item, uint64_t key, kd_msg *m, kd_annot *a)
 {
-    kd_step_decode(s, item, key, m);
-    kd_arch before = kd_tracker_arch(s->tracker);
+    kd_arch before = decode_now(s, item, key, m);
     kd_tracker_add(s->tracker, &m->track, a);
     return before == KD_ARCH_UNKNOWN && kd_tracker_arch(s->tracker) != KD_ARCH_UNKNOWN;
 }

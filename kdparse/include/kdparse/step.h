@@ -62,7 +62,15 @@ static inline uint32_t kd_step_key_index(uint64_t key)
 /* An annotation's links (ack_in, acks, response_in, request_in,
  * retransmission_of, duplicate_of) from keys to record numbers, in place.
  * a->frame stays the key. */
-void kd_step_links_to_frames(kd_annot *a);
+static inline void kd_step_links_to_frames(kd_annot *a)
+{
+    a->ack_in = kd_step_key_frame(a->ack_in);
+    a->acks = kd_step_key_frame(a->acks);
+    a->response_in = kd_step_key_frame(a->response_in);
+    a->request_in = kd_step_key_frame(a->request_in);
+    a->retransmission_of = kd_step_key_frame(a->retransmission_of);
+    a->duplicate_of = kd_step_key_frame(a->duplicate_of);
+}
 
 typedef struct kd_step kd_step;
 
