@@ -50,7 +50,8 @@ int kd_step_item(kd_step *s, const kd_item *item, uint64_t key, kd_msg *m, kd_an
 {
     kd_arch before = decode_now(s, item, key, m);
     kd_tracker_add(s->tracker, &m->track, a);
-    return before == KD_ARCH_UNKNOWN && kd_tracker_arch(s->tracker) != KD_ARCH_UNKNOWN;
+    /* An annotation carries the tracker's belief after the item. */
+    return before == KD_ARCH_UNKNOWN && (a ? a->arch : kd_tracker_arch(s->tracker)) != KD_ARCH_UNKNOWN;
 }
 
 void kd_step_redecode(const kd_step *s, kd_msg *m)
