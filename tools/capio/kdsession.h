@@ -6,9 +6,10 @@
  *
  * Two levels:
  *   - kdsession_items: the items of every session of the capture, each
- *     with its frame number and tracker key; a new session (a new TCP
- *     connection, UDP conversation) is announced first, so the consumer
- *     starts a new tracker (architecture and width are learned again).
+ *     with its frame number and tracker key (kdparse/step.h); a new
+ *     session (a new TCP connection, UDP conversation) is announced first,
+ *     so the consumer starts a new kd_step (architecture and width are
+ *     learned again).
  *     For consumers that keep items (kdcat's queue).
  *   - kdsession_read: the same, decoded and tracked; the callback sees each
  *     message with the annotation known when it arrived (backward links:
