@@ -30,7 +30,7 @@
 #include "kdparse/framer.h"
 #include "kdparse/modmap.h"
 #include "kdparse/problems.h"
-#include "kdparse/tracker.h"
+#include "kdparse/step.h"
 #include "kdparse/wire.h"
 #include "packet-kd.h"
 
@@ -82,10 +82,9 @@ static expert_field ei_kd[KD_P__COUNT];
 
 /* ------------------------------------------------------------ per-file state */
 
-/* Tracker keys: a record (a TCP segment of 64 KiB holds thousands of ACKs)
- * may give up to MAX_ITEMS items. */
-#define KEY_BITS 16
-#define MAX_ITEMS ((1u << KEY_BITS) - 1)
+/* Tracker keys (kd_step_key): a record (a TCP segment of 64 KiB holds
+ * thousands of ACKs) may give up to MAX_ITEMS items. */
+#define MAX_ITEMS KD_STEP_INDEX_MAX
 
 /*
  * One item, as the first pass framed and decoded it, kept small (56 bytes):
@@ -97,7 +96,7 @@ static expert_field ei_kd[KD_P__COUNT];
 typedef struct stored_item {
     gint32 tvb_offset;   /* where it lies in the record's tvb, or -1 */
     guint16 len;
-    guint16 index;       /* its place among its record's items: the tracker's key is frame << KEY_BITS | index */
+    guint16 index;       /* its place among its record's items: the tracker's key is kd_step_key(frame, index) */
     guint8 kind, flags;
     guint8 arch;         /* the view used on the first pass */
     guint8 bits;         /* SI_* */
@@ -141,7 +140,7 @@ typedef struct frame_slot {
 /* One session: the records of a kdscope file, or one TCP/UDP conversation
  * (a new connection is a new session: its architecture is learned again). */
 typedef struct kd_session {
-    kd_tracker *tracker;
+    kd_step *step;       /* its decode-and-track step (its tracker) */
     kd_modmap *mods;     /* its modules: fed on the first pass in time order, kept whole for later passes */
     guint32 index;       /* in g_file->sessions */
     guint32 epoch;       /* the latest item's reset epoch */
@@ -161,7 +160,7 @@ typedef struct stream {
 typedef struct kd_file {
     GArray *items;       /* of stored_item, every record's in turn */
     GArray *frames;      /* of frame_slot, by record number */
-    GHashTable *copies;  /* key (frame << KEY_BITS | index) -> bytes, for SI_COPY items */
+    GHashTable *copies;  /* key (kd_step_key(frame, index)) -> bytes, for SI_COPY items */
     GPtrArray *streams;  /* every stream, to free at the end */
     GPtrArray *sessions; /* every session */
     stream *exported[3]; /* exported-PDU records: one stream per direction */
@@ -187,7 +186,7 @@ static kd_session *session_new_for(int kdnet)
 {
     kd_session *ss = g_new0(kd_session, 1);
     kd_tracker_opts o = {.arch = (kd_arch)pref_arch, .width = (uint8_t)pref_width, .kdnet = kdnet};
-    ss->tracker = kd_tracker_new(&o);
+    ss->step = kd_step_new(&o);
     ss->mods = kd_modmap_new();
     ss->index = g_file->sessions->len;
     g_ptr_array_add(g_file->sessions, ss);
@@ -225,7 +224,7 @@ static void kd_cleanup(void)
     g_hash_table_destroy(g_file->copies);
     for (guint i = 0; i < g_file->sessions->len; i++) {
         kd_session *ss = g_ptr_array_index(g_file->sessions, i);
-        kd_tracker_free(ss->tracker);
+        kd_step_free(ss->step);
         kd_modmap_free(ss->mods);
         g_free(ss);
     }
@@ -298,12 +297,12 @@ static void copy_put(guint64 key, const guint8 *bytes, guint len)
 /* Tracker annotations in and out of the compact form (frame numbers). */
 static void annot_store(stored_item *s, const kd_annot *a)
 {
-    s->ack_in = (guint32)(a->ack_in >> KEY_BITS);
-    s->acks = (guint32)(a->acks >> KEY_BITS);
-    s->response_in = (guint32)(a->response_in >> KEY_BITS);
-    s->request_in = (guint32)(a->request_in >> KEY_BITS);
-    s->retransmission_of = (guint32)(a->retransmission_of >> KEY_BITS);
-    s->duplicate_of = (guint32)(a->duplicate_of >> KEY_BITS);
+    s->ack_in = (guint32)kd_step_key_frame(a->ack_in);
+    s->acks = (guint32)kd_step_key_frame(a->acks);
+    s->response_in = (guint32)kd_step_key_frame(a->response_in);
+    s->request_in = (guint32)kd_step_key_frame(a->request_in);
+    s->retransmission_of = (guint32)kd_step_key_frame(a->retransmission_of);
+    s->duplicate_of = (guint32)kd_step_key_frame(a->duplicate_of);
     s->reset_epoch = a->reset_epoch;
     s->problems = a->problems;
     s->request_api = a->request_api;
@@ -357,9 +356,9 @@ static void refresh(kd_session *sess, guint64 key)
     if (!key)
         return;
     frame_items fi;
-    const kd_annot *a = kd_tracker_get(sess->tracker, key);
-    if (a && frame_get((guint32)(key >> KEY_BITS), &fi) && (key & MAX_ITEMS) < fi.n)
-        annot_store(&fi.items[key & MAX_ITEMS], a);
+    const kd_annot *a = kd_step_get(sess->step, key);
+    if (a && frame_get((guint32)kd_step_key_frame(key), &fi) && kd_step_key_index(key) < fi.n)
+        annot_store(&fi.items[kd_step_key_index(key)], a);
 }
 
 static void on_item(const kd_item *it, void *user)
@@ -372,7 +371,7 @@ static void on_item(const kd_item *it, void *user)
     s.flags = (guint8)it->flags;
     s.bits = (guint8)(it->dir & SI_DIR);
     s.index = (guint16)(c->n & MAX_ITEMS);
-    guint64 key = (guint64)c->frame << KEY_BITS | s.index;
+    guint64 key = kd_step_key(c->frame, s.index);
     s.tvb_offset = it->offset >= c->record_start ? c->tvb_base + (gint32)(it->offset - c->record_start) : -1;
     /* An item that lies in its record is read back from the record's tvb;
      * only one reassembled across records needs its own copy. */
@@ -381,26 +380,23 @@ static void on_item(const kd_item *it, void *user)
         copy_put(key, it->bytes, it->len);
     }
 
-    kd_tracker *tr = c->sess->tracker;
-    kd_decode_opts o = {.arch = kd_tracker_arch(tr), .width = kd_tracker_width(tr)};
-    kd_decode(it, &o, &g_msg);
-    g_msg_key = key;
-    g_item = *it;
-    s.arch = (guint8)g_msg.arch;
-    if (g_msg.width == 32)
-        s.bits |= SI_WIDTH32;
-    g_msg.track.frame = key;
     if (c->late) {
         /* The tracker takes frames in order; a cut packet links nothing. */
+        kd_step_decode(c->sess->step, it, key, &g_msg);
         s.reset_epoch = c->sess->epoch;
     } else {
         kd_annot a;
-        kd_tracker_add(tr, &g_msg.track, &a);
+        kd_step_item(c->sess->step, it, key, &g_msg, &a);
         annot_store(&s, &a);
         c->sess->epoch = a.reset_epoch;
         if (c->sess->mods)
             kd_modmap_feed(c->sess->mods, &g_msg, c->frame);
     }
+    g_msg_key = key;
+    g_item = *it;
+    s.arch = (guint8)g_msg.arch;
+    if (g_msg.width == 32)
+        s.bits |= SI_WIDTH32;
     collect_add(c, &s);
 }
 
@@ -420,7 +416,7 @@ static frame_items store_items(guint32 frame, const collect *c)
     frame_get(frame, &fi);
     /* Links to earlier records that these items just created. */
     for (guint i = 0; i < fi.n; i++) {
-        const kd_annot *a = kd_tracker_get(c->sess->tracker, (guint64)frame << KEY_BITS | i);
+        const kd_annot *a = kd_step_get(c->sess->step, kd_step_key(frame, i));
         if (!a)
             continue;
         refresh(c->sess, a->acks);
@@ -675,7 +671,7 @@ static void show_item(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, store
      * needed: the Info column and the expert infos come from the bytes. */
     tvbuff_t *itvb = NULL;
     const guint8 *bytes;
-    guint64 key = (guint64)pinfo->num << KEY_BITS | s->index;
+    guint64 key = kd_step_key(pinfo->num, s->index);
     const guint8 *copy = s->bits & SI_COPY ? copy_get(key) : NULL;
     if (!(s->bits & SI_COPY) && s->tvb_offset >= 0 && (guint)s->tvb_offset + s->len <= tvb_captured_length(tvb)) {
         bytes = tvb_get_ptr(tvb, s->tvb_offset, s->len);
@@ -696,7 +692,7 @@ static void show_item(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, store
      * state change and Continue2). */
     kd_arch arch = (kd_arch)s->arch;
     if (visited && arch == KD_ARCH_UNKNOWN && s->kind == KD_ITEM_DATA)
-        arch = kd_tracker_arch(sess->tracker);
+        arch = kd_step_arch(sess->step);
     kd_item it;
     if (g_msg_key == key && arch == (kd_arch)s->arch) {
         /* Decoded a moment ago by the first pass, from the framer's buffer:
@@ -719,7 +715,7 @@ static void show_item(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, store
         it.flags &= ~(uint32_t)KD_ITEM_BAD_CHECKSUM;
     g_msg.item = &it;
     if (visited) {
-        const kd_annot *fresh = kd_tracker_get(sess->tracker, key);
+        const kd_annot *fresh = kd_step_get(sess->step, key);
         if (fresh)
             annot_store(s, fresh);
     }

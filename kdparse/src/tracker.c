@@ -683,7 +683,7 @@ const kd_annot *kd_tracker_get(const kd_tracker *t, uint64_t frame)
         if (a->frame == frame)
             return a;
     }
-    /* Sparse keys (the plugin's frame << 16 | index): callers mostly ask
+    /* Sparse keys (kd_step_key: frame << 16 | index): callers mostly ask
      * about the newest few items, so look there before searching. */
     for (uint64_t seq = hi; seq > lo && hi - seq < 8;) {
         const kd_annot *a = &t->ann[slot_of(t, --seq)];

@@ -16,6 +16,7 @@
 
 #include "kdparse/decode.h"
 #include "kdparse/encode.h"
+#include "kdparse/step.h"
 #include "kdparse/tracker.h"
 
 static kd_msg g_a, g_b;
@@ -279,7 +280,7 @@ static void test_encode_refuses_bad_input(void **state)
 /* ------------------------------------------------------------ a session */
 
 typedef struct sess {
-    kd_tracker *t;
+    kd_step *t;
     uint64_t frame;
     kd_annot annot[64];
     kd_msg msg;
@@ -289,11 +290,21 @@ typedef struct sess {
 static void on_session_item(const kd_item *it, void *user)
 {
     sess *s = user;
-    kd_decode_opts o = {.arch = kd_tracker_arch(s->t), .width = kd_tracker_width(s->t)};
-    kd_decode(it, &o, &s->msg);
-    s->msg.track.frame = ++s->frame;
-    kd_tracker_add(s->t, &s->msg.track, &s->annot[s->frame]);
+    /* One item per record: record n is item n. */
+    ++s->frame;
+    kd_step_item(s->t, it, kd_step_key(s->frame, 0), &s->msg, &s->annot[s->frame]);
+    kd_step_links_to_frames(&s->annot[s->frame]);
     kd_msg_summary(&s->msg, NULL, s->summary[s->frame], sizeof s->summary[0]);
+}
+
+/* Item n's annotation as known now, links as item numbers. */
+static kd_annot got(const kd_step *t, uint64_t n)
+{
+    const kd_annot *a = kd_step_get(t, kd_step_key(n, 0));
+    assert_non_null(a);
+    kd_annot shown = *a;
+    kd_step_links_to_frames(&shown);
+    return shown;
 }
 
 static void send_pkt(kd_framer *f, const uint8_t *p, long n, uint64_t *ts)
@@ -307,7 +318,7 @@ static void test_session_scenarios(void **state)
 {
     (void)state;
     sess *s = calloc(1, sizeof *s);
-    s->t = kd_tracker_new(NULL);
+    s->t = kd_step_new(NULL);
     kd_framer *d2t = kd_framer_new(KD_TRANSPORT_SERIAL, KD_DIR_D2T, on_session_item, s);
     kd_framer *t2d = kd_framer_new(KD_TRANSPORT_SERIAL, KD_DIR_T2D, on_session_item, s);
     uint8_t p[KD_ITEM_MAX_BYTES];
@@ -348,32 +359,32 @@ static void test_session_scenarios(void **state)
     /* 11, 12: the debugger resets the link; the target answers RESET. */
     send_pkt(d2t, p, kd_frame_control(KD_TYPE_RESET, 0, p, sizeof p), &ts);
     send_pkt(t2d, p, kd_frame_control(KD_TYPE_RESET, 0, p, sizeof p), &ts);
-    kd_tracker_finish(s->t);
+    kd_step_finish(s->t);
 
     assert_int_equal(s->frame, 12);
     /* GetVersion: linked both ways, AMD64 learnt from the reply. */
-    assert_int_equal(kd_tracker_get(s->t, 1)->response_in, 3);
-    assert_int_equal(kd_tracker_get(s->t, 3)->request_in, 1);
-    assert_int_equal(kd_tracker_get(s->t, 3)->response_time_ns, 2000000);
-    assert_int_equal(kd_tracker_get(s->t, 1)->ack_in, 2);
-    assert_int_equal(kd_tracker_arch(s->t), KD_ARCH_AMD64);
+    assert_int_equal(got(s->t, 1).response_in, 3);
+    assert_int_equal(got(s->t, 3).request_in, 1);
+    assert_int_equal(got(s->t, 3).response_time_ns, 2000000);
+    assert_int_equal(got(s->t, 1).ack_in, 2);
+    assert_int_equal(kd_step_arch(s->t), KD_ARCH_AMD64);
     assert_string_equal(s->summary[3], "GetVersion -> STATUS_SUCCESS, build 19041, AMD64, protocol 0, kernel 0x0");
     /* The prompt and its answer. */
     assert_string_equal(s->summary[5], "DbgPrompt \"Break, Ignore? \"");
     assert_string_equal(s->summary[7], "DbgPrompt answer \"i\"");
-    assert_int_equal(kd_tracker_get(s->t, 5)->response_in, 7);
-    assert_int_equal(kd_tracker_get(s->t, 7)->request_in, 5);
+    assert_int_equal(got(s->t, 5).response_in, 7);
+    assert_int_equal(got(s->t, 7).request_in, 5);
     /* The unanswered read. */
     assert_string_equal(s->summary[9], "ReadVirtualMemory 0xfffff80000001000 len 0x8");
-    assert_true(kd_tracker_get(s->t, 9)->problems & KD_TRACK_NO_RESPONSE);
-    assert_false(kd_tracker_get(s->t, 1)->problems & KD_TRACK_NO_RESPONSE);
+    assert_true(got(s->t, 9).problems & KD_TRACK_NO_RESPONSE);
+    assert_false(got(s->t, 1).problems & KD_TRACK_NO_RESPONSE);
     /* RESET: flagged, and the epoch moves on. */
-    assert_true(kd_tracker_get(s->t, 11)->problems & KD_TRACK_RESET);
-    assert_true(kd_tracker_get(s->t, 12)->reset_epoch > kd_tracker_get(s->t, 10)->reset_epoch);
+    assert_true(got(s->t, 11).problems & KD_TRACK_RESET);
+    assert_true(got(s->t, 12).reset_epoch > got(s->t, 10).reset_epoch);
 
     kd_framer_free(d2t);
     kd_framer_free(t2d);
-    kd_tracker_free(s->t);
+    kd_step_free(s->t);
     free(s);
 }
 

@@ -19,6 +19,7 @@
 
 #include "cliopt.h"
 #include "kdparse/framer.h"
+#include "kdparse/step.h"
 
 #define MAX_GAP_NOTICES 5u
 #define KDNET_CONVS 16u /* KDNET conversations with a key state at once */
@@ -64,7 +65,7 @@ static void on_item(const kd_item *it, void *user)
         c->key_frame = frame;
         c->key_index = 0;
     }
-    uint64_t key = frame << KDSESSION_KEY_BITS | (c->key_index++ & 0xFFFFu);
+    uint64_t key = kd_step_key(frame, (uint32_t)c->key_index++);
     c->seq++;
     if (c->sink->item(it, frame, key, c->sink->user))
         c->stop = 1;
@@ -372,7 +373,7 @@ typedef struct read_ctx {
     kdsession_cb cb;
     void *user;
     const kdsession_opts *opts;
-    kd_tracker *tracker;
+    kd_step *step;
     int oom;
     kd_msg msg;
 } read_ctx;
@@ -380,30 +381,21 @@ typedef struct read_ctx {
 static int read_item(const kd_item *it, uint64_t frame, uint64_t key, void *user)
 {
     read_ctx *c = user;
-    if (!c->tracker)
+    if (!c->step)
         return 1;
-    /* The tracker holds the forced arch/width, else what it has learned. */
-    kd_decode_opts o = {.arch = kd_tracker_arch(c->tracker), .width = kd_tracker_width(c->tracker)};
-    kd_decode(it, &o, &c->msg);
-    c->msg.track.frame = key;
     kd_annot a;
-    kd_tracker_add(c->tracker, &c->msg.track, &a);
-    a.ack_in >>= KDSESSION_KEY_BITS;
-    a.acks >>= KDSESSION_KEY_BITS;
-    a.response_in >>= KDSESSION_KEY_BITS;
-    a.request_in >>= KDSESSION_KEY_BITS;
-    a.retransmission_of >>= KDSESSION_KEY_BITS;
-    a.duplicate_of >>= KDSESSION_KEY_BITS;
+    kd_step_item(c->step, it, key, &c->msg, &a);
+    kd_step_links_to_frames(&a);
     return c->cb(&c->msg, &a, frame, c->user);
 }
 
 static void read_epoch(const kdsession_epoch *e, void *user)
 {
     read_ctx *c = user;
-    kd_tracker_free(c->tracker);
+    kd_step_free(c->step);
     kd_tracker_opts topts = {.arch = c->opts->arch, .width = c->opts->width, .kdnet = e->kdnet};
-    c->tracker = kd_tracker_new(&topts);
-    if (!c->tracker)
+    c->step = kd_step_new(&topts);
+    if (!c->step)
         c->oom = 1;
 }
 
@@ -413,8 +405,8 @@ int kdsession_read(const char *path, const kdsession_opts *opts, kdsession_cb cb
     read_ctx *c = calloc(1, sizeof *c);
     kd_tracker_opts topts = {.arch = opts->arch, .width = opts->width};
     if (c)
-        c->tracker = kd_tracker_new(&topts);
-    if (!c || !c->tracker) {
+        c->step = kd_step_new(&topts);
+    if (!c || !c->step) {
         free(c);
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -428,7 +420,7 @@ int kdsession_read(const char *path, const kdsession_opts *opts, kdsession_cb cb
         snprintf(err, errlen, "out of memory");
         rc = -1;
     }
-    kd_tracker_free(c->tracker);
+    kd_step_free(c->step);
     free(c);
     return rc;
 }

@@ -6,9 +6,10 @@
  *
  * Two levels:
  *   - kdsession_items: the items of every session of the capture, each
- *     with its frame number and tracker key; a new session (a new TCP
- *     connection, UDP conversation) is announced first, so the consumer
- *     starts a new tracker (architecture and width are learned again).
+ *     with its frame number and tracker key (kdparse/step.h); a new
+ *     session (a new TCP connection, UDP conversation) is announced first,
+ *     so the consumer starts a new kd_step (architecture and width are
+ *     learned again).
  *     For consumers that keep items (kdcat's queue).
  *   - kdsession_read: the same, decoded and tracked; the callback sees each
  *     message with the annotation known when it arrived (backward links:
@@ -64,7 +65,8 @@ typedef struct kdsession_epoch {
 
 typedef struct kdsession_sink {
     /* One item.  frame: the record (pcap, pcapng) or item number (raw);
-     * key: unique and increasing within a session, frame << 16 | index.
+     * key: unique and increasing within a session, kd_step_key(frame, index)
+     * (kdparse/step.h).
      * Return nonzero to stop reading. */
     int (*item)(const kd_item *it, uint64_t frame, uint64_t key, void *user);
     void (*epoch)(const kdsession_epoch *e, void *user); /* may be NULL */
@@ -75,8 +77,6 @@ typedef struct kdsession_sink {
     /* Non-NULL: kept at the bytes of the input read so far (for progress). */
     uint64_t *offset;
 } kdsession_sink;
-
-#define KDSESSION_KEY_BITS 16
 
 /* 0 when the whole capture was read (or the sink stopped it); -1 with a
  * one-line reason in err (no file name) when it could not be read. */

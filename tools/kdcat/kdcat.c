@@ -25,13 +25,10 @@
 #include "kdparse/framer.h"
 #include "kdparse/kdnet.h"
 #include "kdparse/modmap.h"
-#include "kdparse/tracker.h"
+#include "kdparse/step.h"
 #include "stats.h"
 
 static const char *prog = "kdcat";
-
-/* Tracker keys: frame << KEY_BITS | the item's index in its record. */
-#define KEY_BITS KDSESSION_KEY_BITS
 
 /* Items wait here until nothing more can be learnt about them. */
 #define QUEUE_MAX 256u
@@ -39,7 +36,7 @@ static const char *prog = "kdcat";
 
 typedef struct slot {
     uint64_t frame;                   /* the record (pcapng) or item number (raw) */
-    uint64_t key;                     /* the tracker's: frame << KEY_BITS | index in the record */
+    uint64_t key;                     /* the tracker's: kd_step_key(frame, index in the record) */
     kd_item item;                     /* bytes point into buf */
     kd_annot annot;                   /* as known when added */
     uint8_t buf[KD_ITEM_MAX_BYTES > KD_RUN_MAX_BYTES ? KD_ITEM_MAX_BYTES : KD_RUN_MAX_BYTES];
@@ -84,7 +81,7 @@ typedef struct run {
     uint64_t seq;      /* items so far */
     int have_t0;
     uint64_t t0_ns;
-    kd_tracker *tracker;
+    kd_step *step;     /* the session's decode-and-track step (its tracker) */
     kdcat_stats *stats;
     kd_modmap *mods;   /* the session's modules, fed in time order as items go out */
     unsigned session;  /* sessions of this file so far (for --modules) */
@@ -166,15 +163,10 @@ static void emit_datagram(run *r, const slot *s)
 
 static void emit(run *r, slot *s)
 {
-    const kd_annot *fresh = kd_tracker_get(r->tracker, s->key);
+    const kd_annot *fresh = kd_step_get(r->step, s->key);
     /* Links are tracker keys; people read frame numbers. */
     kd_annot shown = fresh ? *fresh : s->annot;
-    shown.ack_in >>= KEY_BITS;
-    shown.acks >>= KEY_BITS;
-    shown.response_in >>= KEY_BITS;
-    shown.request_in >>= KEY_BITS;
-    shown.retransmission_of >>= KEY_BITS;
-    shown.duplicate_of >>= KEY_BITS;
+    kd_step_links_to_frames(&shown);
     const kd_annot *a = &shown;
     const kd_msg *m = &s->msg;
     const kd_item *it = &s->item;
@@ -243,10 +235,10 @@ static void emit(run *r, slot *s)
  * shown decoded with it (redecode_held). */
 static void drain(run *r, int flush, uint64_t now_ns)
 {
-    int arch_known = kd_tracker_arch(r->tracker) != KD_ARCH_UNKNOWN;
+    int arch_known = kd_step_arch(r->step) != KD_ARCH_UNKNOWN;
     while (r->count) {
         slot *s = &r->q[r->head];
-        int ready = flush || r->count >= QUEUE_MAX || (arch_known && !kd_tracker_pending(r->tracker, s->key)) ||
+        int ready = flush || r->count >= QUEUE_MAX || (arch_known && !kd_step_pending(r->step, s->key)) ||
                     (now_ns > s->item.ts_ns && now_ns - s->item.ts_ns > QUEUE_MAX_AGE_NS);
         if (!ready)
             break;
@@ -278,9 +270,7 @@ static void redecode_held(run *r)
         slot *s = &r->q[(r->head + i) % QUEUE_MAX];
         if (s->item.kind != KD_ITEM_DATA)
             continue;
-        kd_decode_opts dopts = {.arch = kd_tracker_arch(r->tracker), .width = s->msg.width};
-        kd_decode(&s->item, &dopts, &s->msg);
-        s->msg.track.frame = s->key;
+        kd_step_redecode(r->step, &s->msg);
     }
 }
 
@@ -308,13 +298,7 @@ static int on_item(const kd_item *it, uint64_t frame, uint64_t key, void *user)
     if (it->body)
         s->item.body = s->buf + (it->body - it->bytes);
 
-    /* The tracker holds the forced arch/width, else what it has learned. */
-    kd_decode_opts dopts = {.arch = kd_tracker_arch(r->tracker), .width = kd_tracker_width(r->tracker)};
-    kd_decode(&s->item, &dopts, &s->msg);
-    s->msg.track.frame = s->key;
-    kd_arch before = kd_tracker_arch(r->tracker);
-    kd_tracker_add(r->tracker, &s->msg.track, &s->annot);
-    if (before == KD_ARCH_UNKNOWN && kd_tracker_arch(r->tracker) != KD_ARCH_UNKNOWN)
+    if (kd_step_item(r->step, &s->item, s->key, &s->msg, &s->annot))
         redecode_held(r);
     drain(r, 0, it->ts_ns);
     if (r->progress && (r->seq & 4095) == 0)
@@ -418,15 +402,15 @@ static void print_modules(run *r, const char *path)
 static void on_epoch(const kdsession_epoch *e, void *user)
 {
     run *r = user;
-    kd_tracker_finish(r->tracker);
+    kd_step_finish(r->step);
     drain(r, 1, 0);
     if (r->o->mode == OUT_MODULES && r->seq)
         print_modules(r, r->path);
     kd_modmap_reset(r->mods);
-    kd_tracker_free(r->tracker);
+    kd_step_free(r->step);
     kd_tracker_opts topts = {.arch = r->o->arch, .width = r->o->width, .kdnet = e->kdnet};
-    r->tracker = kd_tracker_new(&topts);
-    if (!r->tracker) {
+    r->step = kd_step_new(&topts);
+    if (!r->step) {
         fprintf(stderr, "%s: out of memory\n", prog);
         exit(3);
     }
@@ -441,14 +425,14 @@ static int cat_file(const char *path, const opts *o, slot *queue, kdcat_stats *s
     kd_tracker_opts topts = {.arch = o->arch, .width = o->width};
     run r = {
         .o = o,
-        .tracker = kd_tracker_new(&topts),
+        .step = kd_step_new(&topts),
         .mods = kd_modmap_new(),
         .path = strcmp(path, "-") == 0 ? "standard input" : path,
         .stats = stats,
         .q = queue,
         .progress = !o->quiet && isatty(STDERR_FILENO),
     };
-    if (!r.tracker || !r.mods) {
+    if (!r.step || !r.mods) {
         fprintf(stderr, "%s: %s: out of memory\n", prog, path);
         exit(3);
     }
@@ -467,7 +451,7 @@ static int cat_file(const char *path, const opts *o, slot *queue, kdcat_stats *s
     kdsession_sink sink = {.item = on_item, .epoch = on_epoch, .datagram = on_datagram, .user = &r, .offset = &r.offset};
     int rc = 0;
     int got = kdsession_items(path, &so, &sink, err, sizeof err);
-    kd_tracker_finish(r.tracker);
+    kd_step_finish(r.step);
     drain(&r, 1, 0);
     if (o->mode == OUT_MODULES && got >= 0)
         print_modules(&r, r.path);
@@ -478,7 +462,7 @@ static int cat_file(const char *path, const opts *o, slot *queue, kdcat_stats *s
         fprintf(stderr, "%s: %s: %s\n", prog, strcmp(path, "-") == 0 ? "standard input" : path, err);
         rc = 2;
     }
-    kd_tracker_free(r.tracker);
+    kd_step_free(r.step);
     kd_modmap_free(r.mods);
     return rc;
 }

@@ -9,11 +9,11 @@
 #include <string.h>
 
 #include "kdparse/decode.h"
-#include "kdparse/tracker.h"
+#include "kdparse/step.h"
 
 struct kdtap_live {
     FILE *lines;
-    kd_tracker *tracker;
+    kd_step *step;
     int have_t0;
     uint64_t t0_ns;
     char last[2][48];
@@ -26,8 +26,8 @@ kdtap_live *kdtap_live_new(FILE *lines, kd_arch arch, uint8_t width)
     if (!l)
         return NULL;
     kd_tracker_opts to = {.arch = arch, .width = width};
-    l->tracker = kd_tracker_new(&to);
-    if (!l->tracker) {
+    l->step = kd_step_new(&to);
+    if (!l->step) {
         free(l);
         return NULL;
     }
@@ -39,7 +39,7 @@ void kdtap_live_free(kdtap_live *l)
 {
     if (!l)
         return;
-    kd_tracker_free(l->tracker);
+    kd_step_free(l->step);
     free(l);
 }
 
@@ -55,12 +55,10 @@ static void note_api(kdtap_live *l, const kd_item *it, const char *summary)
 
 void kdtap_live_item(kdtap_live *l, const kd_item *it, uint64_t record)
 {
-    /* The tracker holds the forced arch/width, else what it has learned. */
-    kd_decode_opts o = {.arch = kd_tracker_arch(l->tracker), .width = kd_tracker_width(l->tracker)};
-    kd_decode(it, &o, &l->msg);
-    l->msg.track.frame = record;
+    /* Our pcapng: one item per record. */
     kd_annot a;
-    kd_tracker_add(l->tracker, &l->msg.track, &a);
+    kd_step_item(l->step, it, kd_step_key(record, 0), &l->msg, &a);
+    kd_step_links_to_frames(&a);
     char line[1024];
     kd_msg_summary(&l->msg, &a, line, sizeof line);
     note_api(l, it, line);
