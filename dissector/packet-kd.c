@@ -532,6 +532,8 @@ static void problems_of(const kd_msg *m, const kd_annot *a, int visited, raised 
 {
     r->n = 0;
     r->mask = 0;
+    if (!kd_problems_any(m, a) && !(visited && a->awaits_response))
+        return;
     for (int i = 0; i < KD_P__COUNT; i++) {
         const kd_problem *p = &kd_problems[i];
         /* Without an end-of-capture hook, "no response" is judged once the

@@ -9,6 +9,34 @@ const kd_problem kd_problems[KD_P__COUNT] = {
 #include "kdparse/fields/problems.def"
 };
 
+/* Every bit of each source that raises some problem, for kd_problems_any. */
+#define KD_PROBLEM(id, source, bit, name, group, severity, field, tag, detail, stat, text) \
+    | (KD_PS_##source == KD_PS_ITEM ? (uint32_t)(bit) : 0u)
+static const uint32_t item_bits = 0u
+#include "kdparse/fields/problems.def"
+    ;
+#define KD_PROBLEM(id, source, bit, name, group, severity, field, tag, detail, stat, text) \
+    | (KD_PS_##source == KD_PS_DECODE ? (uint32_t)(bit) : 0u)
+static const uint32_t decode_bits = 0u
+#include "kdparse/fields/problems.def"
+    ;
+#define KD_PROBLEM(id, source, bit, name, group, severity, field, tag, detail, stat, text) \
+    | (KD_PS_##source == KD_PS_TRACK ? (uint32_t)(bit) : 0u)
+static const uint32_t track_bits = 0u
+#include "kdparse/fields/problems.def"
+    ;
+#define KD_PROBLEM(id, source, bit, name, group, severity, field, tag, detail, stat, text) \
+    | (KD_PS_##source == KD_PS_KIND ? 1u << (bit) : 0u)
+static const uint32_t kind_bits = 0u
+#include "kdparse/fields/problems.def"
+    ;
+
+int kd_problems_any(const kd_msg *m, const kd_annot *a)
+{
+    return (m->item->flags & item_bits) || (m->problems & decode_bits) || (a && (a->problems & track_bits)) ||
+           ((unsigned)m->item->kind < 32 && (kind_bits >> m->item->kind & 1u));
+}
+
 int kd_problem_raised(const kd_problem *p, const kd_msg *m, const kd_annot *a)
 {
     switch (p->source) {

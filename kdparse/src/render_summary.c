@@ -291,6 +291,8 @@ static void summary_data(sbuf *s, const kd_msg *m, const kd_modmap *mm)
 static void sb_tags(sbuf *s, const kd_msg *m, const kd_annot *a, int session)
 {
     const kd_item *it = m->item;
+    if (!kd_problems_any(m, a))
+        return;
     for (int i = 0; i < KD_P__COUNT; i++) {
         const kd_problem *p = &kd_problems[i];
         if (!p->tag || (p->source == KD_PS_TRACK) != session || !kd_problem_raised(p, m, a))

@@ -74,6 +74,11 @@ extern const kd_problem kd_problems[KD_P__COUNT];
 /* Whether problem p is raised on message m (its annotation a may be NULL). */
 int kd_problem_raised(const kd_problem *p, const kd_msg *m, const kd_annot *a);
 
+/* Whether any problem of the table is raised on m: one test of a few masks,
+ * for renderers that would otherwise ask the table row by row (most
+ * messages raise none). */
+int kd_problems_any(const kd_msg *m, const kd_annot *a);
+
 /* The field p is about in m: a kd_field_id, or KD_PF_NONE. */
 int kd_problem_field(const kd_problem *p, const kd_msg *m);
 
