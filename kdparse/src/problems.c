@@ -26,7 +26,7 @@ static const uint32_t track_bits = 0u
 #include "kdparse/fields/problems.def"
     ;
 #define KD_PROBLEM(id, source, bit, name, group, severity, field, tag, detail, stat, text) \
-    | (KD_PS_##source == KD_PS_KIND ? 1u << (bit) : 0u)
+    | (KD_PS_##source == KD_PS_KIND ? 1u << ((unsigned)(bit) & 31u) : 0u)
 static const uint32_t kind_bits = 0u
 #include "kdparse/fields/problems.def"
     ;
