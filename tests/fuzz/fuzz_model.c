@@ -59,9 +59,13 @@ static void check_answer(kdsim_model *m, uint32_t want_api)
         abort(); /* a reply answers the API it was asked */
 }
 
-/* One model for every input, reset to the input's options: what
- * kdsim_model_new would give, without allocating its memory again. */
-static kdsim_model *model;
+/* A few models, each reset to the input's options (what kdsim_model_new
+ * would give, without allocating its memory again): libFuzzer mutates an
+ * input a few times in a row, mostly not its first two bytes, so the slot
+ * for these options is often reset to the same ones, which copies the
+ * power-on state back instead of building it. */
+#define SLOTS 16u
+static kdsim_model *models[SLOTS];
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -78,11 +82,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort(); /* protocol32 with a non-x86 arch is refused */
         return 0;
     }
-    if (!model)
-        model = kdsim_model_new(&mo);
-    else if (kdsim_model_reset(model, &mo) != 0)
+    kdsim_model **slot = &models[(data[0] * 31u + data[1]) % SLOTS];
+    if (!*slot)
+        *slot = kdsim_model_new(&mo);
+    else if (kdsim_model_reset(*slot, &mo) != 0)
         abort(); /* options kdsim_model_new takes: only out of memory fails */
-    kdsim_model *m = model;
+    kdsim_model *m = *slot;
     if (!m)
         abort();
     size_t i = 2;

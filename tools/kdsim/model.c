@@ -192,11 +192,95 @@ kdsim_model *kdsim_model_new(const kdsim_model_opts *opts)
     return m;
 }
 
+static int same_opts(const kdsim_model_opts *a, const kdsim_model_opts *b)
+{
+    return a->arch == b->arch && a->build == b->build && a->protocol32 == b->protocol32 && a->seed == b->seed &&
+           a->kaslr == b->kaslr && a->kaslr_seed == b->kaslr_seed;
+}
+
+static void power_on_free(kdsim_model *m)
+{
+    if (m->power_on) {
+        km_space_free(&m->power_on->vmem);
+        free(m->power_on);
+        m->power_on = NULL;
+    }
+}
+
+/* Keeps m (just set up) as m->power_on; without memory, none is kept. */
+static void power_on_keep(kdsim_model *m)
+{
+    if (m->pmem.n != 0)
+        return; /* setup writes virtual memory only */
+    kdsim_model *c = malloc(sizeof *c);
+    if (!c)
+        return;
+    *c = *m;
+    c->power_on = NULL;
+    memset(&c->vmem, 0, sizeof c->vmem);
+    c->vmem.p = malloc((m->vmem.n ? m->vmem.n : 1) * sizeof *c->vmem.p);
+    if (!c->vmem.p) {
+        free(c);
+        return;
+    }
+    c->vmem.cap = m->vmem.n;
+    for (size_t i = 0; i < m->vmem.n; i++) {
+        uint8_t *b = malloc(PG);
+        if (!b) {
+            km_space_free(&c->vmem);
+            free(c);
+            return;
+        }
+        memcpy(b, m->vmem.p[i].bytes, PG);
+        c->vmem.p[i] = (mpage){m->vmem.p[i].addr, b};
+        c->vmem.n++;
+    }
+    m->power_on = c;
+}
+
+/* m as m->power_on: 0, or -1 (memory; m is then only to be set up again). */
+static int power_on_restore(kdsim_model *m)
+{
+    const kdsim_model *c = m->power_on;
+    mspace vmem = m->vmem, pmem = m->pmem;
+    km_space_clear(&vmem);
+    km_space_clear(&pmem);
+    if (vmem.cap < c->vmem.n) {
+        mpage *np = realloc(vmem.p, c->vmem.n * sizeof *np);
+        if (!np)
+            return -1;
+        vmem.p = np;
+        vmem.cap = c->vmem.n;
+    }
+    for (size_t i = 0; i < c->vmem.n; i++) {
+        uint8_t *b = vmem.nspare ? vmem.spare[--vmem.nspare] : malloc(PG);
+        if (!b) {
+            m->vmem = vmem;
+            m->pmem = pmem;
+            return -1;
+        }
+        memcpy(b, c->vmem.p[i].bytes, PG);
+        vmem.p[i] = (mpage){c->vmem.p[i].addr, b};
+        vmem.n++;
+    }
+    kdsim_model *keep = m->power_on;
+    *m = *c;
+    m->vmem = vmem;
+    m->pmem = pmem;
+    m->power_on = keep;
+    return 0;
+}
+
 int kdsim_model_reset(kdsim_model *m, const kdsim_model_opts *opts)
 {
     kdsim_model_opts o;
     if (!m || normalize(opts, &o) != 0)
         return -1;
+    if (m->power_on && same_opts(&m->power_on->o, &o)) {
+        if (power_on_restore(m) == 0)
+            return 0;
+    }
+    power_on_free(m);
     /* Everything as calloc left it but the memory spaces, emptied with
      * their pages kept: then the same steps as kdsim_model_new. */
     mspace vmem = m->vmem, pmem = m->pmem;
@@ -209,7 +293,10 @@ int kdsim_model_reset(kdsim_model *m, const kdsim_model_opts *opts)
     m->vmem = vmem;
     m->pmem = pmem;
     m->sc32_ctx_off = o.protocol32 ? sc32 : 0;
-    return setup(m, &o);
+    if (setup(m, &o) != 0)
+        return -1;
+    power_on_keep(m);
+    return 0;
 }
 
 void kdsim_model_free(kdsim_model *m)
@@ -218,6 +305,7 @@ void kdsim_model_free(kdsim_model *m)
         return;
     km_space_free(&m->vmem);
     km_space_free(&m->pmem);
+    power_on_free(m);
     free(m);
 }
 

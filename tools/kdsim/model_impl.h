@@ -134,6 +134,11 @@ struct kdsim_model {
     unsigned resumes;
     uint8_t answer[ANSWER_MAX];
     size_t answer_len;
+
+    /* kdsim_model_reset: the model as setup left it (its own copy of the
+     * pages), restored when the next reset has the same options; NULL
+     * until a reset made one. */
+    struct kdsim_model *power_on;
 };
 
 /* ------------------------------------------------------------ small helpers */
