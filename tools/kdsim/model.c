@@ -245,18 +245,19 @@ static int power_on_restore(kdsim_model *m)
     mspace vmem = m->vmem, pmem = m->pmem;
     km_space_clear(&vmem);
     km_space_clear(&pmem);
+    m->vmem = vmem; /* emptied: m stays freeable whatever fails below */
+    m->pmem = pmem;
     if (vmem.cap < c->vmem.n) {
         mpage *np = realloc(vmem.p, c->vmem.n * sizeof *np);
         if (!np)
             return -1;
-        vmem.p = np;
-        vmem.cap = c->vmem.n;
+        m->vmem.p = vmem.p = np;
+        m->vmem.cap = vmem.cap = c->vmem.n;
     }
     for (size_t i = 0; i < c->vmem.n; i++) {
         uint8_t *b = vmem.nspare ? vmem.spare[--vmem.nspare] : malloc(PG);
         if (!b) {
             m->vmem = vmem;
-            m->pmem = pmem;
             return -1;
         }
         memcpy(b, c->vmem.p[i].bytes, PG);
