@@ -37,20 +37,28 @@ static const kd_msg *decoded(const replay_plan *p, const replay_step *s)
     return &g_msg;
 }
 
+/* One memory file for every input, emptied and written again: its name
+ * opens it afresh (its own offset) each time kdsession reads it. */
+static int fd = -1;
+static char path[64];
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    int fd = memfd_create("fuzz_replay", MFD_CLOEXEC);
-    if (fd < 0 || (size && write(fd, data, size) != (ssize_t)size))
+    if (fd < 0) {
+        fd = memfd_create("fuzz_replay", MFD_CLOEXEC);
+        if (fd < 0)
+            abort();
+        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    }
+    if (ftruncate(fd, 0) != 0 || (size && pwrite(fd, data, size, 0) != (ssize_t)size))
         abort();
-    char path[64], err[256];
-    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    char err[256];
     replay_plan *p = replay_plan_new();
     if (!p)
         abort();
     kdsession_opts o = {.raw_dir = KD_DIR_T2D};
     if (kdsession_read(path, &o, add, p, err, sizeof err) != 0 || replay_plan_finish(p) != 0) {
         replay_plan_free(p);
-        close(fd);
         return 0;
     }
     replay_counts c;
@@ -83,6 +91,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     }
     replay_plan_free(p);
-    close(fd);
     return 0;
 }

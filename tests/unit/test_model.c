@@ -1441,6 +1441,117 @@ static void test_msg_encode(void **state)
     h_free(h);
 }
 
+/* The bytes of a mapped region, page by page (an unmapped page: 0xEE). */
+static void region_bytes(kdsim_model *m, uint64_t base, size_t len, uint8_t *out)
+{
+    for (size_t o = 0; o < len; o += 4096)
+        if (kdsim_model_read(m, base + o, out + o, 4096) != 0)
+            memset(out + o, 0xEE, 4096);
+}
+
+/* Boots h and compares every event with g's, byte for byte. */
+static void same_session(harness *g, harness *h)
+{
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(h_event(g), 1);
+        assert_int_equal(h_event(h), 1);
+        assert_int_equal(g->rp_len, h->rp_len);
+        assert_memory_equal(g->rp_bytes, h->rp_bytes, (size_t)g->rp_len);
+        h_continue(g);
+        h_continue(h);
+    }
+    assert_int_equal(h_event(g), h_event(h)); /* the DbgPrint of the first resume */
+    assert_int_equal(g->rp_len, h->rp_len);
+    assert_memory_equal(g->rp_bytes, h->rp_bytes, (size_t)g->rp_len);
+}
+
+/* kdsim_model_reset gives what kdsim_model_new gives, whatever the model
+ * was and did before: the layout, memory (what it wrote is gone), the
+ * CONTEXT and the session. */
+static void test_reset(void **state)
+{
+    (void)state;
+    const kdsim_model_opts want[] = {
+        {.arch = KD_ARCH_AMD64, .seed = 7},
+        {.arch = KD_ARCH_X86, .protocol32 = 1, .seed = 2},
+        {.arch = KD_ARCH_ARM64, .seed = 1, .kaslr = 1, .kaslr_seed = 9},
+        {.arch = KD_ARCH_X86, .seed = 5, .kaslr = 1, .kaslr_seed = 4},
+    };
+    const kdsim_model_opts before = {.arch = KD_ARCH_X86, .protocol32 = 1, .seed = 11, .kaslr = 1, .kaslr_seed = 3};
+    static uint8_t a[KDSIM_IMAGE_SIZE_64], b[KDSIM_IMAGE_SIZE_64];
+    for (size_t k = 0; k < N(want); k++) {
+        harness *used = h_new_opts(k % 2 ? &before : &want[(k + 1) % N(want)]);
+        /* Round 0 resets from other options (the address space built anew),
+         * rounds 1 and 2 to the same ones (the power-on copy restored). */
+        for (int round = 0; round < 3; round++) {
+            if (round > 0) {
+                assert_int_equal(kdsim_model_reset(used->m, &want[k]), 0);
+                used->info = kdsim_model_get_info(used->m);
+            }
+            /* Dirty it: boot, write memory of every region, set a breakpoint. */
+            h_boot(used);
+            const uint8_t junk[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+            const kdsim_model_info ui = used->info;
+            const uint64_t spots[] = {ui.scratch, ui.kern_base, ui.hal_base + 0x2000, ui.kdcom_base + 0x1000,
+                                      ui.driver_base + 0x1000, ui.stack_limit + 0x100,
+                                      ui.ps_loaded_module_list};
+            for (size_t i = 0; i < N(spots); i++)
+                assert_int_equal(kdsim_model_write(used->m, spots[i], junk, sizeof junk), 0);
+            kd_enc_field w[] = {{KD_F_M_WB_BREAK_POINT_ADDRESS, ui.code + 0x40}};
+            assert_int_equal(h_req(used, KD_API_WRITE_BREAK_POINT, w, N(w), NULL, 0), 1);
+            assert_int_equal(rstatus(used), ST_SUCCESS);
+
+            assert_int_equal(kdsim_model_reset(used->m, &want[k]), 0);
+            used->o = kdsim_model_decode_opts(used->m);
+            used->info = kdsim_model_get_info(used->m);
+            harness *fresh = h_new_opts(&want[k]);
+            assert_memory_equal(&used->info, &fresh->info, sizeof used->info);
+            assert_int_equal(kdsim_model_state(used->m), KDSIM_BOOT);
+            size_t la, lb;
+            const uint8_t *ca = kdsim_model_context(used->m, &la), *cb = kdsim_model_context(fresh->m, &lb);
+            assert_int_equal(la, lb);
+            assert_memory_equal(ca, cb, la);
+            const kdsim_model_info *fi = &fresh->info;
+            const struct {
+                uint64_t base;
+                size_t len;
+            } regions[] = {{fi->kern_base, fi->image_size}, {fi->hal_base, 0x80000}, {fi->kdcom_base, 0x20000},
+                           {fi->driver_base, 0x10000}, {fi->stack_limit, (size_t)(fi->stack_base - fi->stack_limit)},
+                           {fi->ps_loaded_module_list & ~(uint64_t)0xFFFF, 0x10000}};
+            uint8_t fl[8] = {0}; /* the list's Flink: the first LDR entry, in the pool */
+            assert_int_equal(kdsim_model_read(fresh->m, fi->ps_loaded_module_list, fl, psz(fresh)), 0);
+            region_bytes(used->m, le(fl, psz(fresh)) & ~(uint64_t)0xFFFF, 0x10000, a);
+            region_bytes(fresh->m, le(fl, psz(fresh)) & ~(uint64_t)0xFFFF, 0x10000, b);
+            assert_memory_equal(a, b, 0x10000);
+            for (size_t r = 0; r < N(regions); r++) {
+                region_bytes(used->m, regions[r].base, regions[r].len, a);
+                region_bytes(fresh->m, regions[r].base, regions[r].len, b);
+                assert_memory_equal(a, b, regions[r].len);
+            }
+            /* Where the old model wrote: as fresh (zeros or the seeded content). */
+            uint8_t x[8], y[8];
+            for (size_t i = 0; i < N(spots); i++) {
+                int ra = kdsim_model_read(used->m, spots[i], x, sizeof x);
+                assert_int_equal(ra, kdsim_model_read(fresh->m, spots[i], y, sizeof y));
+                if (ra == 0)
+                    assert_memory_equal(x, y, sizeof x);
+            }
+            same_session(fresh, used);
+            h_free(fresh);
+        }
+        h_free(used);
+    }
+    /* Options kdsim_model_new refuses: -1, the model as it was. */
+    harness *h = h_new(KD_ARCH_AMD64, 0, 1);
+    kdsim_model_opts bad = {.arch = KD_ARCH_ARM64, .protocol32 = 1};
+    assert_int_equal(kdsim_model_reset(h->m, &bad), -1);
+    assert_int_equal(kdsim_model_get_info(h->m).kern_base, h->info.kern_base);
+    assert_int_equal(h_event(h), 1);
+    assert_int_equal(h->rp.api, KD_STATE_LOAD_SYMBOLS);
+    assert_int_equal(kdsim_model_reset(NULL, NULL), -1);
+    h_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1470,6 +1581,7 @@ int main(void)
         cmocka_unit_test(test_state_change_again),
         cmocka_unit_test(test_ignored_while_running),
         cmocka_unit_test(test_msg_encode),
+        cmocka_unit_test(test_reset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -291,8 +291,12 @@ static int looks_like_kd(const uint8_t *p, size_t n, kd_dir dir)
     kd_framer *f = kd_framer_new(KD_TRANSPORT_SERIAL, dir, sniff_item, &found);
     if (!f)
         return -1;
-    kd_framer_feed(f, p, n, 0);
-    kd_framer_finish(f);
+    /* Found stays found: the framing stops at the first KD packet (the
+     * items do not depend on how the bytes are split, framer.h). */
+    for (size_t off = 0; off < n && !found; off += 512)
+        kd_framer_feed(f, p + off, n - off < 512 ? n - off : 512, 0);
+    if (!found)
+        kd_framer_finish(f);
     kd_framer_free(f);
     return found;
 }

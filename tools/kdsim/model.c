@@ -16,8 +16,8 @@
 /* Everything the target is at power-on (new and Reboot). */
 int km_model_reset(kdsim_model *m)
 {
-    km_space_free(&m->vmem);
-    km_space_free(&m->pmem);
+    km_space_clear(&m->vmem);
+    km_space_clear(&m->pmem);
     memset(m->bp, 0, sizeof m->bp);
     m->rng = m->o.seed;
     m->nt_stamp = 0x5F000000u | (uint32_t)(rnd(m) & 0x00FFFFFFu);
@@ -100,7 +100,8 @@ static void kaslr_place(kdsim_model *m)
     m->pool = x86 ? 0xA0000000ull : 0xfffff800a0000000ull;
 }
 
-kdsim_model *kdsim_model_new(const kdsim_model_opts *opts)
+/* The options as the model keeps them: 0, or -1 when they are refused. */
+static int normalize(const kdsim_model_opts *opts, kdsim_model_opts *out)
 {
     kdsim_model_opts o = {0};
     if (opts)
@@ -108,16 +109,23 @@ kdsim_model *kdsim_model_new(const kdsim_model_opts *opts)
     if (o.arch == KD_ARCH_UNKNOWN)
         o.arch = o.protocol32 ? KD_ARCH_X86 : KD_ARCH_AMD64;
     if (o.arch != KD_ARCH_X86 && o.arch != KD_ARCH_AMD64 && o.arch != KD_ARCH_ARM64)
-        return NULL;
+        return -1;
     if (o.protocol32 && o.arch != KD_ARCH_X86)
-        return NULL;
+        return -1;
     if (o.build == 0)
         o.build = o.protocol32 ? 2195 : 19041;
     o.protocol32 = o.protocol32 ? 1 : 0;
+    *out = o;
+    return 0;
+}
 
-    kdsim_model *m = calloc(1, sizeof *m);
-    if (!m)
-        return NULL;
+/*
+ * Lays out the address space for o on a model whose every other field is
+ * zero (its memory spaces empty), then powers it on: 0, or -1 (memory).
+ */
+static int setup(kdsim_model *m, const kdsim_model_opts *o_)
+{
+    const kdsim_model_opts o = *o_;
     m->o = o;
     m->arch = o.arch;
     m->width = o.protocol32 ? 32 : 64;
@@ -161,13 +169,135 @@ kdsim_model *kdsim_model_new(const kdsim_model_opts *opts)
     m->vreg[5] = (region){m->drv, KDSIM_DRIVER_SIZE};
     m->ctx_layout = kd_context_layout(o.arch);
     m->ctx_size = m->ctx_layout ? m->ctx_layout->size : 0;
+    km_ctx_map(m);
     m->max_read = KD_PACKET_MAX_SIZE - kd_body_header_size(KD_TYPE_STATE_MANIPULATE, 64);
-    if (!m->ctx_layout || m->ctx_size > CTX_MAX || (o.protocol32 && km_probe_sc32(m) != 0) ||
-        km_model_reset(m) != 0) {
+    if (!m->ctx_layout || m->ctx_size > CTX_MAX || (o.protocol32 && !m->sc32_ctx_off && km_probe_sc32(m) != 0) ||
+        km_model_reset(m) != 0)
+        return -1;
+    return 0;
+}
+
+kdsim_model *kdsim_model_new(const kdsim_model_opts *opts)
+{
+    kdsim_model_opts o;
+    if (normalize(opts, &o) != 0)
+        return NULL;
+    kdsim_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    if (setup(m, &o) != 0) {
         kdsim_model_free(m);
         return NULL;
     }
     return m;
+}
+
+static int same_opts(const kdsim_model_opts *a, const kdsim_model_opts *b)
+{
+    return a->arch == b->arch && a->build == b->build && a->protocol32 == b->protocol32 && a->seed == b->seed &&
+           a->kaslr == b->kaslr && a->kaslr_seed == b->kaslr_seed;
+}
+
+static void power_on_free(kdsim_model *m)
+{
+    if (m->power_on) {
+        km_space_free(&m->power_on->vmem);
+        free(m->power_on);
+        m->power_on = NULL;
+    }
+}
+
+/* Keeps m (just set up) as m->power_on; without memory, none is kept. */
+static void power_on_keep(kdsim_model *m)
+{
+    if (m->pmem.n != 0)
+        return; /* setup writes virtual memory only */
+    kdsim_model *c = malloc(sizeof *c);
+    if (!c)
+        return;
+    *c = *m;
+    c->power_on = NULL;
+    memset(&c->vmem, 0, sizeof c->vmem);
+    c->vmem.p = malloc((m->vmem.n ? m->vmem.n : 1) * sizeof *c->vmem.p);
+    if (!c->vmem.p) {
+        free(c);
+        return;
+    }
+    c->vmem.cap = m->vmem.n;
+    for (size_t i = 0; i < m->vmem.n; i++) {
+        uint8_t *b = malloc(PG);
+        if (!b) {
+            km_space_free(&c->vmem);
+            free(c);
+            return;
+        }
+        memcpy(b, m->vmem.p[i].bytes, PG);
+        c->vmem.p[i] = (mpage){m->vmem.p[i].addr, b};
+        c->vmem.n++;
+    }
+    m->power_on = c;
+}
+
+/* m as m->power_on: 0, or -1 (memory; m is then only to be set up again). */
+static int power_on_restore(kdsim_model *m)
+{
+    const kdsim_model *c = m->power_on;
+    mspace vmem = m->vmem, pmem = m->pmem;
+    km_space_clear(&vmem);
+    km_space_clear(&pmem);
+    m->vmem = vmem; /* emptied: m stays freeable whatever fails below */
+    m->pmem = pmem;
+    if (vmem.cap < c->vmem.n) {
+        mpage *np = realloc(vmem.p, c->vmem.n * sizeof *np);
+        if (!np)
+            return -1;
+        m->vmem.p = vmem.p = np;
+        m->vmem.cap = vmem.cap = c->vmem.n;
+    }
+    for (size_t i = 0; i < c->vmem.n; i++) {
+        uint8_t *b = vmem.nspare ? vmem.spare[--vmem.nspare] : malloc(PG);
+        if (!b) {
+            m->vmem = vmem;
+            return -1;
+        }
+        memcpy(b, c->vmem.p[i].bytes, PG);
+        vmem.p[i] = (mpage){c->vmem.p[i].addr, b};
+        vmem.n++;
+    }
+    kdsim_model *keep = m->power_on;
+    *m = *c;
+    m->vmem = vmem;
+    m->pmem = pmem;
+    m->power_on = keep;
+    return 0;
+}
+
+int kdsim_model_reset(kdsim_model *m, const kdsim_model_opts *opts)
+{
+    kdsim_model_opts o;
+    if (!m || normalize(opts, &o) != 0)
+        return -1;
+    if (m->power_on && same_opts(&m->power_on->o, &o)) {
+        if (power_on_restore(m) == 0)
+            return 0;
+    }
+    power_on_free(m);
+    /* Everything as calloc left it but the memory spaces, emptied with
+     * their pages kept: then the same steps as kdsim_model_new. */
+    mspace vmem = m->vmem, pmem = m->pmem;
+    km_space_clear(&vmem);
+    km_space_clear(&pmem);
+    /* Where a type-1 state change puts the CONTEXT depends on nothing but
+     * the layout tables: probed once. */
+    size_t sc32 = m->o.protocol32 ? m->sc32_ctx_off : 0;
+    memset(m, 0, sizeof *m);
+    m->vmem = vmem;
+    m->pmem = pmem;
+    m->sc32_ctx_off = o.protocol32 ? sc32 : 0;
+    if (setup(m, &o) != 0)
+        return -1;
+    power_on_keep(m);
+    return 0;
 }
 
 void kdsim_model_free(kdsim_model *m)
@@ -176,6 +306,7 @@ void kdsim_model_free(kdsim_model *m)
         return;
     km_space_free(&m->vmem);
     km_space_free(&m->pmem);
+    power_on_free(m);
     free(m);
 }
 

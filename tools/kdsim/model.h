@@ -243,6 +243,13 @@ typedef struct kdsim_model_opts {
  * with a non-x86 arch, or when out of memory. */
 kdsim_model *kdsim_model_new(const kdsim_model_opts *o);
 void kdsim_model_free(kdsim_model *m);
+/* m becomes what kdsim_model_new(o) returns, reusing its allocations (for a
+ * caller that runs many short sessions: the fuzzer, a test loop).  The model
+ * keeps a copy of what it was at power-on after a reset, so a reset to the
+ * same options again copies that back instead of building the address space
+ * anew.  0; -1 for options kdsim_model_new refuses (m unchanged) or when out
+ * of memory (m must then only be freed or reset again). */
+int kdsim_model_reset(kdsim_model *m, const kdsim_model_opts *o);
 
 #define KDSIM_MSG_MAX_FIELDS 96
 #define KDSIM_MSG_MAX_DATA 4000

@@ -32,8 +32,40 @@ static int layout_find(const kd_layout *l, kd_field_id f, size_t base, size_t *o
     return 0;
 }
 
+/* In the order layout_find looks (a member, then what it holds), so the
+ * first one found is the one mapped. */
+static void map_walk(kdsim_model *m, const kd_layout *l, size_t base)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        const kd_member *mb = &l->m[i];
+        size_t k = (size_t)mb->field - (size_t)KD_F_CTX;
+        if (mb->field >= KD_F_CTX && k < CTX_MAP && !m->ctx_map_off[k]) {
+            m->ctx_map_off[k] = (uint16_t)(base + mb->offset + 1);
+            m->ctx_map_size[k] = mb->sub ? mb->sub->size : mb->size;
+        }
+        if (mb->sub)
+            map_walk(m, mb->sub, base + mb->offset);
+    }
+}
+
+void km_ctx_map(kdsim_model *m)
+{
+    memset(m->ctx_map_off, 0, sizeof m->ctx_map_off);
+    memset(m->ctx_map_size, 0, sizeof m->ctx_map_size);
+    if (m->ctx_layout)
+        map_walk(m, m->ctx_layout, 0);
+}
+
 int km_ctx_loc(const kdsim_model *m, kd_field_id f, size_t *off, size_t *size)
 {
+    size_t k = (size_t)f - (size_t)KD_F_CTX;
+    if (f >= KD_F_CTX && k < CTX_MAP) {
+        if (!m->ctx_map_off[k])
+            return 0;
+        *off = m->ctx_map_off[k] - 1u;
+        *size = m->ctx_map_size[k];
+        return 1;
+    }
     return layout_find(m->ctx_layout, f, 0, off, size);
 }
 

@@ -86,8 +86,14 @@ void km_write_pe(kdsim_model *m, uint64_t base, uint32_t size, uint32_t stamp, u
 static void write_ustr(kdsim_model *m, uint64_t a, uint64_t buf, const char *s)
 {
     size_t n = strlen(s);
-    for (size_t i = 0; i <= n; i++)
-        km_poke(m, buf + 2 * i, (uint8_t)s[i], 2);
+    uint8_t w[2 * 128];
+    if (n >= sizeof w / 2)
+        n = sizeof w / 2 - 1; /* the module paths are far shorter */
+    for (size_t i = 0; i <= n; i++) {
+        w[2 * i] = (uint8_t)(i < n ? s[i] : 0);
+        w[2 * i + 1] = 0;
+    }
+    km_mem_write(m, 0, buf, w, 2 * n + 2); /* one copy, not a poke per character */
     km_poke(m, a, 2 * n, 2);           /* Length */
     km_poke(m, a + 2, 2 * n + 2, 2);   /* MaximumLength */
     km_poke_ptr(m, a + m->psz, ext(m, buf)); /* Buffer */

@@ -26,9 +26,12 @@
 #define PG_MASK ((uint64_t)PG - 1)
 /* Pages a space may hold: a fill over all of RAM fails instead of eating memory. */
 #define MAX_PAGES 8192u
+/* Pages a reset keeps for reuse (1 MiB; a boot writes a few dozen). */
+#define SPARE_MAX 256u
 #define MAX_BPS 32u
 #define MAX_MSRS 16u
 #define CTX_MAX 1232u
+#define CTX_MAP 160u /* CONTEXT member fields indexed from KD_F_CTX */
 #define KSPECIAL_MAX 0xF0u
 #define ANSWER_MAX 128u
 
@@ -42,6 +45,13 @@ typedef struct mpage {
 typedef struct mspace {
     mpage *p; /* sorted by addr */
     size_t n, cap;
+    /* Pages given back by km_space_clear (a reset), reused zeroed before a
+     * new one is allocated. */
+    uint8_t **spare;
+    size_t nspare, spare_cap;
+    /* The page found last (NULL: none): most accesses stay in one page. */
+    uint64_t last_addr;
+    uint8_t *last;
 } mspace;
 
 /* ------------------------------------------------------------ the model */
@@ -96,6 +106,10 @@ struct kdsim_model {
 
     const kd_layout *ctx_layout;
     size_t ctx_size;
+    /* Where the CONTEXT members KD_F_CTX + i are (offset + 1, size; 0: not
+     * in this layout), found once from ctx_layout: a lookup per register
+     * otherwise walks the whole layout. */
+    uint16_t ctx_map_off[CTX_MAP], ctx_map_size[CTX_MAP];
     uint8_t ctx[CTX_MAX];
     uint8_t kspecial[KSPECIAL_MAX];
     size_t kspecial_size;
@@ -120,6 +134,11 @@ struct kdsim_model {
     unsigned resumes;
     uint8_t answer[ANSWER_MAX];
     size_t answer_len;
+
+    /* kdsim_model_reset: the model as setup left it (its own copy of the
+     * pages), restored when the next reset has the same options; NULL
+     * until a reset made one. */
+    struct kdsim_model *power_on;
 };
 
 /* ------------------------------------------------------------ small helpers */
@@ -180,6 +199,8 @@ int km_model_reset(kdsim_model *m);
 size_t km_space_lower(const mspace *s, uint64_t a);
 uint8_t *km_space_page(mspace *s, uint64_t page, int create);
 void km_space_free(mspace *s);
+/* Empty again (every page unwritten), keeping up to SPARE_MAX pages for reuse. */
+void km_space_clear(mspace *s);
 int km_vmapped(const kdsim_model *m, uint64_t a);
 /* Copies page by page, stopping at the first page that does not exist:
  * returns the bytes done.  phys selects the physical space. */
@@ -191,6 +212,8 @@ void km_poke_ptr(kdsim_model *m, uint64_t a, uint64_t v);
 
 /* ------------------------------------------------------------ model_cpu.c */
 
+/* Fills ctx_map from ctx_layout (the model's setup). */
+void km_ctx_map(kdsim_model *m);
 int km_ctx_loc(const kdsim_model *m, kd_field_id f, size_t *off, size_t *size);
 void km_ctx_set(kdsim_model *m, kd_field_id f, uint64_t v);
 uint64_t km_ctx_get(const kdsim_model *m, kd_field_id f);

@@ -28,9 +28,14 @@ size_t km_space_lower(const mspace *s, uint64_t a)
 
 uint8_t *km_space_page(mspace *s, uint64_t page, int create)
 {
+    if (s->last && s->last_addr == page)
+        return s->last; /* a page's bytes stay where they are until a clear */
     size_t i = km_space_lower(s, page);
-    if (i < s->n && s->p[i].addr == page)
-        return s->p[i].bytes;
+    if (i < s->n && s->p[i].addr == page) {
+        s->last_addr = page;
+        s->last = s->p[i].bytes;
+        return s->last;
+    }
     if (!create || s->n >= MAX_PAGES)
         return NULL;
     if (s->n == s->cap) {
@@ -41,13 +46,19 @@ uint8_t *km_space_page(mspace *s, uint64_t page, int create)
         s->p = np;
         s->cap = cap;
     }
-    uint8_t *b = calloc(1, PG);
-    if (!b)
+    uint8_t *b;
+    if (s->nspare > 0) {
+        b = s->spare[--s->nspare];
+        memset(b, 0, PG);
+    } else if (!(b = calloc(1, PG))) {
         return NULL;
+    }
     memmove(&s->p[i + 1], &s->p[i], (s->n - i) * sizeof *s->p);
     s->p[i].addr = page;
     s->p[i].bytes = b;
     s->n++;
+    s->last_addr = page;
+    s->last = b;
     return b;
 }
 
@@ -55,8 +66,35 @@ void km_space_free(mspace *s)
 {
     for (size_t i = 0; i < s->n; i++)
         free(s->p[i].bytes);
+    for (size_t i = 0; i < s->nspare; i++)
+        free(s->spare[i]);
     free(s->p);
+    free(s->spare);
     memset(s, 0, sizeof *s);
+}
+
+void km_space_clear(mspace *s)
+{
+    size_t keep = s->n;
+    if (keep > SPARE_MAX - s->nspare)
+        keep = SPARE_MAX - s->nspare;
+    if (s->nspare + keep > s->spare_cap) {
+        uint8_t **ns = realloc(s->spare, (s->nspare + keep) * sizeof *ns);
+        if (ns) {
+            s->spare = ns;
+            s->spare_cap = s->nspare + keep;
+        } else {
+            keep = s->spare_cap - s->nspare;
+        }
+    }
+    for (size_t i = 0; i < s->n; i++) {
+        if (i < keep)
+            s->spare[s->nspare++] = s->p[i].bytes;
+        else
+            free(s->p[i].bytes);
+    }
+    s->n = 0;
+    s->last = NULL;
 }
 
 
