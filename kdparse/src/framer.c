@@ -266,37 +266,10 @@ void kd_framer_feed(kd_framer *f, const uint8_t *buf, size_t len, uint64_t ts_ns
     while (i < len) {
         uint64_t off = f->offset + i;
         switch (f->state) {
-        case ST_HUNT: {
-            /* Noise bytes (neither a leader byte nor a break-in) go to the
-             * noise run as hunt_byte would put them, a stretch at a time. */
-            size_t j = i;
-            while (j < len && !is_leader_byte(buf[j]) && buf[j] != KD_BREAKIN_BYTE)
-                j++;
-            if (j == i) {
-                hunt_byte(f, buf[i], ts_ns, off);
-                i++;
-                break;
-            }
-            spill_leader(f);
-            while (i < j) {
-                if (f->run_len > 0 && f->run_kind != KD_ITEM_NOISE)
-                    emit_run(f);
-                if (f->run_len == 0) {
-                    f->run_kind = KD_ITEM_NOISE;
-                    f->run_ts = ts_ns;
-                    f->run_off = f->offset + i;
-                }
-                size_t n = KD_RUN_MAX_BYTES - f->run_len;
-                if (n > j - i)
-                    n = j - i;
-                memcpy(f->run + f->run_len, buf + i, n);
-                f->run_len += n;
-                i += n;
-                if (f->run_len == KD_RUN_MAX_BYTES)
-                    emit_run(f);
-            }
+        case ST_HUNT:
+            hunt_byte(f, buf[i], ts_ns, off);
+            i++;
             break;
-        }
         case ST_HEADER: {
             size_t n = KD_PACKET_HEADER_SIZE - f->pkt_len;
             if (n > len - i)
