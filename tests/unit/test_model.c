@@ -1168,6 +1168,21 @@ static void test_misc_apis(void **state)
     assert_int_equal(rval(h, KD_F_M_FM_LENGTH), 7);
     h_read_ok(h, h->info.scratch, 8, b);
     assert_memory_equal(b, "abababa\0", 8);
+    /* Over page boundaries, with a pattern whose length does not divide
+     * the page: byte k of the fill is pattern[k % 3] on every page. */
+    kd_enc_field fp[] = {{KD_F_M_FM_ADDRESS, 0x200000 - 2}, {KD_F_M_FM_LENGTH, 3 * 4096 + 5}, {KD_F_M_FM_FLAGS, 2},
+                         {KD_F_M_FM_PATTERN_LENGTH, 3}};
+    assert_int_equal(h_req(h, KD_API_FILL_MEMORY, fp, N(fp), "xyz", 3), 1);
+    assert_int_equal(rstatus(h), ST_SUCCESS);
+    assert_int_equal(rval(h, KD_F_M_FM_LENGTH), 3 * 4096 + 5);
+    assert_int_equal(h_read_ex(h, KD_API_READ_PHYSICAL_MEMORY, 0x200000 - 2, 4, b, &st), 4);
+    assert_memory_equal(b, "xyzx", 4);
+    /* fill byte 4097 is 4097 % 3 = 2: 'z' at 0x200000 + 4095 */
+    assert_int_equal(h_read_ex(h, KD_API_READ_PHYSICAL_MEMORY, 0x200000 + 4095, 3, b, &st), 3);
+    assert_memory_equal(b, "zxy", 3);
+    /* the last page: fill bytes 3*4096+1 .. +4 are y z x y, then untouched zero */
+    assert_int_equal(h_read_ex(h, KD_API_READ_PHYSICAL_MEMORY, 0x200000 - 2 + 3 * 4096 + 1, 5, b, &st), 5);
+    assert_memory_equal(b, "yzxy\0", 5);
 
     /* QueryMemory (ReactOS). */
     kd_enc_field qk[] = {{KD_F_M_QM_ADDRESS, k}, {KD_F_M_QM_ADDRESS_SPACE, 0}};

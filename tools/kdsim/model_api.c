@@ -465,12 +465,24 @@ static void api_fill(kdsim_model *m, const kd_msg *rq, kdsim_msg *o)
     if (!pat || plen == 0 || (flags != 1 && flags != 2))
         return;
     int phys = flags == 2;
-    uint8_t chunk[PG];
+    /* The pattern repeated over a page and one pattern more: the bytes for
+     * any stretch of up to a page start at rep[done % plen].  Built once by
+     * doubling, not byte by byte per page: a fill may be of 2^32 bytes,
+     * and it runs until the model's memory cap (MAX_PAGES) stops it. */
+    if (plen > KD_PACKET_MAX_SIZE)
+        plen = KD_PACKET_MAX_SIZE;
+    uint8_t rep[PG + KD_PACKET_MAX_SIZE];
+    size_t have = plen, want = PG + plen;
+    memcpy(rep, pat, plen);
+    while (have < want) {
+        size_t c = have < want - have ? have : want - have;
+        memcpy(rep + have, rep, c);
+        have += c;
+    }
     uint64_t done = 0;
     while (done < len) {
         size_t n = len - done < PG ? (size_t)(len - done) : PG;
-        for (size_t i = 0; i < n; i++)
-            chunk[i] = pat[(done + i) % plen];
+        const uint8_t *chunk = rep + (size_t)(done % plen);
         size_t w = km_mem_write(m, phys, phys ? a + done : va(m, a + done), chunk, n);
         done += w;
         if (w < n)
