@@ -377,7 +377,7 @@ static int scan(kdsim_model *m, uint64_t lo, uint64_t last_start, const uint8_t 
         return 0;
     for (uint64_t s = lo;;) {
         uint64_t page = s & ~PG_MASK;
-        if (!km_space_page(&m->vmem, page, 0)) {
+        if (!km_space_page(&m->vmem, page, KM_PAGE_FIND)) {
             size_t next = km_space_lower(&m->vmem, page);
             /* First byte that may not be zero; ~0 when no page follows. */
             uint64_t run_end = next < m->vmem.n ? m->vmem.p[next].addr : ~(uint64_t)0;

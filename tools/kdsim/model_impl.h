@@ -24,10 +24,14 @@
 
 #define PG 4096u
 #define PG_MASK ((uint64_t)PG - 1)
-/* Pages a space may hold: a fill over all of RAM fails instead of eating memory. */
-#define MAX_PAGES 8192u
-/* Pages a reset keeps for reuse (1 MiB; a boot writes a few dozen). */
-#define SPARE_MAX 256u
+/* Pages a space may hold (8 MiB): a fill over all of RAM fails instead of
+ * eating memory, and fails after 2 048 pages, not 8 192, so it costs a
+ * quarter of the time (kdsim is a test target: a debugger writes kilobytes). */
+#define MAX_PAGES 2048u
+/* Pages a reset keeps for reuse (8 MiB; a boot writes a few dozen, a large
+ * fill thousands, and freeing and allocating them again cost more than the
+ * fill itself). */
+#define SPARE_MAX 2048u
 #define MAX_BPS 32u
 #define MAX_MSRS 16u
 #define CTX_MAX 1232u
@@ -194,8 +198,11 @@ int km_model_reset(kdsim_model *m);
 
 /* ------------------------------------------------------------ model_memory.c */
 
-/* Index of the first page with addr >= a; the page at page (created on demand
- * when create), or NULL. */
+/* Index of the first page with addr >= a; the page at page, or NULL.  A
+ * missing page is created when create is KM_PAGE_ZEROED (reading zeros, as a
+ * page never written does) or KM_PAGE_OVERWRITE (bytes undefined: the caller
+ * writes the whole page at once). */
+enum { KM_PAGE_FIND = 0, KM_PAGE_ZEROED = 1, KM_PAGE_OVERWRITE = 2 };
 size_t km_space_lower(const mspace *s, uint64_t a);
 uint8_t *km_space_page(mspace *s, uint64_t page, int create);
 void km_space_free(mspace *s);

@@ -49,8 +49,9 @@ uint8_t *km_space_page(mspace *s, uint64_t page, int create)
     uint8_t *b;
     if (s->nspare > 0) {
         b = s->spare[--s->nspare];
-        memset(b, 0, PG);
-    } else if (!(b = calloc(1, PG))) {
+        if (create != KM_PAGE_OVERWRITE)
+            memset(b, 0, PG);
+    } else if (!(b = create == KM_PAGE_OVERWRITE ? malloc(PG) : calloc(1, PG))) {
         return NULL;
     }
     memmove(&s->p[i + 1], &s->p[i], (s->n - i) * sizeof *s->p);
@@ -143,8 +144,9 @@ static size_t mem_xfer(kdsim_model *m, int phys, uint64_t addr, uint8_t *rd, con
         mspace *s = resolve(m, phys, a, &key);
         if (!s)
             break;
-        uint8_t *page = km_space_page(s, key & ~PG_MASK, wr != NULL);
         size_t off = (size_t)(key & PG_MASK);
+        int create = !wr ? KM_PAGE_FIND : off == 0 && chunk == PG ? KM_PAGE_OVERWRITE : KM_PAGE_ZEROED;
+        uint8_t *page = km_space_page(s, key & ~PG_MASK, create);
         if (wr) {
             if (!page)
                 break;
