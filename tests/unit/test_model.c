@@ -1483,6 +1483,52 @@ static void same_session(harness *g, harness *h)
 /* kdsim_model_reset gives what kdsim_model_new gives, whatever the model
  * was and did before: the layout, memory (what it wrote is gone), the
  * CONTEXT and the session. */
+/* A fill over all of RAM stops at the page cap (2 048 pages, 8 MiB) and
+ * says how far it got; after a reset the pages kept for reuse read as never
+ * written, whether the next write covers a whole page or a few bytes. */
+static void test_memory_cap(void **state)
+{
+    (void)state;
+    const kdsim_model_opts o = {.arch = KD_ARCH_AMD64, .seed = 3};
+    harness *h = h_new_opts(&o);
+    h_boot(h);
+    kd_enc_field fm[] = {{KD_F_M_FM_ADDRESS, 0}, {KD_F_M_FM_LENGTH, KDSIM_PHYS_RAM_SIZE}, {KD_F_M_FM_FLAGS, 2},
+                         {KD_F_M_FM_PATTERN_LENGTH, 2}};
+    assert_int_equal(h_req(h, KD_API_FILL_MEMORY, fm, N(fm), "KD", 2), 1);
+    assert_int_equal(rstatus(h), ST_UNSUCCESSFUL);
+    assert_int_equal(rval(h, KD_F_M_FM_LENGTH), 2048 * 4096);
+    uint8_t b[8];
+    uint32_t st;
+    assert_int_equal(h_read_ex(h, KD_API_READ_PHYSICAL_MEMORY, 2048 * 4096 - 2, 4, b, &st), 4);
+    assert_memory_equal(b, "KD\0\0", 4);
+    /* Written memory can still be rewritten at the cap; new pages cannot. */
+    kd_enc_field pw[] = {{KD_F_M_WM_TARGET_BASE_ADDRESS, 0x1000}, {KD_F_M_WM_TRANSFER_COUNT, 2}};
+    assert_int_equal(h_req(h, KD_API_WRITE_PHYSICAL_MEMORY, pw, N(pw), "ok", 2), 1);
+    assert_int_equal(rstatus(h), ST_SUCCESS);
+    kd_enc_field pn[] = {{KD_F_M_WM_TARGET_BASE_ADDRESS, 0x900000}, {KD_F_M_WM_TRANSFER_COUNT, 2}};
+    assert_int_equal(h_req(h, KD_API_WRITE_PHYSICAL_MEMORY, pn, N(pn), "no", 2), 1);
+    assert_int_equal(rstatus(h), ST_UNSUCCESSFUL);
+
+    assert_int_equal(kdsim_model_reset(h->m, &o), 0);
+    h->info = kdsim_model_get_info(h->m);
+    h_boot(h);
+    assert_int_equal(h_read_ex(h, KD_API_READ_PHYSICAL_MEMORY, 0x1000, 4, b, &st), 4);
+    assert_memory_equal(b, "\0\0\0\0", 4);
+    /* A few bytes into a reused page: the rest of it reads zeros. */
+    kd_enc_field p1[] = {{KD_F_M_WM_TARGET_BASE_ADDRESS, 0x5003}, {KD_F_M_WM_TRANSFER_COUNT, 1}};
+    assert_int_equal(h_req(h, KD_API_WRITE_PHYSICAL_MEMORY, p1, N(p1), "x", 1), 1);
+    assert_int_equal(h_read_ex(h, KD_API_READ_PHYSICAL_MEMORY, 0x5000, 8, b, &st), 8);
+    assert_memory_equal(b, "\0\0\0x\0\0\0\0", 8);
+    /* A whole page written over one kept from the fill holds just that. */
+    kd_enc_field fp[] = {{KD_F_M_FM_ADDRESS, 0x6000}, {KD_F_M_FM_LENGTH, 4096}, {KD_F_M_FM_FLAGS, 2},
+                         {KD_F_M_FM_PATTERN_LENGTH, 1}};
+    assert_int_equal(h_req(h, KD_API_FILL_MEMORY, fp, N(fp), "p", 1), 1);
+    assert_int_equal(rstatus(h), ST_SUCCESS);
+    assert_int_equal(h_read_ex(h, KD_API_READ_PHYSICAL_MEMORY, 0x5FFE, 4, b, &st), 4);
+    assert_memory_equal(b, "\0\0pp", 4);
+    h_free(h);
+}
+
 static void test_reset(void **state)
 {
     (void)state;
@@ -1596,6 +1642,7 @@ int main(void)
         cmocka_unit_test(test_state_change_again),
         cmocka_unit_test(test_ignored_while_running),
         cmocka_unit_test(test_msg_encode),
+        cmocka_unit_test(test_memory_cap),
         cmocka_unit_test(test_reset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
