@@ -73,6 +73,10 @@
  *     a page outside the regions fails.  Reads and writes stop at the first
  *     page that fails (as KdpCopyMemoryChunks): ActualBytes* = what was done,
  *     ReturnStatus STATUS_UNSUCCESSFUL when short.  Every region is writable.
+ *     Each space (virtual, physical) holds at most 8 MiB of written pages
+ *     (2 048): a write that needs a page beyond that fails as an unmapped
+ *     page does, so a FillMemory over all of RAM stops at 8 MiB and says so;
+ *     pages already written can still be rewritten.
  *   Physical memory: RAM of KDSIM_PHYS_RAM_SIZE bytes at a per-arch base
  *     (0 on x86/AMD64, 0x40000000 on ARM64), a sparse space of its own that
  *     reads zeros until written, except a window that mirrors the kernel image
